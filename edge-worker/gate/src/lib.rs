@@ -1,0 +1,20 @@
+//! The gate: lyceum's one source of truth for who may read what.
+//!
+//! Pure functions over values, no I/O, no `worker` dependency, so the same code
+//! runs natively (tests, `lyceum serve`) and in the wasm32 edge worker:
+//!
+//! - [`manifest`]: the JSON the generator writes to `dist/_gated/manifest.json`.
+//! - [`path`]: request-path normalisation (percent-decoding, `..`, `//`, index forms).
+//! - [`token`]: member-token (JWT) verification against configured keys.
+//! - [`decide`]: the access decision for one request.
+//! - [`session`]: the HTTP-facing pieces both adapters share (cookie, headers, `next`).
+
+pub mod decide;
+pub mod manifest;
+pub mod path;
+pub mod session;
+pub mod token;
+
+pub use decide::{decide, Access};
+pub use manifest::{GatedEntry, Manifest};
+pub use token::{Claims, Settings, TokenError, Verifier};

@@ -1,0 +1,2 @@
+//! lyceum's generator library: `config::load` → `content::discover` → `front_matter::split`
+//! → `render` → `bundle::write`.
