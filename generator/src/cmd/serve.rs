@@ -1,0 +1,10 @@
+//! `lyceum serve`.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {}
+
+pub(crate) fn run(_args: Args, _globals: &super::Globals) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`lyceum serve` is not implemented yet")
+}
