@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Every test lyceum has, from a fresh clone: installs what is missing (scripts/setup.sh),
+# runs the Rust tests (gate + generator, through the real `lyceum` binary), builds the
+# edge worker with worker-build, runs the worker's end-to-end suite on a real local
+# workerd (`wrangler dev`), and the member flow in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+
+step "setup"
+scripts/setup.sh
+
+step "rust tests (gate, generator)"
+cargo test --locked
+
+step "gate builds for wasm32"
+cargo check --locked -p gate --target wasm32-unknown-unknown
+
+step "edge worker build (worker-build)"
+scripts/build-worker.sh
+
+step "lyceum release binary for the end-to-end suites"
+cargo build --locked --release -p generator
+export LYCEUM_BIN="$PWD/target/release/lyceum"
+export LYCEUM_WORKER_PREBUILT=1
+
+step "worker end-to-end on local workerd (wrangler dev)"
+node --test tests/e2e/
+
+if [ -d tests/browser ]; then
+  step "member flow in headless chromium"
+  node --test tests/browser/
+fi
