@@ -1,5 +1,9 @@
 //! The gated-content manifest: written by `lyceum build` to `dist/_gated/manifest.json`,
 //! read by the edge worker and `lyceum serve`. Its JSON shape is a contract.
+//!
+//! Readers validate it before use: a manifest that points a teaser into `_gated/`
+//! or names an unknown level would leak content or make a level meaningless, so it
+//! is refused as a whole (adapters then deny every gated URL).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -46,20 +50,88 @@ pub struct GatedEntry {
 impl Manifest {
     /// Parse and validate (version, every entry's level is in `levels`, every `file`
     /// under `_gated/`, no teaser under `_gated/`).
+    ///
+    /// Also checked: level ids are non-empty and unique; every entry key is a canonical
+    /// path (a fixed point of [`crate::path::normalize`]'s canonical form, e.g.
+    /// `/courses/intro/`, never `/courses/intro/index.html`) outside `/_gated/`; no
+    /// file or teaser contains `..`, a backslash, NUL or an empty segment.
     pub fn from_json(json: &str) -> Result<Manifest, ManifestError> {
-        let _ = json;
-        todo!("gate helper")
+        let manifest: Manifest = serde_json::from_str(json)?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    /// The checks of [`Manifest::from_json`] on an already built manifest (the
+    /// generator runs them before writing).
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        if self.version != VERSION {
+            return Err(ManifestError::Version(self.version));
+        }
+        for (i, level) in self.levels.iter().enumerate() {
+            let reason = if level.is_empty() {
+                "is empty"
+            } else if self.levels[..i].contains(level) {
+                "is listed twice"
+            } else {
+                continue;
+            };
+            return Err(ManifestError::Entry {
+                path: format!("levels[{i}]"),
+                reason: format!("level id {level:?} {reason}"),
+            });
+        }
+        for (path, entry) in &self.entries {
+            let fail = |reason: String| ManifestError::Entry { path: path.clone(), reason };
+            match crate::path::canonicalize(path) {
+                Ok(canonical) if canonical == *path => {}
+                Ok(canonical) => {
+                    return Err(fail(format!("key is not canonical (expected {canonical:?})")))
+                }
+                Err(e) => return Err(fail(format!("key is not a valid path: {e}"))),
+            }
+            if crate::path::is_private(path) {
+                return Err(fail("key is inside the private /_gated/ tree".into()));
+            }
+            if self.rank(&entry.level).is_none() {
+                return Err(fail(format!(
+                    "unknown level {:?} (valid: {})",
+                    entry.level,
+                    self.levels.join(", ")
+                )));
+            }
+            check_file(&entry.file).map_err(|r| fail(format!("file {r}")))?;
+            if !entry.file.starts_with("_gated/") {
+                return Err(fail("file must be under _gated/".into()));
+            }
+            if let Some(teaser) = &entry.teaser {
+                check_file(teaser).map_err(|r| fail(format!("teaser {r}")))?;
+                if crate::path::is_private(teaser) {
+                    return Err(fail("teaser must not be under _gated/".into()));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Deterministic pretty JSON (stable key order), ending in a newline.
     pub fn to_json(&self) -> String {
-        todo!("gate helper")
+        // Serializing plain strings, numbers and maps with string keys cannot fail.
+        let mut json = serde_json::to_string_pretty(self).unwrap_or_default();
+        json.push('\n');
+        json
     }
 
-    /// The entry for a normalised path; `/x` also finds `/x/`.
+    /// The entry for a normalised path; `/x` also finds `/x/`, and `/x/` also finds
+    /// `/x` (a gated asset), so every spelling errs on the gated side.
     pub fn lookup(&self, normalized: &str) -> Option<&GatedEntry> {
-        let _ = normalized;
-        todo!("gate helper")
+        if let Some(entry) = self.entries.get(normalized) {
+            return Some(entry);
+        }
+        match normalized.strip_suffix('/') {
+            Some("") => None,
+            Some(without) => self.entries.get(without),
+            None => self.entries.get(&format!("{normalized}/")),
+        }
     }
 
     /// Rank of a level id (0 = lowest), `None` if unknown.
@@ -77,4 +149,18 @@ pub enum ManifestError {
     Version(u32),
     #[error("manifest entry {path}: {reason}")]
     Entry { path: String, reason: String },
+}
+
+/// A bundle-relative file path: relative, no `..`/`.`/empty segment, no backslash or NUL.
+fn check_file(file: &str) -> Result<(), &'static str> {
+    if file.is_empty() {
+        return Err("is empty");
+    }
+    if file.contains('\\') || file.contains('\0') {
+        return Err("contains a backslash or NUL");
+    }
+    if file.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        return Err("must be relative with no empty, `.` or `..` segment");
+    }
+    Ok(())
 }
