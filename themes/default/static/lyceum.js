@@ -46,8 +46,14 @@
     clear();
     var who = document.createElement("span");
     who.className = "who";
-    var level = me.level != null ? " (" + levelName(String(me.level)) + ")" : "";
-    who.textContent = t.signedIn + String(me.sub) + level;
+    var sub = document.createElement("span");
+    sub.className = "sub";
+    sub.textContent = String(me.sub);
+    who.appendChild(document.createTextNode(t.signedIn));
+    who.appendChild(sub);
+    if (me.level != null) {
+      who.appendChild(document.createTextNode(" (" + levelName(String(me.level)) + ")"));
+    }
     who.title = who.textContent;
     box.appendChild(who);
     box.appendChild(link("/_lyceum/logout", t.signOut));
