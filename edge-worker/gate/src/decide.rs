@@ -43,3 +43,184 @@ pub fn decide(manifest: &Manifest, raw_path: &str, claims: Option<&Claims>) -> A
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::GatedEntry;
+
+    fn manifest() -> Manifest {
+        let entry = |level: &str, file: &str, teaser: Option<&str>| GatedEntry {
+            level: level.into(),
+            file: file.into(),
+            teaser: teaser.map(Into::into),
+        };
+        let m = Manifest {
+            version: crate::manifest::VERSION,
+            levels: vec!["member".into(), "pro".into()],
+            entries: [
+                (
+                    "/essays/deep/".to_string(),
+                    entry("member", "_gated/essays/deep/index.html", Some("essays/deep/index.html")),
+                ),
+                (
+                    "/courses/intro/".to_string(),
+                    entry("pro", "_gated/courses/intro/index.html", Some("courses/intro/index.html")),
+                ),
+                ("/files/pro.pdf".to_string(), entry("pro", "_gated/files/pro.pdf", None)),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        m.validate().expect("fixture manifest is valid");
+        m
+    }
+
+    fn claims(level: &str) -> Claims {
+        Claims { sub: "user-1".into(), level: level.into(), exp: 2_000_000_000 }
+    }
+
+    /// What one viewer should get for one page, named so the table reads as a policy.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Want {
+        Public,
+        Full,
+        Teaser,
+        NotFound,
+    }
+
+    fn kind(access: &Access) -> Want {
+        match access {
+            Access::Public => Want::Public,
+            Access::Full { .. } => Want::Full,
+            Access::Teaser { .. } => Want::Teaser,
+            Access::NotFound => Want::NotFound,
+        }
+    }
+
+    /// Viewers: anonymous, member, pro, a level the manifest does not know, an empty level.
+    const VIEWERS: [Option<&str>; 5] = [None, Some("member"), Some("pro"), Some("gold"), Some("")];
+
+    #[test]
+    fn decision_matrix() {
+        use Want::*;
+        let m = manifest();
+        // (spellings of one URL, expected access for each viewer in VIEWERS order)
+        let table: &[(&[&str], [Want; 5])] = &[
+            (
+                &["/about/", "/about", "/about/index.html", "/about/index", "//about//", "/%61bout/", "/./about/."],
+                [Public, Public, Public, Public, Public],
+            ),
+            (
+                &[
+                    "/essays/deep/",
+                    "/essays/deep",
+                    "/essays/deep/index.html",
+                    "/essays/deep/index",
+                    "//essays///deep",
+                    "/essays/./deep/",
+                    "/%65ssays/d%65ep/",
+                    "/essays/deep//index.html",
+                ],
+                [Teaser, Full, Full, Teaser, Teaser],
+            ),
+            (
+                &[
+                    "/courses/intro/",
+                    "/courses/intro",
+                    "/courses/intro/index.html",
+                    "/courses/intro/index",
+                    "/courses//intro//index.html",
+                    "/c%6Furses/intro/",
+                ],
+                [Teaser, Teaser, Full, Teaser, Teaser],
+            ),
+            (
+                &["/files/pro.pdf", "/files/pro.pdf/", "//files/pro.pdf", "/files/pro%2Epdf"],
+                [NotFound, NotFound, Full, NotFound, NotFound],
+            ),
+            (
+                // The private tree, however it is spelled, is never served directly.
+                &[
+                    "/_gated/courses/intro/index.html",
+                    "/_gated/courses/intro/",
+                    "/_gated",
+                    "/_gated/",
+                    "/_GATED/courses/intro/index.html",
+                    "/_Gated/files/pro.pdf",
+                    "//_gated/files/pro.pdf",
+                    "/%5Fgated/files/pro.pdf",
+                    "/%5f%67%61%74%65%64/files/pro.pdf",
+                    "/./_gated/manifest.json",
+                    "/_gated/manifest.json",
+                ],
+                [NotFound, NotFound, NotFound, NotFound, NotFound],
+            ),
+            (
+                // Refused spellings: `..`, NUL, encoded separators, bad escapes.
+                &[
+                    "/essays/x/../deep/",
+                    "/essays/%2e%2e/essays/deep/",
+                    "/courses/intro/%00",
+                    "/courses/intro\0/",
+                    "/courses%2Fintro/",
+                    "/courses%5Cintro/",
+                    "/courses\\intro/",
+                    "/courses/intro/%",
+                    "/courses/intro/%C3",
+                    "/x/../_gated/files/pro.pdf",
+                    "courses/intro/",
+                    "",
+                ],
+                [NotFound, NotFound, NotFound, NotFound, NotFound],
+            ),
+        ];
+        for (spellings, wants) in table {
+            for path in *spellings {
+                for (viewer, want) in VIEWERS.iter().zip(wants) {
+                    let c = viewer.map(claims);
+                    let got = decide(&m, path, c.as_ref());
+                    assert_eq!(kind(&got), *want, "path {path:?}, viewer {viewer:?}: got {got:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn full_and_teaser_name_the_right_files() {
+        let m = manifest();
+        assert_eq!(
+            decide(&m, "/courses/intro", Some(&claims("pro"))),
+            Access::Full { file: "_gated/courses/intro/index.html".into() }
+        );
+        assert_eq!(
+            decide(&m, "/courses/intro/index.html", Some(&claims("member"))),
+            Access::Teaser { file: "courses/intro/index.html".into(), level: "pro".into() }
+        );
+        assert_eq!(
+            decide(&m, "/essays/deep/", None),
+            Access::Teaser { file: "essays/deep/index.html".into(), level: "member".into() }
+        );
+    }
+
+    #[test]
+    fn unvalidated_manifest_with_unknown_entry_level_never_gives_full() {
+        let mut m = manifest();
+        m.entries.get_mut("/courses/intro/").unwrap().level = "platinum".into();
+        for viewer in VIEWERS {
+            let c = viewer.map(claims);
+            assert!(
+                !matches!(decide(&m, "/courses/intro/", c.as_ref()), Access::Full { .. }),
+                "viewer {viewer:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn level_comparison_is_exact_not_case_folded() {
+        let m = manifest();
+        for level in ["PRO", "Pro", " pro", "pro "] {
+            assert_eq!(kind(&decide(&m, "/courses/intro/", Some(&claims(level)))), Want::Teaser, "{level:?}");
+        }
+    }
+}

@@ -164,3 +164,98 @@ fn check_file(file: &str) -> Result<(), &'static str> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = r#"{"version":1,"levels":["member","pro"],
+        "entries":{"/courses/intro/":{"level":"pro","file":"_gated/courses/intro/index.html",
+                                       "teaser":"courses/intro/index.html"},
+                   "/files/a.pdf":{"level":"member","file":"_gated/files/a.pdf"}}}"#;
+
+    fn with_entry(key: &str, entry: &str) -> String {
+        format!(r#"{{"version":1,"levels":["member","pro"],"entries":{{"{key}":{entry}}}}}"#)
+    }
+
+    #[test]
+    fn parses_valid_and_round_trips() {
+        let m = Manifest::from_json(VALID).unwrap();
+        assert_eq!(m.entries.len(), 2);
+        assert_eq!(m.entries["/files/a.pdf"].teaser, None);
+        let json = m.to_json();
+        assert!(json.ends_with("}\n"), "{json:?}");
+        assert!(json.contains("\n  \"version\": 1"), "pretty-printed: {json}");
+        // No `teaser` key for an entry without one.
+        assert_eq!(json.matches("\"teaser\"").count(), 1);
+        assert_eq!(Manifest::from_json(&json).unwrap(), m);
+        assert_eq!(Manifest::from_json(&json).unwrap().to_json(), json, "deterministic");
+    }
+
+    #[test]
+    fn to_json_orders_entries_by_key() {
+        let m = Manifest::from_json(&with_entry("/b/", r#"{"level":"pro","file":"_gated/b"}"#)).unwrap();
+        let mut m2 = m.clone();
+        m2.entries.insert("/a/".into(), m.entries["/b/"].clone());
+        let json = m2.to_json();
+        assert!(json.find("\"/a/\"").unwrap() < json.find("\"/b/\"").unwrap());
+    }
+
+    #[test]
+    fn refuses_invalid_manifests() {
+        let cases: Vec<(String, &str)> = vec![
+            ("not json".into(), "not valid JSON"),
+            (VALID.replace("\"version\":1", "\"version\":2"), "version 2"),
+            (VALID.replace("\"levels\"", "\"extra\":1,\"levels\""), "unknown field"),
+            (VALID.replace("\"teaser\"", "\"teasr\""), "unknown field"),
+            (with_entry("/x/", r#"{"level":"gold","file":"_gated/x/index.html"}"#), "unknown level"),
+            (with_entry("/x/", r#"{"level":"pro","file":"x/index.html"}"#), "under _gated/"),
+            (with_entry("/x/", r#"{"level":"pro","file":"_gated/../x.html"}"#), "`..`"),
+            (with_entry("/x/", r#"{"level":"pro","file":"/_gated/x.html"}"#), "empty"),
+            (with_entry("/x/", r#"{"level":"pro","file":"_gated\\x.html"}"#), "backslash"),
+            (
+                with_entry("/x/", r#"{"level":"pro","file":"_gated/x.html","teaser":"_gated/t.html"}"#),
+                "teaser must not be under _gated/",
+            ),
+            (
+                with_entry("/x/", r#"{"level":"pro","file":"_gated/x.html","teaser":"_GATED/t.html"}"#),
+                "teaser must not be under _gated/",
+            ),
+            (
+                with_entry("/x/", r#"{"level":"pro","file":"_gated/x.html","teaser":"a/../../t"}"#),
+                "`..`",
+            ),
+            (with_entry("/x/index.html", r#"{"level":"pro","file":"_gated/x"}"#), "not canonical"),
+            (with_entry("//x/", r#"{"level":"pro","file":"_gated/x"}"#), "not canonical"),
+            (with_entry("x/", r#"{"level":"pro","file":"_gated/x"}"#), "not a valid path"),
+            (with_entry("/a/../x/", r#"{"level":"pro","file":"_gated/x"}"#), "not a valid path"),
+            (with_entry("/_Gated/x/", r#"{"level":"pro","file":"_gated/x"}"#), "private"),
+            (
+                r#"{"version":1,"levels":["pro","pro"],"entries":{}}"#.into(),
+                "listed twice",
+            ),
+            (r#"{"version":1,"levels":[""],"entries":{}}"#.into(), "is empty"),
+        ];
+        for (json, needle) in cases {
+            let err = Manifest::from_json(&json).expect_err(&json).to_string();
+            assert!(err.contains(needle), "{json}\n=> {err}\n(expected to mention {needle:?})");
+        }
+    }
+
+    #[test]
+    fn lookup_finds_every_spelling_of_an_entry() {
+        let m = Manifest::from_json(VALID).unwrap();
+        for p in ["/courses/intro/", "/courses/intro"] {
+            assert_eq!(m.lookup(p).map(|e| e.level.as_str()), Some("pro"), "{p}");
+        }
+        for p in ["/files/a.pdf", "/files/a.pdf/"] {
+            assert_eq!(m.lookup(p).map(|e| e.level.as_str()), Some("member"), "{p}");
+        }
+        for p in ["/", "/courses/", "/courses/intro/x", "/files/a"] {
+            assert!(m.lookup(p).is_none(), "{p}");
+        }
+        assert_eq!(m.rank("member"), Some(0));
+        assert_eq!(m.rank("pro"), Some(1));
+        assert_eq!(m.rank("Pro"), None);
+    }
+}

@@ -152,3 +152,116 @@ pub fn me_json(claims: &crate::Claims) -> String {
     // Serializing two strings and a number cannot fail.
     serde_json::to_string(&me).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_wins_over_cookie() {
+        let cookie = Some("lyceum_session=from-cookie");
+        assert_eq!(token_from_headers(Some("Bearer from-header"), cookie), Some("from-header"));
+        assert_eq!(token_from_headers(Some("bearer   from-header  "), cookie), Some("from-header"));
+        assert_eq!(token_from_headers(Some("Basic dXNlcjpwdw=="), cookie), Some("from-cookie"));
+        assert_eq!(token_from_headers(Some("Bearer "), cookie), Some("from-cookie"));
+        assert_eq!(token_from_headers(Some("Bearer"), cookie), Some("from-cookie"));
+        assert_eq!(token_from_headers(Some("Bearerx tok"), None), None);
+        assert_eq!(token_from_headers(None, None), None);
+    }
+
+    #[test]
+    fn cookie_parsing_is_tolerant() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("lyceum_session=abc", Some("abc")),
+            ("a=1; lyceum_session=abc; b=2", Some("abc")),
+            ("a=1;lyceum_session=abc;b=2", Some("abc")),
+            ("  lyceum_session = abc  ; b=2", Some("abc")),
+            ("lyceum_session=\"abc\"", Some("abc")),
+            ("lyceum_session=; other=x", None),
+            ("lyceum_session=", None),
+            ("x_lyceum_session=abc", None),
+            ("lyceum_sessionx=abc", None),
+            ("lyceum_session", None),
+            ("", None),
+            ("lyceum_session=; lyceum_session=second", Some("second")),
+            ("lyceum_session=first; lyceum_session=second", Some("first")),
+        ];
+        for (cookie, want) in cases {
+            assert_eq!(token_from_headers(None, Some(cookie)), *want, "{cookie:?}");
+        }
+    }
+
+    #[test]
+    fn session_cookie_flags_and_max_age() {
+        assert_eq!(
+            session_cookie("aaa.bbb.ccc", 1_000_100, 1_000_000),
+            "lyceum_session=aaa.bbb.ccc; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=100"
+        );
+        assert!(session_cookie("a.b.c", 5, 10).ends_with("Max-Age=0"));
+        assert_eq!(clear_cookie(), "lyceum_session=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0");
+        // A value that could inject attributes is never echoed.
+        for bad in ["a.b.c; Domain=evil.com", "a b", "a\r\nSet-Cookie: x=y", ""] {
+            assert_eq!(session_cookie(bad, 100, 0), clear_cookie(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn safe_next_only_allows_same_site_paths() {
+        let ok = ["/", "/courses/intro/", "/a?b=c&d=e", "/a#frag", "/caf%C3%A9", "/javascript:alert(1)", "/@evil.com"];
+        for next in ok {
+            assert_eq!(safe_next(Some(next)), next, "{next:?} should be kept");
+        }
+        let refused = [
+            "",
+            "courses",
+            "https://evil.com",
+            "//evil.com",
+            "///evil.com",
+            "/\\evil.com",
+            "\\\\evil.com",
+            "/a\\b",
+            "javascript:alert(1)",
+            " /a",
+            "/\t/evil.com",
+            "/\n/evil.com",
+            "/a\r\nSet-Cookie: x=y",
+            "/%2F%2Fevil.com",
+            "/%2f/evil.com",
+            "/%5Cevil.com",
+            "/%5cevil.com",
+            "/a%0d%0aLocation:%20x",
+            "/%09/evil.com",
+            "/a%00",
+            "/a%",
+            "/a%zz",
+            "/%FF",
+            "/a b",
+            "/\u{2028}",
+        ];
+        for next in refused {
+            assert_eq!(safe_next(Some(next)), "/", "{next:?} should be refused");
+        }
+        assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(5000)))), "/");
+    }
+
+    #[test]
+    fn query_params() {
+        let q = "?token=a.b.c&next=%2Fcourses%2Fintro%2F&sp=a+b%20c&empty&dup=1&dup=2&bad=%zz";
+        assert_eq!(query_param(q, "token").as_deref(), Some("a.b.c"));
+        assert_eq!(query_param(q, "next").as_deref(), Some("/courses/intro/"));
+        assert_eq!(query_param(q, "sp").as_deref(), Some("a b c"));
+        assert_eq!(query_param(q, "empty").as_deref(), Some(""));
+        assert_eq!(query_param(q, "dup").as_deref(), Some("1"));
+        assert_eq!(query_param(q, "bad"), None);
+        assert_eq!(query_param(q, "missing"), None);
+        assert_eq!(query_param("", "token"), None);
+        assert_eq!(query_param("to%6Ben=x", "token").as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn me_json_shape() {
+        let claims = crate::Claims { sub: "u\"1".into(), level: "pro".into(), exp: 42 };
+        assert_eq!(me_json(&claims), r#"{"sub":"u\"1","level":"pro","exp":42}"#);
+    }
+}
