@@ -1,0 +1,454 @@
+//! Member tokens, the issuing side: signing keys, TTLs, key generation and the JWKS a
+//! Worker is configured with. Verification is *not* here: `lyceum token verify` and
+//! `lyceum serve` use `gate::Verifier`, the same code the edge worker runs, so a token
+//! this module issues is accepted exactly when the Worker would accept it.
+//!
+//! Everything is a pure function of its inputs (time and randomness are passed in), so
+//! the CLI in `cmd/token.rs` is only I/O around it.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Env var holding the HS256 shared secret (the same one the Worker is given).
+pub const ENV_SECRET: &str = "LYCEUM_JWT_SECRET";
+/// Env var holding a JWKS document of public keys.
+pub const ENV_JWKS: &str = "LYCEUM_JWT_JWKS";
+/// Env var holding the required `iss`, if any.
+pub const ENV_ISSUER: &str = "LYCEUM_JWT_ISSUER";
+/// Env var holding the required `aud`, if any.
+pub const ENV_AUDIENCE: &str = "LYCEUM_JWT_AUDIENCE";
+
+/// File names written by [`KeyPair::write_to`].
+pub const PRIVATE_KEY_FILE: &str = "lyceum-ed25519.pem";
+pub const PUBLIC_KEY_FILE: &str = "lyceum-ed25519.pub.pem";
+pub const JWKS_FILE: &str = "jwks.json";
+
+/// Shortest HS256 secret the gate accepts; issuing with a shorter one would only mint
+/// tokens nobody can verify.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// DER prefix of a PKCS#8 v1 Ed25519 private key (RFC 8410), followed by the 32-byte seed.
+const PKCS8_ED25519_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+/// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410), followed by the 32-byte key.
+const SPKI_ED25519_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+/// Why a token could not be issued or a key could not be made or read.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("invalid TTL `{0}`: expected a positive number followed by s, m, h or d (e.g. 90s, 15m, 12h, 30d)")]
+    Ttl(String),
+    #[error("unknown level `{level}`; valid levels (lowest first): {}", valid.join(", "))]
+    UnknownLevel { level: String, valid: Vec<String> },
+    #[error("the HS256 secret is too short ({0} bytes); use at least {MIN_SECRET_BYTES} random bytes")]
+    WeakSecret(usize),
+    #[error("not an Ed25519 private key in PKCS#8 PEM form (`-----BEGIN PRIVATE KEY-----`): {0}")]
+    BadKey(String),
+    #[error("could not sign the token: {0}")]
+    Sign(String),
+    #[error("`{0}` already exists; refusing to overwrite a key file")]
+    Exists(std::path::PathBuf),
+    #[error("could not write `{path}`: {source}")]
+    Write { path: std::path::PathBuf, source: std::io::Error },
+    #[error("could not read `{path}`: {source}")]
+    Read { path: std::path::PathBuf, source: std::io::Error },
+    #[error("`{path}`: {message}")]
+    SiteYaml { path: std::path::PathBuf, message: String },
+}
+
+/// Parse a TTL like `90s`, `15m`, `12h`, `30d` into seconds.
+pub fn parse_ttl(text: &str) -> Result<u64, TokenError> {
+    let err = || TokenError::Ttl(text.to_string());
+    let text_trim = text.trim();
+    let split = text_trim.len().checked_sub(1).ok_or_else(err)?;
+    if !text_trim.is_char_boundary(split) {
+        return Err(err());
+    }
+    let (number, unit) = text_trim.split_at(split);
+    let n: u64 = number.parse().map_err(|_| err())?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(err()),
+    };
+    match n.checked_mul(mult) {
+        Some(secs) if secs > 0 => Ok(secs),
+        _ => Err(err()),
+    }
+}
+
+/// How a token is signed.
+pub enum SigningKey {
+    /// HS256 with a shared secret (the Worker's `LYCEUM_JWT_SECRET`).
+    Hs256(Vec<u8>),
+    /// EdDSA with an Ed25519 private key; the Worker verifies with the matching JWKS.
+    Ed25519 { seed: [u8; 32] },
+}
+
+impl SigningKey {
+    /// An HS256 key, refusing secrets the gate would refuse.
+    pub fn hs256(secret: &str) -> Result<SigningKey, TokenError> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(TokenError::WeakSecret(secret.len()));
+        }
+        Ok(SigningKey::Hs256(secret.as_bytes().to_vec()))
+    }
+
+    /// An Ed25519 key from a PKCS#8 PEM (as written by `lyceum token keygen` or
+    /// `openssl genpkey -algorithm ed25519`).
+    pub fn ed25519_pem(pem: &str) -> Result<SigningKey, TokenError> {
+        let der = pem_body(pem, "PRIVATE KEY").map_err(TokenError::BadKey)?;
+        if der.len() != 48 || der[..16] != PKCS8_ED25519_PREFIX {
+            return Err(TokenError::BadKey("the key is not a plain Ed25519 PKCS#8 key".into()));
+        }
+        let mut seed = [0u8; 32];
+        seed.copy_from_slice(&der[16..]);
+        Ok(SigningKey::Ed25519 { seed })
+    }
+
+    /// The `kid` a key is published under by default: for Ed25519 the RFC 7638 JWK
+    /// thumbprint of its public key (so `keygen` and `issue` agree without being told);
+    /// none for HS256.
+    pub fn default_kid(&self) -> Option<String> {
+        match self {
+            SigningKey::Hs256(_) => None,
+            SigningKey::Ed25519 { seed } => Some(thumbprint(&public_key(seed))),
+        }
+    }
+
+    fn encoding(&self) -> Result<(Algorithm, EncodingKey), TokenError> {
+        match self {
+            SigningKey::Hs256(secret) => Ok((Algorithm::HS256, EncodingKey::from_secret(secret))),
+            SigningKey::Ed25519 { seed } => {
+                let mut der = PKCS8_ED25519_PREFIX.to_vec();
+                der.extend_from_slice(seed);
+                Ok((Algorithm::EdDSA, EncodingKey::from_ed_der(&der)))
+            }
+        }
+    }
+}
+
+/// What goes into a token.
+#[derive(Debug, Clone)]
+pub struct IssueRequest {
+    pub sub: String,
+    pub level: String,
+    pub ttl_secs: u64,
+    pub kid: Option<String>,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+}
+
+#[derive(Serialize)]
+struct OutClaims<'a> {
+    sub: &'a str,
+    level: &'a str,
+    iat: u64,
+    exp: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+}
+
+/// Sign a member token valid from `now` for `req.ttl_secs`.
+pub fn issue(key: &SigningKey, req: &IssueRequest, now: u64) -> Result<String, TokenError> {
+    let (alg, enc) = key.encoding()?;
+    let mut header = Header::new(alg);
+    header.kid = req.kid.clone().or_else(|| key.default_kid());
+    let claims = OutClaims {
+        sub: &req.sub,
+        level: &req.level,
+        iat: now,
+        exp: now.saturating_add(req.ttl_secs),
+        iss: req.issuer.as_deref(),
+        aud: req.audience.as_deref(),
+    };
+    jsonwebtoken::encode(&header, &claims, &enc).map_err(|e| TokenError::Sign(e.to_string()))
+}
+
+/// Check a level id against the site's levels (lowest first).
+pub fn check_level(level: &str, valid: &[String]) -> Result<(), TokenError> {
+    if valid.iter().any(|l| l == level) {
+        Ok(())
+    } else {
+        Err(TokenError::UnknownLevel { level: level.to_string(), valid: valid.to_vec() })
+    }
+}
+
+/// The level ids declared in `<root>/site.yaml`, lowest first, or `None` when there is
+/// no site.yaml there. Reads only `levels[].id`, so it works on any site.yaml the
+/// generator accepts.
+pub fn site_levels(root: &Path) -> Result<Option<Vec<String>>, TokenError> {
+    #[derive(serde::Deserialize)]
+    struct Site {
+        #[serde(default)]
+        levels: Vec<Level>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Level {
+        id: String,
+    }
+    let path = root.join("site.yaml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(TokenError::Read { path, source }),
+    };
+    let site: Site = serde_yaml::from_str(&text)
+        .map_err(|e| TokenError::SiteYaml { path: path.clone(), message: e.to_string() })?;
+    Ok(Some(site.levels.into_iter().map(|l| l.id).collect()))
+}
+
+/// The verification settings from the environment (`LYCEUM_JWT_*`), read through `get`
+/// so tests need not touch the process environment. Empty values count as unset.
+pub fn settings_from_env(get: impl Fn(&str) -> Option<String>) -> gate::Settings {
+    let get = |k: &str| get(k).filter(|v| !v.is_empty());
+    gate::Settings {
+        secret: get(ENV_SECRET),
+        jwks: get(ENV_JWKS),
+        issuer: get(ENV_ISSUER),
+        audience: get(ENV_AUDIENCE),
+    }
+}
+
+/// A fresh Ed25519 key pair with its JWKS.
+pub struct KeyPair {
+    pub kid: String,
+    /// PKCS#8 private key, PEM.
+    pub private_pem: String,
+    /// SubjectPublicKeyInfo, PEM.
+    pub public_pem: String,
+    /// `{"keys":[{"kty":"OKP","crv":"Ed25519","x":…,"kid":…,"alg":"EdDSA","use":"sig"}]}`
+    pub jwks: String,
+}
+
+impl KeyPair {
+    /// Make a key pair from 32 random bytes; `kid` defaults to the key's JWK thumbprint.
+    pub fn from_seed(seed: [u8; 32], kid: Option<String>) -> KeyPair {
+        let public = public_key(&seed);
+        let kid = kid.unwrap_or_else(|| thumbprint(&public));
+        let mut private_der = PKCS8_ED25519_PREFIX.to_vec();
+        private_der.extend_from_slice(&seed);
+        let mut public_der = SPKI_ED25519_PREFIX.to_vec();
+        public_der.extend_from_slice(&public);
+        let jwks = serde_json::json!({
+            "keys": [{
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": URL_SAFE_NO_PAD.encode(public),
+                "kid": kid,
+                "alg": "EdDSA",
+                "use": "sig",
+            }]
+        });
+        KeyPair {
+            private_pem: pem_encode("PRIVATE KEY", &private_der),
+            public_pem: pem_encode("PUBLIC KEY", &public_der),
+            jwks: format!("{}\n", serde_json::to_string_pretty(&jwks).expect("JSON value")),
+            kid,
+        }
+    }
+
+    /// Write the three files into `dir` (created if needed). Refuses to overwrite any of
+    /// them, checking all before writing one; the private key is created with mode 0600.
+    pub fn write_to(&self, dir: &Path) -> Result<[std::path::PathBuf; 3], TokenError> {
+        let files = [
+            (dir.join(PRIVATE_KEY_FILE), &self.private_pem, true),
+            (dir.join(PUBLIC_KEY_FILE), &self.public_pem, false),
+            (dir.join(JWKS_FILE), &self.jwks, false),
+        ];
+        for (path, _, _) in &files {
+            if path.exists() {
+                return Err(TokenError::Exists(path.clone()));
+            }
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|source| TokenError::Write { path: dir.to_path_buf(), source })?;
+        for (path, text, private) in &files {
+            write_new(path, text, *private)
+                .map_err(|source| TokenError::Write { path: path.clone(), source })?;
+        }
+        Ok(files.map(|(p, _, _)| p))
+    }
+}
+
+fn write_new(path: &Path, text: &str, private: bool) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(if private { 0o600 } else { 0o644 });
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut file = opts.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+fn public_key(seed: &[u8; 32]) -> [u8; 32] {
+    ed25519_dalek::SigningKey::from_bytes(seed).verifying_key().to_bytes()
+}
+
+/// RFC 7638 thumbprint of an Ed25519 JWK (RFC 8037 §2: members `crv`, `kty`, `x`).
+fn thumbprint(public: &[u8; 32]) -> String {
+    let canonical = format!(
+        r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+        URL_SAFE_NO_PAD.encode(public)
+    );
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+fn pem_encode(label: &str, der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+fn pem_body(pem: &str, label: &str) -> Result<Vec<u8>, String> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = pem.find(&begin).ok_or_else(|| format!("no `{begin}` line"))? + begin.len();
+    let stop = pem[start..].find(&end).ok_or_else(|| format!("no `{end}` line"))? + start;
+    let b64: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
+    STANDARD.decode(b64).map_err(|e| format!("bad base64: {e}"))
+}
+
+/// `2025-03-01 14:05:09 UTC` for seconds since the Unix epoch.
+pub fn format_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// A human duration for the time left until `exp` (`29d 23h`, `14m 59s`, `expired`).
+pub fn format_remaining(exp: u64, now: u64) -> String {
+    if exp <= now {
+        return "expired".into();
+    }
+    let s = exp - now;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {}s", s / 60, s % 60),
+        3600..=86_399 => format!("{}h {}m", s / 3600, s / 60 % 60),
+        _ => format!("{}d {}h", s / 86_400, s / 3600 % 24),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_units() {
+        assert_eq!(parse_ttl("90s").unwrap(), 90);
+        assert_eq!(parse_ttl("15m").unwrap(), 900);
+        assert_eq!(parse_ttl("12h").unwrap(), 43_200);
+        assert_eq!(parse_ttl("30d").unwrap(), 2_592_000);
+        for bad in ["", "d", "0d", "-1d", "10", "10y", "1.5h", "h1", "99999999999999999999d", "1é"] {
+            assert!(parse_ttl(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(format_utc(1_735_689_599), "2024-12-31 23:59:59 UTC");
+        assert_eq!(format_remaining(100, 100), "expired");
+        assert_eq!(format_remaining(30 * 86_400, 0), "30d 0h");
+    }
+
+    #[test]
+    fn unknown_level_lists_valid_ones() {
+        let valid = vec!["member".to_string(), "pro".to_string()];
+        assert!(check_level("pro", &valid).is_ok());
+        let msg = check_level("gold", &valid).unwrap_err().to_string();
+        assert_eq!(msg, "unknown level `gold`; valid levels (lowest first): member, pro");
+    }
+
+    #[test]
+    fn weak_secret_refused() {
+        assert!(matches!(SigningKey::hs256("short"), Err(TokenError::WeakSecret(5))));
+    }
+
+    #[test]
+    fn keypair_pem_round_trips_and_kid_matches() {
+        let pair = KeyPair::from_seed([7; 32], None);
+        let key = SigningKey::ed25519_pem(&pair.private_pem).unwrap();
+        assert_eq!(key.default_kid().as_deref(), Some(pair.kid.as_str()));
+        let jwks: serde_json::Value = serde_json::from_str(&pair.jwks).unwrap();
+        let k = &jwks["keys"][0];
+        assert_eq!(k["kty"], "OKP");
+        assert_eq!(k["crv"], "Ed25519");
+        assert_eq!(k["alg"], "EdDSA");
+        assert_eq!(k["use"], "sig");
+        assert_eq!(k["kid"], pair.kid.as_str());
+        assert_eq!(URL_SAFE_NO_PAD.decode(k["x"].as_str().unwrap()).unwrap().len(), 32);
+        assert!(pair.public_pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        // jsonwebtoken accepts our PEM as an Ed25519 key.
+        EncodingKey::from_ed_pem(pair.private_pem.as_bytes()).unwrap();
+        jsonwebtoken::DecodingKey::from_ed_pem(pair.public_pem.as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn rfc8037_thumbprint() {
+        // RFC 8037 appendix A.3.
+        let x = URL_SAFE_NO_PAD.decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
+        assert_eq!(thumbprint(&x.try_into().unwrap()), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    }
+
+    #[test]
+    fn issued_tokens_carry_claims_and_kid() {
+        let req = IssueRequest {
+            sub: "ada".into(),
+            level: "pro".into(),
+            ttl_secs: 60,
+            kid: None,
+            issuer: Some("me".into()),
+            audience: None,
+        };
+        let key = SigningKey::Ed25519 { seed: [1; 32] };
+        let tok = issue(&key, &req, 1000).unwrap();
+        let header = jsonwebtoken::decode_header(&tok).unwrap();
+        assert_eq!(header.alg, Algorithm::EdDSA);
+        assert_eq!(header.kid, key.default_kid());
+        let body: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(tok.split('.').nth(1).unwrap()).unwrap()).unwrap();
+        assert_eq!(body, serde_json::json!({"sub":"ada","level":"pro","iat":1000,"exp":1060,"iss":"me"}));
+        let hs = issue(&SigningKey::hs256(&"s".repeat(32)).unwrap(), &req, 1000).unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&hs).unwrap().kid, None);
+    }
+}
