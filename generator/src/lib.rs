@@ -1,4 +1,23 @@
-//! lyceum's generator library: `config::load` → `content::discover` → `front_matter::split`
-//! → `render` → `bundle::write`.
+//! lyceum's generator library, a pipeline of named stages, one module each:
+//! [`config::load`] → [`content::discover`] → [`front_matter::parse`] → [`markdown::render`]
+//! → [`site::Site`] (URLs, sections, checks) → [`render::Renderer`] → [`feeds`] →
+//! [`bundle::Staging`] (atomic write). [`build::build`] runs them all; `lyceum serve` and
+//! `lyceum check` call the stages they need.
 
+pub mod build;
+pub mod bundle;
+pub mod config;
+pub mod content;
+pub mod diagnostic;
+pub mod feeds;
+pub mod front_matter;
+pub mod markdown;
+pub mod render;
+pub mod site;
+pub mod slug;
+pub mod theme;
 pub mod token;
+
+pub use build::{build, BuildError, BuildOptions, BuildReport};
+pub use diagnostic::Diagnostic;
+pub use site::{LoadOptions, Site};

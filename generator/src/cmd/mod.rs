@@ -24,3 +24,17 @@ pub(crate) fn report_error(err: &anyhow::Error, _globals: &Globals) {
         eprintln!("  caused by: {cause}");
     }
 }
+
+/// Print author-facing diagnostics, compiler-style (colour only on a terminal), then a count.
+pub(crate) fn report_diagnostics(diagnostics: &[lyceum::Diagnostic]) {
+    use std::io::IsTerminal;
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut text = String::new();
+    for d in diagnostics {
+        text += &d.render(color);
+        text.push('\n');
+    }
+    let n = diagnostics.len();
+    text += &format!("error: {n} problem{} found\n", if n == 1 { "" } else { "s" });
+    eprint!("{text}");
+}

@@ -1,0 +1,165 @@
+//! `build`: the whole pipeline, `Site::load` → `theme::load` → `Renderer::new` → render
+//! and write every output in parallel into a [`Staging`] folder → swap it in.
+
+use crate::bundle::Staging;
+use crate::diagnostic::Diagnostic;
+use crate::feeds;
+use crate::render::{Output, Renderer};
+use crate::site::{LoadOptions, Site};
+use crate::theme::{self, StaticSource, Theme};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What to build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Site root (holds `site.yaml`).
+    pub root: PathBuf,
+    /// Bundle folder to (re)place.
+    pub out: PathBuf,
+    /// Also build `draft` and `review` pages.
+    pub drafts: bool,
+    /// Overrides `base_url` from site.yaml.
+    pub base_url: Option<String>,
+}
+
+/// What a successful build did.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    /// Pages built.
+    pub pages: usize,
+    /// Of which gated.
+    pub gated: usize,
+    /// Sections, including home.
+    pub sections: usize,
+    /// Files written.
+    pub files: usize,
+    /// Wall time of each stage, in order.
+    pub stages: Vec<(&'static str, Duration)>,
+}
+
+/// Why a build failed. Either way the previous bundle is untouched.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Problems in the site's files, sorted by file and position.
+    #[error("{} error{} in the site", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Invalid(Vec<Diagnostic>),
+    /// The disk failed us.
+    #[error("cannot {action} `{}`", path.display())]
+    Io {
+        /// What we were doing.
+        action: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl BuildError {
+    pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> BuildError {
+        BuildError::Io { action, path: path.to_path_buf(), source }
+    }
+}
+
+impl From<Vec<Diagnostic>> for BuildError {
+    fn from(diagnostics: Vec<Diagnostic>) -> BuildError {
+        BuildError::Invalid(diagnostics)
+    }
+}
+
+/// Build the site at `options.root` into `options.out`, atomically.
+pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    check_out_dir(options)?;
+    let mut stages = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str| {
+        stages.push((name, clock.elapsed()));
+        clock = Instant::now();
+    };
+    let site = Site::load(&options.root, &LoadOptions { drafts: options.drafts, base_url: options.base_url.clone() })?;
+    lap("load and parse");
+    let theme = theme::load(&options.root, &site.config.theme)?;
+    let renderer = Renderer::new(&site, &theme)?;
+    lap("templates");
+    let staging = Staging::new(&options.out)?;
+    write(&site, &theme, &renderer, &staging)?;
+    lap("render and write");
+    let files = staging.files();
+    staging.commit()?;
+    lap("swap");
+    Ok(BuildReport {
+        pages: site.pages.len(),
+        gated: site.pages.iter().filter(|p| p.gated()).count(),
+        sections: site.sections.len(),
+        files,
+        stages,
+    })
+}
+
+/// Render every output of `site` and write it into `staging`, in parallel. Collects every
+/// template error (one per template and message) rather than stopping at the first.
+pub fn write(site: &Site, theme: &Theme, renderer: &Renderer, staging: &Staging) -> Result<(), BuildError> {
+    // Static files first: generated pages must win over a stray static file at the same path.
+    theme.static_files.par_iter().try_for_each(|(rel, source)| match source {
+        StaticSource::Embedded(bytes) => staging.write(rel, bytes),
+        StaticSource::Disk(path) => staging.copy(rel, path),
+    })?;
+    let put = |outputs: Vec<Output>| outputs.iter().try_for_each(|o| staging.write(&o.path, o.contents.as_bytes()));
+    let manifest = site.manifest().to_json();
+    let singles: Vec<Box<dyn Fn() -> Result<Vec<Output>, BuildError> + Sync + '_>> = vec![
+        Box::new(|| Ok(vec![renderer.membership()?])),
+        Box::new(|| Ok(vec![renderer.not_found()?])),
+        Box::new(|| Ok(vec![Output { path: feeds::ATOM_FILE.into(), contents: feeds::atom(site) }])),
+        Box::new(|| Ok(vec![Output { path: feeds::SITEMAP_FILE.into(), contents: feeds::sitemap(site) }])),
+        Box::new(|| Ok(vec![Output { path: feeds::SEARCH_FILE.into(), contents: feeds::search(site) }])),
+        Box::new(|| Ok(vec![Output { path: gate::manifest::MANIFEST_FILE.into(), contents: manifest.clone() }])),
+    ];
+    let results: Vec<Result<(), BuildError>> = singles
+        .par_iter()
+        .map(|f| put(f()?))
+        .chain((0..site.sections.len()).into_par_iter().map(|i| put(vec![renderer.section(site, i)?])))
+        .chain((0..site.pages.len()).into_par_iter().map(|i| put(renderer.page(site, i)?)))
+        .filter(|r| r.is_err())
+        .collect();
+    let mut diagnostics = Vec::new();
+    for result in results {
+        match result {
+            Err(BuildError::Invalid(mut d)) => diagnostics.append(&mut d),
+            Err(io) => return Err(io),
+            Ok(()) => {}
+        }
+    }
+    if diagnostics.is_empty() {
+        return Ok(());
+    }
+    // The same template error repeats for every page using the template; report it once.
+    diagnostics.sort();
+    diagnostics.dedup_by(|a, b| a.path == b.path && a.message == b.message);
+    Err(BuildError::Invalid(diagnostics))
+}
+
+impl From<Diagnostic> for BuildError {
+    fn from(d: Diagnostic) -> BuildError {
+        BuildError::Invalid(vec![d])
+    }
+}
+
+/// Refuse an output folder that is, or contains, the site: swapping it would delete the site.
+fn check_out_dir(options: &BuildOptions) -> Result<(), BuildError> {
+    let root = options.root.canonicalize().map_err(|e| BuildError::io("open site root", &options.root, e))?;
+    let out = match options.out.canonicalize() {
+        Ok(out) => out,
+        Err(_) => return Ok(()),
+    };
+    if root.starts_with(&out) {
+        return Err(BuildError::Invalid(vec![Diagnostic::file(
+            &options.out,
+            "the output folder contains the site; building would replace it",
+        )
+        .with_help("pass an output folder of its own, e.g. `--out dist`")]));
+    }
+    Ok(())
+}

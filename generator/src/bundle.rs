@@ -1,0 +1,188 @@
+//! Stage 7: the atomic write. Everything goes into a staging folder beside the target
+//! (same parent, so same filesystem), which then replaces the target in one rename.
+//! Until that rename the previous bundle is untouched; on any error the staging folder
+//! is removed, and a folder left by a killed build is removed by the next one.
+
+use crate::build::BuildError;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Marks staging folders: `.<target>.lyceum-tmp.<pid>` beside the target.
+const TMP_MARK: &str = ".lyceum-tmp.";
+
+/// A bundle being written. Dropping it without [`Staging::commit`] removes it.
+#[derive(Debug)]
+pub struct Staging {
+    target: PathBuf,
+    dir: PathBuf,
+    files: AtomicUsize,
+    committed: bool,
+}
+
+impl Staging {
+    /// Create an empty staging folder beside `target`, first removing any left by builds
+    /// that no longer run.
+    pub fn new(target: &Path) -> Result<Staging, BuildError> {
+        let name = target
+            .file_name()
+            .ok_or_else(|| BuildError::io("use", target, std::io::Error::other("output must name a folder")))?;
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| BuildError::io("create", &parent, e))?;
+        let prefix = format!(".{}{TMP_MARK}", name.to_string_lossy());
+        remove_stale(&parent, &prefix);
+        let dir = parent.join(format!("{prefix}{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| BuildError::io("remove", &dir, e))?;
+        }
+        std::fs::create_dir(&dir).map_err(|e| BuildError::io("create", &dir, e))?;
+        Ok(Staging { target: target.to_path_buf(), dir, files: AtomicUsize::new(0), committed: false })
+    }
+
+    /// The staging folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Files written so far.
+    pub fn files(&self) -> usize {
+        self.files.load(Ordering::Relaxed)
+    }
+
+    /// Write `contents` at `rel` (a `/`-separated bundle path), creating folders. Safe to
+    /// call from many threads.
+    pub fn write(&self, rel: &str, contents: &[u8]) -> Result<(), BuildError> {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| BuildError::io("create", parent, e))?;
+        }
+        std::fs::write(&path, contents).map_err(|e| BuildError::io("write", &path, e))?;
+        self.files.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Copy a file from disk to `rel`.
+    pub fn copy(&self, rel: &str, from: &Path) -> Result<(), BuildError> {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| BuildError::io("create", parent, e))?;
+        }
+        std::fs::copy(from, &path).map_err(|e| BuildError::io("copy", from, e))?;
+        self.files.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Put the staged bundle in place of the target, then delete the old one.
+    pub fn commit(mut self) -> Result<(), BuildError> {
+        if self.target.exists() {
+            swap(&self.dir, &self.target)?;
+            // The old bundle now sits in the staging folder; Drop removes it.
+        } else {
+            std::fs::rename(&self.dir, &self.target).map_err(|e| BuildError::io("rename", &self.dir, e))?;
+            self.committed = true;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: a leftover is removed by the next build anyway.
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Exchange two paths atomically where the OS can (Linux `renameat2(RENAME_EXCHANGE)`);
+/// otherwise move the old one aside (into `new`'s name), then the new one in.
+fn swap(new: &Path, old: &Path) -> Result<(), BuildError> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).expect("paths have no NUL");
+        let (a, b) = (c(new), c(old));
+        // SAFETY: both are valid NUL-terminated paths that live across the call.
+        let rc = unsafe {
+            libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE)
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        // Filesystems without RENAME_EXCHANGE say EINVAL; old kernels ENOSYS.
+        if !matches!(err.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS)) {
+            return Err(BuildError::io("replace", old, err));
+        }
+    }
+    let aside = new.with_extension("old");
+    std::fs::rename(old, &aside).map_err(|e| BuildError::io("move aside", old, e))?;
+    if let Err(e) = std::fs::rename(new, old) {
+        let _ = std::fs::rename(&aside, old);
+        return Err(BuildError::io("rename", new, e));
+    }
+    std::fs::rename(&aside, new).map_err(|e| BuildError::io("rename", &aside, e))
+}
+
+/// Remove staging folders whose build process is gone (killed mid-build).
+fn remove_stale(parent: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(prefix) else { continue };
+        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|pid| pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(p: &Path) -> String {
+        std::fs::read_to_string(p).unwrap()
+    }
+
+    #[test]
+    fn commit_replaces_and_cleans_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("dist");
+        for round in ["one", "two"] {
+            let s = Staging::new(&target).unwrap();
+            s.write("a/index.html", round.as_bytes()).unwrap();
+            s.commit().unwrap();
+            assert_eq!(read(&target.join("a/index.html")), round);
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["dist"]);
+    }
+
+    #[test]
+    fn dropping_leaves_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("dist");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("x"), "old").unwrap();
+        let s = Staging::new(&target).unwrap();
+        s.write("x", b"new").unwrap();
+        drop(s);
+        assert_eq!(read(&target.join("x")), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn stale_staging_of_dead_process_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // PIDs are below 2^22 on Linux, so this one cannot be running.
+        let stale = dir.path().join(format!(".dist{TMP_MARK}99999999"));
+        std::fs::create_dir(&stale).unwrap();
+        let s = Staging::new(&dir.path().join("dist")).unwrap();
+        assert!(!stale.exists());
+        drop(s);
+    }
+}

@@ -1,0 +1,160 @@
+//! Stage 1: `site.yaml`. Parsed strictly (unknown keys are errors), then validated in its
+//! own pass, so a typo never silently changes what a site publishes.
+
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::front_matter::{key_position, yaml_diagnostic};
+use serde::{Deserialize, Deserializer};
+use std::path::Path;
+
+/// The site configuration file, relative to the site root.
+pub const CONFIG_FILE: &str = "site.yaml";
+
+const KEYS: &[&str] = &["title", "base_url", "language", "theme", "levels"];
+const LEVEL_KEYS: &[&str] = &["id", "name", "price", "benefits"];
+
+/// `site.yaml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Site title.
+    pub title: String,
+    /// Absolute base URL, stored without a trailing slash (`""` when unset).
+    #[serde(default)]
+    pub base_url: String,
+    /// Language for `<html lang>` and the feed.
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// Theme folder name under `themes/`; `default` falls back to the embedded theme.
+    #[serde(default = "default_theme")]
+    pub theme: String,
+    /// Membership levels, lowest first.
+    #[serde(default)]
+    pub levels: Vec<Level>,
+}
+
+/// One membership level.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    /// Id used in front matter `level:` and in the manifest.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Display price, verbatim (`9` and `"€9 / month"` both work).
+    #[serde(default, deserialize_with = "price")]
+    pub price: Option<String>,
+    /// What a member of this level gets.
+    #[serde(default)]
+    pub benefits: Vec<String>,
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+
+fn default_theme() -> String {
+    "default".into()
+}
+
+fn price<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::de::Error;
+    Ok(match Option::<serde_yaml::Value>::deserialize(d)? {
+        None | Some(serde_yaml::Value::Null) => None,
+        Some(serde_yaml::Value::String(s)) => Some(s),
+        Some(serde_yaml::Value::Number(n)) => Some(n.to_string()),
+        Some(_) => return Err(D::Error::custom("`price` must be a string or a number")),
+    })
+}
+
+impl Config {
+    /// Rank of a level id (0 = lowest).
+    pub fn rank(&self, level: &str) -> Option<usize> {
+        self.levels.iter().position(|l| l.id == level)
+    }
+
+    /// Level ids, lowest first, as a readable list for error messages.
+    pub fn level_list(&self) -> String {
+        if self.levels.is_empty() {
+            return "site.yaml defines no levels, so every page must be public (remove `level`)".into();
+        }
+        let ids: Vec<String> = self.levels.iter().map(|l| format!("`{}`", l.id)).collect();
+        format!("valid levels (lowest first): {}", ids.join(", "))
+    }
+}
+
+/// Read and validate `<root>/site.yaml`.
+pub fn load(root: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let path = root.join(CONFIG_FILE);
+    let source = std::fs::read_to_string(&path).map_err(|e| {
+        vec![Diagnostic::file(CONFIG_FILE, format!("cannot read `{}`: {e}", path.display()))
+            .with_help("run `lyceum build` in a site root, or pass `--root DIR`")]
+    })?;
+    parse(&source)
+}
+
+/// Parse and validate the text of a `site.yaml` (pure).
+pub fn parse(source: &str) -> Result<Config, Vec<Diagnostic>> {
+    let mut config: Config = serde_yaml::from_str(source).map_err(|e| {
+        let d = yaml_diagnostic(CONFIG_FILE, source, 1, &e);
+        vec![match unknown_field(&e) {
+            Some(key) => with_key_help(d, &key, KEYS, LEVEL_KEYS),
+            None => d,
+        }]
+    })?;
+    validate(&config, source)?;
+    config.base_url = config.base_url.trim_end_matches('/').to_owned();
+    Ok(config)
+}
+
+/// The unknown key named by a serde `deny_unknown_fields` error.
+pub(crate) fn unknown_field(e: &serde_yaml::Error) -> Option<String> {
+    let msg = e.to_string();
+    let start = msg.find("unknown field `")? + "unknown field `".len();
+    let len = msg[start..].find('`')?;
+    Some(msg[start..start + len].to_owned())
+}
+
+/// "did you mean" plus the valid keys, for an unknown key in `site.yaml`.
+fn with_key_help(d: Diagnostic, key: &str, top: &[&str], nested: &[&str]) -> Diagnostic {
+    // serde names the expected fields of the struct it was in; pick the list that matches.
+    let valid = if d.message.contains("`id`") { nested } else { top };
+    let list: Vec<String> = valid.iter().map(|k| format!("`{k}`")).collect();
+    let help = match did_you_mean(key, valid) {
+        Some(k) => format!("did you mean `{k}`? valid keys: {}", list.join(", ")),
+        None => format!("valid keys: {}", list.join(", ")),
+    };
+    Diagnostic { message: format!("unknown key `{key}`"), ..d }.with_help(help)
+}
+
+fn validate(config: &Config, source: &str) -> Result<(), Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    for (i, level) in config.levels.iter().enumerate() {
+        let (line, col) = key_position(source, "id", &level.id, i);
+        if level.id.is_empty() || !level.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            errors.push(
+                Diagnostic::at(CONFIG_FILE, source, line, col, format!("invalid level id `{}`", level.id))
+                    .with_help("level ids use ASCII letters, digits, `-` and `_`"),
+            );
+        }
+        if config.levels[..i].iter().any(|l| l.id == level.id) {
+            errors.push(
+                Diagnostic::at(CONFIG_FILE, source, line, col, format!("duplicate level id `{}`", level.id))
+                    .with_help("each level needs its own id"),
+            );
+        }
+    }
+    if !config.base_url.is_empty()
+        && !(config.base_url.starts_with("https://") || config.base_url.starts_with("http://"))
+    {
+        let (line, col) = key_position(source, "base_url", &config.base_url, 0);
+        errors.push(
+            Diagnostic::at(CONFIG_FILE, source, line, col, format!("`base_url` `{}` is not absolute", config.base_url))
+                .with_help("use a full URL such as `https://example.com`"),
+        );
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,103 @@
+//! Stage 2: find the site's markdown files and read them. The only disk access of the
+//! parse half of the pipeline; everything after it works on strings.
+
+use crate::diagnostic::{line_col, Diagnostic};
+use std::path::{Path, PathBuf};
+
+/// The content folder, relative to the site root.
+pub const CONTENT_DIR: &str = "content";
+
+/// The file that turns a folder into a section.
+pub const SECTION_FILE: &str = "_index.md";
+
+/// One markdown file under `content/`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SourceFile {
+    /// Path relative to the site root, with `/` separators (`content/posts/a.md`); used in
+    /// diagnostics and as the page's identity.
+    pub rel: PathBuf,
+    /// Path on disk.
+    pub abs: PathBuf,
+}
+
+impl SourceFile {
+    /// True for a section's `_index.md`.
+    pub fn is_section(&self) -> bool {
+        self.rel.file_name().is_some_and(|n| n == SECTION_FILE)
+    }
+}
+
+/// All `content/**/*.md`, sorted by path so builds are deterministic. Hidden files and
+/// folders (`.git`, editor swap files) are skipped.
+pub fn discover(root: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
+    let dir = root.join(CONTENT_DIR);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    let walk = walkdir::WalkDir::new(&dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk {
+        let entry = entry.map_err(|e| {
+            let at = e.path().unwrap_or(&dir).to_path_buf();
+            Diagnostic::file(at, format!("cannot read: {e}"))
+        })?;
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|x| x == "md") {
+            let rel = Path::new(CONTENT_DIR).join(entry.path().strip_prefix(&dir).expect("walk stays under content/"));
+            files.push(SourceFile { rel, abs: entry.into_path() });
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Read a file as UTF-8; invalid bytes are reported with their offset and line.
+pub fn read(file: &SourceFile) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(&file.abs)
+        .map_err(|e| Diagnostic::file(&file.rel, format!("cannot read `{}`: {e}", file.abs.display())))?;
+    decode(&file.rel, bytes)
+}
+
+/// Bytes → `String`, or a diagnostic at the first invalid byte.
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.into_bytes();
+        let valid = String::from_utf8_lossy(&bytes[..at]);
+        let (line, col) = line_col(&valid, at);
+        let shown = String::from_utf8_lossy(&bytes);
+        Diagnostic::at(path, &shown, line, col, format!("invalid UTF-8 at byte {at}"))
+            .with_help("save the file as UTF-8")
+    })
+}
+
+/// `path` with `/` separators, for URLs and messages that must not depend on the OS.
+pub fn slash_path(path: &Path) -> String {
+    path.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_names_byte_and_line() {
+        let d = decode(Path::new("a.md"), b"---\ntitle: \xff\n".to_vec()).unwrap_err();
+        assert_eq!(d.message, "invalid UTF-8 at byte 11");
+        assert_eq!((d.line, d.col), (2, 8));
+    }
+
+    #[test]
+    fn discovers_sorted_markdown_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = dir.path().join("content");
+        std::fs::create_dir_all(c.join("b/.hidden")).unwrap();
+        for f in ["b/z.md", "b/a.md", "_index.md", "b/notes.txt", "b/.hidden/x.md", ".swp.md"] {
+            std::fs::write(c.join(f), "").unwrap();
+        }
+        let found: Vec<_> = discover(dir.path()).unwrap().into_iter().map(|f| slash_path(&f.rel)).collect();
+        assert_eq!(found, ["content/_index.md", "content/b/a.md", "content/b/z.md"]);
+    }
+}

@@ -1,0 +1,149 @@
+//! Stage 6: the machine-readable views of the site: Atom feed, sitemap, search index.
+//! Each is public, so a gated page contributes its title, summary and link only.
+//! Deterministic: no clock; the feed's `updated` is the newest page date.
+
+use crate::site::{Site, MEMBERSHIP_URL};
+use serde::Serialize;
+
+/// Bundle path of the Atom feed.
+pub const ATOM_FILE: &str = "atom.xml";
+/// Bundle path of the sitemap.
+pub const SITEMAP_FILE: &str = "sitemap.xml";
+/// Bundle path of the search index.
+pub const SEARCH_FILE: &str = "search.json";
+
+/// The feed carries the newest pages only; a full archive would make every poll huge.
+pub const FEED_ENTRIES: usize = 50;
+
+/// Atom feed of the newest pages: public pages with full content, gated ones as title,
+/// summary and link.
+pub fn atom(site: &Site) -> String {
+    let config = &site.config;
+    let base = &config.base_url;
+    let pages = site.pages_newest_first();
+    let updated = pages
+        .iter()
+        .filter_map(|p| p.front.date.as_ref())
+        .max_by_key(|d| d.timestamp)
+        .map_or("1970-01-01T00:00:00Z", |d| d.rfc3339.as_str());
+    let mut out = String::with_capacity(64 * 1024);
+    out += "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+    out += &format!("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n", xml(&config.language));
+    out += &format!("  <title>{}</title>\n", xml(&config.title));
+    out += &format!("  <link href=\"{}\" rel=\"self\" type=\"application/atom+xml\"/>\n", xml(&link(base, &format!("/{ATOM_FILE}"))));
+    out += &format!("  <link href=\"{}\"/>\n", xml(&link(base, "/")));
+    out += &format!("  <id>{}</id>\n  <updated>{updated}</updated>\n", xml(&link(base, "/")));
+    out += &format!("  <author><name>{}</name></author>\n", xml(&config.title));
+    for page in pages.into_iter().take(FEED_ENTRIES) {
+        let url = xml(&link(base, &page.url));
+        out += &format!("  <entry>\n    <title>{}</title>\n    <link href=\"{url}\"/>\n    <id>{url}</id>\n", xml(&page.front.title));
+        let date = page.front.date.as_ref().map_or(updated, |d| d.rfc3339.as_str());
+        out += &format!("    <updated>{date}</updated>\n");
+        if let Some(summary) = &page.front.summary {
+            out += &format!("    <summary>{}</summary>\n", xml(summary));
+        }
+        if !page.gated() {
+            out += &format!("    <content type=\"html\">{}</content>\n", xml(&page.body.html));
+        }
+        out += "  </entry>\n";
+    }
+    out += "</feed>\n";
+    out
+}
+
+/// Sitemap of every public URL: home, sections, pages (a gated page's URL serves its teaser)
+/// and the membership page.
+pub fn sitemap(site: &Site) -> String {
+    let base = &site.config.base_url;
+    let mut urls: Vec<(&str, Option<&str>)> = site.sections.iter().map(|s| (s.url.as_str(), None)).collect();
+    urls.extend(site.pages.iter().map(|p| (p.url.as_str(), p.front.date.as_ref().map(|d| d.day.as_str()))));
+    urls.push((MEMBERSHIP_URL, None));
+    urls.sort();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for (url, day) in urls {
+        out += &format!("  <url>\n    <loc>{}</loc>\n", xml(&link(base, url)));
+        if let Some(day) = day {
+            out += &format!("    <lastmod>{day}</lastmod>\n");
+        }
+        out += "  </url>\n";
+    }
+    out += "</urlset>\n";
+    out
+}
+
+#[derive(Serialize)]
+struct SearchEntry<'a> {
+    url: &'a str,
+    title: &'a str,
+    summary: Option<&'a str>,
+    level: Option<&'a str>,
+    tags: &'a [String],
+    /// Plain text of public pages only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+}
+
+/// Client-side search index: every page's title and summary; public pages also their text.
+pub fn search(site: &Site) -> String {
+    let mut pages: Vec<_> = site.pages.iter().collect();
+    pages.sort_by(|a, b| a.url.cmp(&b.url));
+    let entries: Vec<SearchEntry<'_>> = pages
+        .into_iter()
+        .map(|p| SearchEntry {
+            url: &p.url,
+            title: &p.front.title,
+            summary: p.front.summary.as_deref(),
+            level: p.front.level.as_deref(),
+            tags: &p.front.tags,
+            text: if p.gated() { None } else { p.body.plain.as_deref() },
+        })
+        .collect();
+    let mut json = serde_json::to_string(&entries).expect("search index serializes");
+    json.push('\n');
+    json
+}
+
+/// Absolute link for a URL path, percent-encoding what XML consumers expect encoded.
+fn link(base: &str, path: &str) -> String {
+    let mut out = String::with_capacity(base.len() + path.len());
+    out += base;
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@%".contains(&b) {
+            out.push(b as char);
+        } else {
+            out += &format!("%{b:02X}");
+        }
+    }
+    out
+}
+
+/// Escape text for XML content and attributes.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '&' => out += "&amp;",
+            '<' => out += "&lt;",
+            '>' => out += "&gt;",
+            '"' => out += "&quot;",
+            '\'' => out += "&apos;",
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_percent_encode_non_ascii() {
+        assert_eq!(link("https://x.org", "/笔记/a b/"), "https://x.org/%E7%AC%94%E8%AE%B0/a%20b/");
+    }
+
+    #[test]
+    fn xml_escapes() {
+        assert_eq!(xml("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;");
+    }
+}

@@ -1,0 +1,256 @@
+//! Stage 4: markdown → HTML with pulldown-cmark, in one pass that also assigns heading ids,
+//! builds the table of contents, cuts the teaser at `<!-- more -->`, and counts words.
+//! Pure: a body in, a [`Rendered`] out.
+
+use crate::slug::IdAllocator;
+use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+
+/// One table-of-contents entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TocEntry {
+    /// Heading level, 1–6.
+    pub level: u8,
+    /// The heading's `id` (its anchor).
+    pub id: String,
+    /// The heading's plain text.
+    pub title: String,
+}
+
+/// A rendered markdown body.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rendered {
+    /// The whole body as HTML (without the `<!-- more -->` marker).
+    pub html: String,
+    /// HTML of the body above a top-level `<!-- more -->` line; `None` when there is no marker.
+    pub teaser: Option<String>,
+    /// Headings in order.
+    pub toc: Vec<TocEntry>,
+    /// Latin-script (space-separated) words.
+    pub words: usize,
+    /// CJK characters, each read as a unit.
+    pub cjk_chars: usize,
+    /// The body as plain text, when asked for (search index, descriptions).
+    pub plain: Option<String>,
+}
+
+impl Rendered {
+    /// Minutes to read: 265 words/min plus 500 CJK characters/min, at least 1.
+    pub fn reading_time(&self) -> usize {
+        const WPM: usize = 265;
+        const CPM: usize = 500;
+        (self.words * CPM + self.cjk_chars * WPM).div_ceil(WPM * CPM).max(1)
+    }
+
+    /// Words as a reader counts them: Latin words plus CJK characters.
+    pub fn word_count(&self) -> usize {
+        self.words + self.cjk_chars
+    }
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Render `body`. `want_plain` also collects plain text (public pages only need it).
+pub fn render(body: &str, want_plain: bool) -> Rendered {
+    let mut events: Vec<Event<'_>> = Parser::new_ext(body, options()).collect();
+    let mut out = Rendered::default();
+    let mut plain = want_plain.then(|| String::with_capacity(body.len()));
+    let mut ids = IdAllocator::default();
+    let mut marker = None;
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < events.len() {
+        match &events[i] {
+            Event::Start(Tag::Heading { .. }) => {
+                let end = (i..events.len())
+                    .find(|&j| matches!(events[j], Event::End(TagEnd::Heading(_))))
+                    .unwrap_or(events.len() - 1);
+                let title = heading_text(&events[i + 1..end]);
+                if let Event::Start(Tag::Heading { level, id, .. }) = &mut events[i] {
+                    let unique = match id.take() {
+                        Some(chosen) => ids.claim(chosen.into_string()),
+                        None => ids.allocate(&title),
+                    };
+                    out.toc.push(TocEntry { level: *level as u8, id: unique.clone(), title });
+                    *id = Some(CowStr::from(unique));
+                }
+                depth += 1;
+            }
+            Event::Start(Tag::HtmlBlock) if depth == 0 && marker.is_none() => {
+                if let (Some(Event::Html(text)), Some(Event::End(TagEnd::HtmlBlock))) =
+                    (events.get(i + 1), events.get(i + 2))
+                {
+                    if is_more_marker(text) {
+                        marker = Some(i);
+                        i += 3;
+                        continue;
+                    }
+                }
+                depth += 1;
+            }
+            Event::Start(_) => depth += 1,
+            Event::End(tag) => {
+                depth -= 1;
+                if let Some(p) = plain.as_mut() {
+                    if is_block_end(tag) && !p.ends_with(char::is_whitespace) && !p.is_empty() {
+                        p.push('\n');
+                    }
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                count(t, &mut out.words, &mut out.cjk_chars);
+                if let Some(p) = plain.as_mut() {
+                    p.push_str(t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(p) = plain.as_mut() {
+                    p.push(' ');
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.html.reserve(body.len() + body.len() / 2);
+    match marker {
+        Some(m) => {
+            let mut teaser = String::new();
+            html::push_html(&mut teaser, events[..m].iter().cloned());
+            out.teaser = Some(teaser);
+            html::push_html(&mut out.html, events.drain(..).enumerate().filter(|(k, _)| !(m..m + 3).contains(k)).map(|(_, e)| e));
+        }
+        None => html::push_html(&mut out.html, events.into_iter()),
+    }
+    out.plain = plain.map(|p| p.trim_end().to_owned());
+    out
+}
+
+/// `<!-- more -->`, with any spacing inside the comment.
+fn is_more_marker(html: &str) -> bool {
+    let squeezed: String = html.split_whitespace().collect();
+    squeezed == "<!--more-->"
+}
+
+fn is_block_end(tag: &TagEnd) -> bool {
+    matches!(
+        tag,
+        TagEnd::Paragraph
+            | TagEnd::Heading(_)
+            | TagEnd::CodeBlock
+            | TagEnd::Item
+            | TagEnd::TableCell
+            | TagEnd::TableRow
+            | TagEnd::BlockQuote(_)
+            | TagEnd::FootnoteDefinition
+    )
+}
+
+fn heading_text(events: &[Event<'_>]) -> String {
+    let mut title = String::new();
+    for e in events {
+        if let Event::Text(t) | Event::Code(t) = e {
+            title.push_str(t);
+        }
+    }
+    title
+}
+
+/// Is `c` read one character at a time (Han, kana)? Hangul is space-separated, so it isn't.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
+}
+
+fn count(text: &str, words: &mut usize, cjk: &mut usize) {
+    let mut in_word = false;
+    for c in text.chars() {
+        if is_cjk(c) {
+            *cjk += 1;
+            in_word = false;
+        } else if c.is_alphanumeric() || (in_word && matches!(c, '\'' | '’')) {
+            if !in_word {
+                *words += 1;
+            }
+            in_word = true;
+        } else {
+            in_word = false;
+        }
+    }
+}
+
+/// The first `max` characters of `plain` (cut at a word boundary, with `…`), on one line.
+pub fn excerpt(plain: &str, max: usize) -> String {
+    let flat: String = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max).collect();
+    // Latin text breaks at the last space; CJK text has none and is cut where it is.
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > max / 2 => &cut[..i],
+        _ => &cut[..],
+    };
+    format!("{}…", cut.trim_end_matches(|c: char| c.is_ascii_punctuation()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_get_unique_ids_and_toc() {
+        let r = render("# Intro\n\n## Intro\n\n## 概述 `code`\n\n### Custom {#mine}\n", false);
+        assert_eq!(
+            r.html,
+            "<h1 id=\"intro\">Intro</h1>\n<h2 id=\"intro-1\">Intro</h2>\n<h2 id=\"概述-code\">概述 <code>code</code></h2>\n<h3 id=\"mine\">Custom</h3>\n"
+        );
+        let ids: Vec<_> = r.toc.iter().map(|t| (t.level, t.id.as_str(), t.title.as_str())).collect();
+        assert_eq!(ids, [(1, "intro", "Intro"), (2, "intro-1", "Intro"), (2, "概述-code", "概述 code"), (3, "mine", "Custom")]);
+    }
+
+    #[test]
+    fn teaser_is_above_the_marker_only() {
+        let r = render("Open part.\n\n<!-- more -->\n\nSecret part.\n", false);
+        assert_eq!(r.teaser.as_deref(), Some("<p>Open part.</p>\n"));
+        assert_eq!(r.html, "<p>Open part.</p>\n<p>Secret part.</p>\n");
+    }
+
+    #[test]
+    fn no_marker_no_teaser_and_nested_marker_ignored() {
+        assert_eq!(render("Just text.\n", false).teaser, None);
+        assert_eq!(render("> quote\n>\n> <!-- more -->\n>\n> rest\n", false).teaser, None);
+        assert_eq!(render("```\n<!-- more -->\n```\n", false).teaser, None);
+    }
+
+    #[test]
+    fn extensions_enabled() {
+        let r = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~x~~\n\n- [x] done\n\nNote[^1].\n\n[^1]: Foot.\n", false);
+        for needle in ["<table>", "<del>x</del>", "type=\"checkbox\"", "footnote-definition"] {
+            assert!(r.html.contains(needle), "{needle} in {}", r.html);
+        }
+    }
+
+    #[test]
+    fn counts_cjk_separately() {
+        let r = render("Hello world, it's 中文字符 here.\n", true);
+        assert_eq!((r.words, r.cjk_chars), (4, 4));
+        assert_eq!(r.plain.as_deref(), Some("Hello world, it's 中文字符 here."));
+        let long = render(&"word ".repeat(530), false);
+        assert_eq!(long.reading_time(), 2);
+        let cjk = render(&"字".repeat(1000), false);
+        assert_eq!(cjk.reading_time(), 2);
+    }
+
+    #[test]
+    fn excerpts() {
+        assert_eq!(excerpt("short\ntext", 50), "short text");
+        assert_eq!(excerpt("alpha beta gamma delta", 13), "alpha beta…");
+        assert_eq!(excerpt("一二三四五六", 4), "一二三四…");
+    }
+}

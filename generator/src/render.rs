@@ -1,0 +1,355 @@
+//! Stage 5: tera. Builds the template context exactly as `themes/default/README.md`
+//! specifies and renders one output at a time, so callers can write each file as soon as
+//! it exists (and `lyceum serve` can re-render a single page).
+//!
+//! The safety rule lives here: a gated page's body goes only into `page.html`, whose
+//! output path is under `_gated/`; its teaser view never carries `content`.
+
+use crate::diagnostic::Diagnostic;
+use crate::markdown::{excerpt, TocEntry};
+use crate::site::{output_path, Page, Site, MEMBERSHIP_URL};
+use crate::theme::Theme;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use tera::{Context, Tera};
+
+/// Templates the generator renders (a theme may add partials of its own).
+pub const TEMPLATES: [&str; 7] =
+    ["base.html", "home.html", "section.html", "page.html", "teaser.html", "membership.html", "404.html"];
+
+/// How many pages `recent` on the home page lists.
+const RECENT: usize = 10;
+/// Length of a public page's description excerpt when it has no summary.
+const DESCRIPTION_CHARS: usize = 160;
+
+/// One rendered file of the bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Path relative to the bundle root, `/`-separated (`posts/a/index.html`).
+    pub path: String,
+    /// File contents.
+    pub contents: String,
+}
+
+/// Compiled templates plus the context every template shares.
+pub struct Renderer {
+    tera: Tera,
+    globals: Context,
+    theme_paths: BTreeMap<String, std::path::PathBuf>,
+}
+
+#[derive(Serialize)]
+struct SiteView<'a> {
+    title: &'a str,
+    base_url: &'a str,
+    language: &'a str,
+    levels: Vec<LevelView<'a>>,
+}
+
+#[derive(Serialize)]
+struct LevelView<'a> {
+    id: &'a str,
+    name: &'a str,
+    price: Option<&'a str>,
+    benefits: &'a [String],
+    rank: usize,
+    pages: usize,
+    unlocks: usize,
+}
+
+#[derive(Serialize)]
+struct NavItem<'a> {
+    title: &'a str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct PageView<'a> {
+    title: &'a str,
+    url: &'a str,
+    permalink: String,
+    date: Option<&'a str>,
+    level: Option<&'a str>,
+    level_name: Option<&'a str>,
+    summary: Option<&'a str>,
+    description: Option<String>,
+    tags: &'a [String],
+    reading_time: usize,
+    words: usize,
+    gated: bool,
+    extra: &'a BTreeMap<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    teaser: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    toc: Option<&'a [TocEntry]>,
+}
+
+#[derive(Serialize)]
+struct SectionView<'a> {
+    title: &'a str,
+    url: &'a str,
+    permalink: String,
+    content: &'a str,
+    pages: Vec<PageView<'a>>,
+}
+
+#[derive(Serialize)]
+struct Required<'a> {
+    id: &'a str,
+    name: &'a str,
+    price: Option<&'a str>,
+}
+
+/// What part of a page a view may carry. Only `Full` carries the body.
+enum Body {
+    Full,
+    Teaser,
+    ListEntry,
+}
+
+impl Renderer {
+    /// Compile the theme's templates and build the shared context for `site`.
+    pub fn new(site: &Site, theme: &Theme) -> Result<Renderer, Vec<Diagnostic>> {
+        let mut tera = Tera::default();
+        tera.add_raw_templates(theme.templates.iter().map(|t| (t.name.as_str(), t.source.as_str())))
+            .map_err(|e| vec![template_diagnostic(theme, &e)])?;
+        let theme_paths = theme.templates.iter().map(|t| (t.name.clone(), t.path.clone())).collect();
+        Ok(Renderer { tera, globals: globals(site), theme_paths })
+    }
+
+    /// A page's outputs: `page.html` at its URL if public; if gated, `page.html` under
+    /// `_gated/` and `teaser.html` at its URL.
+    pub fn page(&self, site: &Site, index: usize) -> Result<Vec<Output>, Diagnostic> {
+        let page = &site.pages[index];
+        let file = output_path(&page.url);
+        let Some(level) = &page.front.level else {
+            let html = self.render("page.html", page, "page", &page_view(site, page, Body::Full))?;
+            return Ok(vec![Output { path: file, contents: html }]);
+        };
+        let full = self.render("page.html", page, "page", &page_view(site, page, Body::Full))?;
+        let l = &site.config.levels[site.config.rank(level).expect("levels validated on load")];
+        let required = Required { id: &l.id, name: &l.name, price: l.price.as_deref() };
+        let mut ctx = self.globals.clone();
+        ctx.insert("page", &page_view(site, page, Body::Teaser));
+        ctx.insert("required", &required);
+        let teaser = self.render_ctx("teaser.html", &ctx, Some(page))?;
+        Ok(vec![Output { path: format!("_gated/{file}"), contents: full }, Output { path: file, contents: teaser }])
+    }
+
+    /// A section's list page (`home.html` for index 0, with `recent`).
+    pub fn section(&self, site: &Site, index: usize) -> Result<Output, Diagnostic> {
+        let s = &site.sections[index];
+        let view = SectionView {
+            title: &s.title,
+            url: &s.url,
+            permalink: format!("{}{}", site.config.base_url, s.url),
+            content: &s.content,
+            pages: s.pages.iter().map(|&i| page_view(site, &site.pages[i], Body::ListEntry)).collect(),
+        };
+        let mut ctx = self.globals.clone();
+        ctx.insert("section", &view);
+        let template = if index == 0 {
+            let recent: Vec<PageView<'_>> =
+                site.pages_newest_first().into_iter().take(RECENT).map(|p| page_view(site, p, Body::ListEntry)).collect();
+            ctx.insert("recent", &recent);
+            "home.html"
+        } else {
+            "section.html"
+        };
+        let contents = self.render_ctx(template, &ctx, None)?;
+        Ok(Output { path: output_path(&s.url), contents })
+    }
+
+    /// `/membership/`.
+    pub fn membership(&self) -> Result<Output, Diagnostic> {
+        let contents = self.render_ctx("membership.html", &self.globals, None)?;
+        Ok(Output { path: output_path(MEMBERSHIP_URL), contents })
+    }
+
+    /// `/404.html`.
+    pub fn not_found(&self) -> Result<Output, Diagnostic> {
+        Ok(Output { path: "404.html".into(), contents: self.render_ctx("404.html", &self.globals, None)? })
+    }
+
+    fn render(&self, template: &str, page: &Page, key: &str, view: &PageView<'_>) -> Result<String, Diagnostic> {
+        let mut ctx = self.globals.clone();
+        ctx.insert(key, view);
+        self.render_ctx(template, &ctx, Some(page))
+    }
+
+    fn render_ctx(&self, template: &str, ctx: &Context, page: Option<&Page>) -> Result<String, Diagnostic> {
+        self.tera.render(template, ctx).map_err(|e| {
+            let path = self.theme_paths.get(template).cloned().unwrap_or_else(|| template.into());
+            let d = Diagnostic::file(path, format!("template `{template}`: {}", chain(&e)));
+            match page {
+                Some(p) => d.with_help(format!("while rendering `{}`", crate::content::slash_path(&p.file))),
+                None => d,
+            }
+        })
+    }
+}
+
+fn globals(site: &Site) -> Context {
+    let config = &site.config;
+    let mut at_level = vec![0usize; config.levels.len()];
+    for page in &site.pages {
+        if let Some(rank) = page.front.level.as_deref().and_then(|l| config.rank(l)) {
+            at_level[rank] += 1;
+        }
+    }
+    let levels = config
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(rank, l)| LevelView {
+            id: &l.id,
+            name: &l.name,
+            price: l.price.as_deref(),
+            benefits: &l.benefits,
+            rank,
+            pages: at_level[rank],
+            unlocks: at_level[..=rank].iter().sum(),
+        })
+        .collect();
+    let mut nav: Vec<NavItem<'_>> = site
+        .sections
+        .iter()
+        .filter(|s| s.parent == Some(0))
+        .map(|s| NavItem { title: &s.title, url: &s.url })
+        .collect();
+    nav.sort_by(|a, b| (a.title, a.url).cmp(&(b.title, b.url)));
+    let mut ctx = Context::new();
+    ctx.insert(
+        "site",
+        &SiteView { title: &config.title, base_url: &config.base_url, language: &config.language, levels },
+    );
+    ctx.insert("nav", &nav);
+    ctx.insert("membership_url", MEMBERSHIP_URL);
+    ctx.insert("lang", &config.language);
+    ctx
+}
+
+fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
+    let front = &page.front;
+    let level = front.level.as_deref();
+    // A gated page's description is its summary or nothing: never body text.
+    let description = match (&front.summary, &page.body.plain) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(plain)) if level.is_none() && !plain.is_empty() => Some(excerpt(plain, DESCRIPTION_CHARS)),
+        _ => None,
+    };
+    let (content, teaser, toc) = match body {
+        Body::Full => (Some(page.body.html.as_str()), None, Some(page.body.toc.as_slice())),
+        Body::Teaser => (None, Some(page.body.teaser.as_deref().unwrap_or("")), None),
+        Body::ListEntry => (None, None, None),
+    };
+    PageView {
+        title: &front.title,
+        url: &page.url,
+        permalink: format!("{}{}", site.config.base_url, page.url),
+        date: front.date.as_ref().map(|d| d.day.as_str()),
+        level,
+        level_name: level.and_then(|l| site.config.levels.iter().find(|x| x.id == l)).map(|l| l.name.as_str()),
+        summary: front.summary.as_deref(),
+        description,
+        tags: &front.tags,
+        reading_time: page.body.reading_time(),
+        words: page.body.word_count(),
+        gated: level.is_some(),
+        extra: &front.extra,
+        content,
+        teaser,
+        toc,
+    }
+}
+
+/// Tera's error and its causes on one line.
+fn chain(e: &tera::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// A template that doesn't compile: tera names it, and its parser gives `--> line:col`.
+fn template_diagnostic(theme: &Theme, e: &tera::Error) -> Diagnostic {
+    let text = chain(e);
+    let template = theme
+        .templates
+        .iter()
+        .find(|t| text.contains(&format!("'{}'", t.name)) || text.contains(&format!("\"{}\"", t.name)));
+    let position = text.split("--> ").nth(1).and_then(|rest| {
+        let (line, rest) = rest.split_once(':')?;
+        let col: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        Some((line.trim().parse::<usize>().ok()?, col.parse::<usize>().ok()?))
+    });
+    // Pest's own caret drawing is replaced by ours; keep its "expected …" line.
+    let expected = text.lines().find_map(|l| l.trim().strip_prefix("= ")).map(str::to_owned);
+    let headline = text.lines().next().unwrap_or_default().trim_end_matches(':').to_owned();
+    match (template, position) {
+        (Some(t), Some((line, col))) => {
+            let d = Diagnostic::at(&t.path, &t.source, line, col, headline);
+            match expected {
+                Some(x) => d.with_help(x),
+                None => d,
+            }
+        }
+        (Some(t), None) => Diagnostic::file(&t.path, text),
+        (None, _) => Diagnostic::file("themes", text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::theme::Template;
+
+    fn theme(page: &str) -> Theme {
+        let mut t = crate::theme::load(std::path::Path::new("/nonexistent"), "default").unwrap();
+        t.templates.retain(|x| x.name != "page.html");
+        t.templates.push(Template { name: "page.html".into(), path: "themes/t/templates/page.html".into(), source: page.into() });
+        t
+    }
+
+    #[test]
+    fn template_syntax_error_has_position() {
+        let site = test_site();
+        let err = Renderer::new(&site, &theme("ok\n{{ page.title }\n")).err().unwrap();
+        assert_eq!(err[0].path, std::path::Path::new("themes/t/templates/page.html"));
+        assert_eq!(err[0].line, 2, "{}", err[0].render(false));
+    }
+
+    #[test]
+    fn render_error_names_template_and_page() {
+        let site = test_site();
+        let r = Renderer::new(&site, &theme("{{ nope.x }}")).unwrap();
+        let d = r.page(&site, 0).unwrap_err();
+        assert!(d.message.starts_with("template `page.html`"), "{d}");
+        assert_eq!(d.help.as_deref(), Some("while rendering `content/a.md`"));
+    }
+
+    #[test]
+    fn teaser_view_never_carries_content() {
+        let site = test_site();
+        let r = Renderer::new(&site, &theme("{{ page.content | safe }}")).unwrap();
+        let outputs = r.page(&site, 1).unwrap();
+        assert_eq!(outputs[0].path, "_gated/b/index.html");
+        assert_eq!(outputs[0].contents, "<p>secret</p>\n");
+        assert_eq!(outputs[1].path, "b/index.html");
+        assert!(!outputs[1].contents.contains("secret"));
+    }
+
+    fn test_site() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("site.yaml"), "title: T\nlevels: [{id: pro, name: Pro}]\n").unwrap();
+        std::fs::create_dir(dir.path().join("content")).unwrap();
+        std::fs::write(dir.path().join("content/a.md"), "---\ntitle: A\n---\nhello\n").unwrap();
+        std::fs::write(dir.path().join("content/b.md"), "---\ntitle: B\nlevel: pro\n---\nsecret\n").unwrap();
+        crate::site::Site::load(dir.path(), &Default::default()).unwrap()
+    }
+}

@@ -1,0 +1,381 @@
+//! The in-memory site: every built page and section, parsed and rendered to HTML bodies,
+//! with URLs assigned and cross-checked. Built by [`Site::load`] without writing anything,
+//! so `lyceum check`, `lyceum serve` and `lyceum build` share it.
+
+use crate::config::{self, Config};
+use crate::content::{self, slash_path, SourceFile, SECTION_FILE};
+use crate::diagnostic::Diagnostic;
+use crate::front_matter::{self, FrontMatter, Status};
+use crate::markdown::{self, Rendered};
+use crate::slug::slugify;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// URL of the generated membership page.
+pub const MEMBERSHIP_URL: &str = "/membership/";
+
+/// What to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Also build `draft` and `review` pages.
+    pub drafts: bool,
+    /// Overrides `base_url` from site.yaml.
+    pub base_url: Option<String>,
+}
+
+/// One built page.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Source path relative to the site root (`content/posts/a.md`).
+    pub file: PathBuf,
+    /// Canonical URL path (`/posts/a/`), decoded: the manifest key.
+    pub url: String,
+    /// Parsed front matter.
+    pub front: FrontMatter,
+    /// Rendered body; `plain` is kept for public pages only.
+    pub body: Rendered,
+    /// Index into [`Site::sections`] of the section listing this page.
+    pub section: usize,
+}
+
+impl Page {
+    /// True when the page needs a membership level.
+    pub fn gated(&self) -> bool {
+        self.front.level.is_some()
+    }
+
+    /// Sort key: newest first, undated last, then by URL.
+    fn order(&self) -> (std::cmp::Reverse<i64>, &str) {
+        (std::cmp::Reverse(self.front.date.as_ref().map_or(i64::MIN, |d| d.timestamp)), &self.url)
+    }
+}
+
+/// A section: a folder with an `_index.md` (or the home page, which always exists).
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// The `_index.md`, if there is one.
+    pub file: Option<PathBuf>,
+    /// Folder relative to `content/` (`""` for home).
+    pub dir: PathBuf,
+    /// URL path (`/posts/`, `/` for home).
+    pub url: String,
+    /// Title (site title for a home page without `_index.md`).
+    pub title: String,
+    /// HTML of the `_index.md` body.
+    pub content: String,
+    /// Indexes into [`Site::pages`], newest first.
+    pub pages: Vec<usize>,
+    /// The parent section, `None` for home.
+    pub parent: Option<usize>,
+}
+
+/// The whole site, ready to render.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// Site root folder.
+    pub root: PathBuf,
+    /// `site.yaml`, with any `--base-url` override applied.
+    pub config: Config,
+    /// Built pages (drafts only with `--drafts`), sorted by source path.
+    pub pages: Vec<Page>,
+    /// Sections; index 0 is home.
+    pub sections: Vec<Section>,
+}
+
+/// A parsed source file, before URLs are checked across the site.
+#[derive(Debug)]
+pub enum Parsed {
+    /// A page to build.
+    Page(Page),
+    /// A section's `_index.md`.
+    Section(Section),
+    /// A draft or review page not built this time (still validated).
+    Skipped,
+}
+
+impl Site {
+    /// Load config, discover and parse every page, assign URLs and check the site as a
+    /// whole. Returns every problem found, sorted by file and position.
+    pub fn load(root: &Path, options: &LoadOptions) -> Result<Site, Vec<Diagnostic>> {
+        let mut config = config::load(root)?;
+        if let Some(url) = &options.base_url {
+            config.base_url = url.trim_end_matches('/').to_owned();
+        }
+        let files = content::discover(root).map_err(|d| vec![d])?;
+        let parsed: Vec<Result<Parsed, Vec<Diagnostic>>> = files
+            .par_iter()
+            .map(|file| {
+                let source = content::read(file).map_err(|d| vec![d])?;
+                parse_file(&config, file, &source, options.drafts)
+            })
+            .collect();
+        let mut errors = Vec::new();
+        let mut pages = Vec::new();
+        let mut sections = Vec::new();
+        for result in parsed {
+            match result {
+                Ok(Parsed::Page(page)) => pages.push(page),
+                Ok(Parsed::Section(section)) => sections.push(section),
+                Ok(Parsed::Skipped) => {}
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        let site = assemble(root, config, pages, sections, &mut errors);
+        if errors.is_empty() {
+            Ok(site)
+        } else {
+            errors.sort();
+            errors.dedup();
+            Err(errors)
+        }
+    }
+
+    /// The gate manifest: every gated URL with its level, full file and teaser file.
+    pub fn manifest(&self) -> gate::Manifest {
+        gate::Manifest {
+            version: gate::manifest::VERSION,
+            levels: self.config.levels.iter().map(|l| l.id.clone()).collect(),
+            entries: self
+                .pages
+                .iter()
+                .filter_map(|p| {
+                    let level = p.front.level.clone()?;
+                    let entry = gate::GatedEntry {
+                        level,
+                        file: format!("_gated/{}", output_path(&p.url)),
+                        teaser: Some(output_path(&p.url)),
+                    };
+                    Some((p.url.clone(), entry))
+                })
+                .collect(),
+        }
+    }
+
+    /// All pages, newest first.
+    pub fn pages_newest_first(&self) -> Vec<&Page> {
+        let mut all: Vec<&Page> = self.pages.iter().collect();
+        all.sort_by(|a, b| a.order().cmp(&b.order()));
+        all
+    }
+
+    /// Index of the page built from `file` (relative to the site root).
+    pub fn page_index(&self, file: &Path) -> Option<usize> {
+        self.pages.binary_search_by(|p| p.file.as_path().cmp(file)).ok()
+    }
+}
+
+/// The bundle file of a URL path: `/a/b/` → `a/b/index.html`, `/` → `index.html`.
+pub fn output_path(url: &str) -> String {
+    format!("{}index.html", url.trim_start_matches('/'))
+}
+
+/// Parse one source file against the config (pure apart from `source` having been read).
+/// Also validates drafts, so a draft that would break the build fails before publishing.
+pub fn parse_file(config: &Config, file: &SourceFile, source: &str, drafts: bool) -> Result<Parsed, Vec<Diagnostic>> {
+    let path = file.rel.as_path();
+    let (front, split) = front_matter::parse(path, source)?;
+    let dir = file.rel.parent().and_then(|p| p.strip_prefix(content::CONTENT_DIR).ok()).unwrap_or(Path::new(""));
+    let mut errors = Vec::new();
+    let at = |key: &str, value: &str| front_matter::value_position(split.yaml, key, value);
+    if file.is_section() {
+        for (key, set, why) in [
+            ("level", front.level.is_some(), "sections are not gated: their list page is public; set `level` on the pages instead"),
+            ("slug", front.slug.is_some(), "a section's URL is its folder name; rename the folder instead"),
+            ("status", front.status != Status::Published, "sections are always built; set `status` on the pages instead"),
+        ] {
+            if set {
+                let (line, col) = at(key, "");
+                errors.push(Diagnostic::at(path, source, line, col, format!("`{key}` is not allowed in `{SECTION_FILE}`")).with_help(why));
+            }
+        }
+    } else if let Some(level) = &front.level {
+        if config.rank(level).is_none() {
+            let (line, col) = at("level", level);
+            errors.push(
+                Diagnostic::at(path, source, line, col, format!("unknown level `{level}`")).with_help(config.level_list()),
+            );
+        }
+    }
+    let dir_url = match dir_url(dir) {
+        Ok(url) => url,
+        Err(segment) => {
+            errors.push(
+                Diagnostic::file(path, format!("folder name `{segment}` has no letters or digits to make a URL from"))
+                    .with_help("rename the folder"),
+            );
+            String::new()
+        }
+    };
+    let slug = if file.is_section() {
+        String::new()
+    } else {
+        let stem = file.rel.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let slug = slugify(front.slug.as_deref().unwrap_or(&stem));
+        if slug.is_empty() {
+            let d = match &front.slug {
+                Some(s) => {
+                    let (line, col) = at("slug", s);
+                    Diagnostic::at(path, source, line, col, format!("slug `{s}` has no letters or digits"))
+                }
+                None => Diagnostic::file(path, format!("file name `{stem}` has no letters or digits to make a URL from")),
+            };
+            errors.push(d.with_help("use letters or digits in `slug`, e.g. `slug: my-page`"));
+        }
+        slug
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if front.status != Status::Published && !drafts {
+        return Ok(Parsed::Skipped);
+    }
+    if file.is_section() {
+        let body = markdown::render(split.body, false);
+        return Ok(Parsed::Section(Section {
+            file: Some(file.rel.clone()),
+            dir: dir.to_path_buf(),
+            url: dir_url,
+            title: front.title,
+            content: body.html,
+            pages: Vec::new(),
+            parent: None,
+        }));
+    }
+    // Gated pages never need plain text: it would only risk leaking into public indexes.
+    let body = markdown::render(split.body, front.level.is_none());
+    Ok(Parsed::Page(Page { file: file.rel.clone(), url: format!("{dir_url}{slug}/"), front, body, section: 0 }))
+}
+
+/// `/a/b/` for folder `a/b` (slugified segments), `/` for the content root; `Err(segment)`
+/// when a folder name has nothing to slug.
+fn dir_url(dir: &Path) -> Result<String, String> {
+    let mut url = String::from("/");
+    for part in dir.components() {
+        let name = part.as_os_str().to_string_lossy();
+        let slug = slugify(&name);
+        if slug.is_empty() {
+            return Err(name.into_owned());
+        }
+        url += &slug;
+        url.push('/');
+    }
+    Ok(url)
+}
+
+/// Link pages to sections, sort lists, and report URL collisions.
+fn assemble(root: &Path, config: Config, mut pages: Vec<Page>, found: Vec<Section>, errors: &mut Vec<Diagnostic>) -> Site {
+    // Home first, then sections by folder; a home without `_index.md` still exists.
+    let mut sections: Vec<Section> = Vec::with_capacity(found.len() + 1);
+    let (home, rest): (Vec<Section>, Vec<Section>) = found.into_iter().partition(|s| s.dir.as_os_str().is_empty());
+    sections.push(home.into_iter().next().unwrap_or_else(|| Section {
+        file: None,
+        dir: PathBuf::new(),
+        url: "/".into(),
+        title: config.title.clone(),
+        content: String::new(),
+        pages: Vec::new(),
+        parent: None,
+    }));
+    sections.extend(rest);
+    let by_dir: HashMap<PathBuf, usize> = sections.iter().enumerate().map(|(i, s)| (s.dir.clone(), i)).collect();
+    let nearest = |dir: &Path| -> usize {
+        dir.ancestors().skip(1).find_map(|a| by_dir.get(a).copied()).unwrap_or(0)
+    };
+    for i in 1..sections.len() {
+        sections[i].parent = Some(nearest(&sections[i].dir));
+    }
+    for page in &mut pages {
+        let dir = page.file.parent().and_then(|p| p.strip_prefix(content::CONTENT_DIR).ok()).unwrap_or(Path::new(""));
+        page.section = by_dir.get(dir).copied().unwrap_or_else(|| nearest(dir));
+    }
+
+    // Every URL has one owner: pages, sections and the generated membership page.
+    let mut owners: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    owners.entry(MEMBERSHIP_URL).or_default().push("the generated membership page".into());
+    for s in &sections {
+        if let Some(f) = &s.file {
+            owners.entry(&s.url).or_default().push(format!("`{}`", slash_path(f)));
+        }
+    }
+    for p in &pages {
+        owners.entry(&p.url).or_default().push(format!("`{}`", slash_path(&p.file)));
+    }
+    let files: HashMap<String, &Path> = pages
+        .iter()
+        .map(|p| (format!("`{}`", slash_path(&p.file)), p.file.as_path()))
+        .chain(sections.iter().filter_map(|s| Some((format!("`{}`", slash_path(s.file.as_ref()?)), s.file.as_deref()?))))
+        .collect();
+    for (url, names) in owners.iter().filter(|(_, n)| n.len() > 1) {
+        for name in names.iter().filter(|n| files.contains_key(*n)) {
+            let others: Vec<&str> = names.iter().filter(|o| *o != name).map(String::as_str).collect();
+            errors.push(
+                Diagnostic::file(files[name], format!("URL `{url}` is also produced by {}", others.join(" and ")))
+                    .with_help("give one of them a different file name or `slug`"),
+            );
+        }
+    }
+
+    let mut site = Site { root: root.to_path_buf(), config, pages, sections: Vec::new() };
+    for (i, page) in site.pages.iter().enumerate() {
+        sections[page.section].pages.push(i);
+    }
+    for s in &mut sections {
+        s.pages.sort_by(|&a, &b| site.pages[a].order().cmp(&site.pages[b].order()));
+    }
+    site.sections = sections;
+    site
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        config::parse("title: T\nlevels:\n  - id: member\n    name: Member\n  - id: pro\n    name: Pro\n").unwrap()
+    }
+
+    fn file(rel: &str) -> SourceFile {
+        SourceFile { rel: PathBuf::from(rel), abs: PathBuf::from(rel) }
+    }
+
+    fn page(rel: &str, src: &str) -> Result<Parsed, Vec<Diagnostic>> {
+        parse_file(&config(), &file(rel), src, false)
+    }
+
+    #[test]
+    fn urls_from_paths_and_slugs() {
+        let Ok(Parsed::Page(p)) = page("content/Posts/Hello World.md", "---\ntitle: T\n---\n") else { panic!() };
+        assert_eq!(p.url, "/posts/hello-world/");
+        let Ok(Parsed::Page(p)) = page("content/笔记/第一课.md", "---\ntitle: T\nslug: 入门 课程\n---\n") else { panic!() };
+        assert_eq!(p.url, "/笔记/入门-课程/");
+        let Ok(Parsed::Section(s)) = page("content/笔记/_index.md", "---\ntitle: T\n---\n") else { panic!() };
+        assert_eq!(s.url, "/笔记/");
+    }
+
+    #[test]
+    fn unknown_level_lists_valid_ones() {
+        let errs = page("content/a.md", "---\ntitle: T\nlevel: gold\n---\n").unwrap_err();
+        assert_eq!((errs[0].line, errs[0].col), (3, 8));
+        assert_eq!(errs[0].help.as_deref(), Some("valid levels (lowest first): `member`, `pro`"));
+    }
+
+    #[test]
+    fn level_in_section_is_an_error() {
+        let errs = page("content/s/_index.md", "---\ntitle: T\nlevel: pro\n---\n").unwrap_err();
+        assert!(errs[0].message.contains("`level` is not allowed"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn drafts_are_validated_but_skipped() {
+        assert!(matches!(page("content/a.md", "---\ntitle: T\nstatus: draft\n---\n"), Ok(Parsed::Skipped)));
+        assert!(page("content/a.md", "---\ntitle: T\nstatus: draft\nlevel: x\n---\n").is_err());
+    }
+
+    #[test]
+    fn gated_pages_keep_no_plain_text() {
+        let Ok(Parsed::Page(p)) = page("content/a.md", "---\ntitle: T\nlevel: pro\n---\nsecret\n") else { panic!() };
+        assert_eq!(p.body.plain, None);
+        assert_eq!(p.body.words, 1);
+    }
+}
