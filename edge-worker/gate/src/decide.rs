@@ -36,9 +36,14 @@ pub fn decide(manifest: &Manifest, raw_path: &str, claims: Option<&Claims>) -> A
     // validated) gives no rank, so nobody reads the full content.
     let required_rank = manifest.rank(&entry.level);
     match (member_rank, required_rank) {
-        (Some(have), Some(need)) if have >= need => Access::Full { file: entry.file.clone() },
+        (Some(have), Some(need)) if have >= need => Access::Full {
+            file: entry.file.clone(),
+        },
         _ => match &entry.teaser {
-            Some(teaser) => Access::Teaser { file: teaser.clone(), level: entry.level.clone() },
+            Some(teaser) => Access::Teaser {
+                file: teaser.clone(),
+                level: entry.level.clone(),
+            },
             None => Access::NotFound,
         },
     }
@@ -61,13 +66,24 @@ mod tests {
             entries: [
                 (
                     "/essays/deep/".to_string(),
-                    entry("member", "_gated/essays/deep/index.html", Some("essays/deep/index.html")),
+                    entry(
+                        "member",
+                        "_gated/essays/deep/index.html",
+                        Some("essays/deep/index.html"),
+                    ),
                 ),
                 (
                     "/courses/intro/".to_string(),
-                    entry("pro", "_gated/courses/intro/index.html", Some("courses/intro/index.html")),
+                    entry(
+                        "pro",
+                        "_gated/courses/intro/index.html",
+                        Some("courses/intro/index.html"),
+                    ),
                 ),
-                ("/files/pro.pdf".to_string(), entry("pro", "_gated/files/pro.pdf", None)),
+                (
+                    "/files/pro.pdf".to_string(),
+                    entry("pro", "_gated/files/pro.pdf", None),
+                ),
             ]
             .into_iter()
             .collect(),
@@ -77,7 +93,11 @@ mod tests {
     }
 
     fn claims(level: &str) -> Claims {
-        Claims { sub: "user-1".into(), level: level.into(), exp: 2_000_000_000 }
+        Claims {
+            sub: "user-1".into(),
+            level: level.into(),
+            exp: 2_000_000_000,
+        }
     }
 
     /// What one viewer should get for one page, named so the table reads as a policy.
@@ -108,7 +128,15 @@ mod tests {
         // (spellings of one URL, expected access for each viewer in VIEWERS order)
         let table: &[(&[&str], [Want; 5])] = &[
             (
-                &["/about/", "/about", "/about/index.html", "/about/index", "//about//", "/%61bout/", "/./about/."],
+                &[
+                    "/about/",
+                    "/about",
+                    "/about/index.html",
+                    "/about/index",
+                    "//about//",
+                    "/%61bout/",
+                    "/./about/.",
+                ],
                 [Public, Public, Public, Public, Public],
             ),
             (
@@ -136,7 +164,12 @@ mod tests {
                 [Teaser, Teaser, Full, Teaser, Teaser],
             ),
             (
-                &["/files/pro.pdf", "/files/pro.pdf/", "//files/pro.pdf", "/files/pro%2Epdf"],
+                &[
+                    "/files/pro.pdf",
+                    "/files/pro.pdf/",
+                    "//files/pro.pdf",
+                    "/files/pro%2Epdf",
+                ],
                 [NotFound, NotFound, Full, NotFound, NotFound],
             ),
             (
@@ -180,7 +213,11 @@ mod tests {
                 for (viewer, want) in VIEWERS.iter().zip(wants) {
                     let c = viewer.map(claims);
                     let got = decide(&m, path, c.as_ref());
-                    assert_eq!(kind(&got), *want, "path {path:?}, viewer {viewer:?}: got {got:?}");
+                    assert_eq!(
+                        kind(&got),
+                        *want,
+                        "path {path:?}, viewer {viewer:?}: got {got:?}"
+                    );
                 }
             }
         }
@@ -191,15 +228,23 @@ mod tests {
         let m = manifest();
         assert_eq!(
             decide(&m, "/courses/intro", Some(&claims("pro"))),
-            Access::Full { file: "_gated/courses/intro/index.html".into() }
+            Access::Full {
+                file: "_gated/courses/intro/index.html".into()
+            }
         );
         assert_eq!(
             decide(&m, "/courses/intro/index.html", Some(&claims("member"))),
-            Access::Teaser { file: "courses/intro/index.html".into(), level: "pro".into() }
+            Access::Teaser {
+                file: "courses/intro/index.html".into(),
+                level: "pro".into()
+            }
         );
         assert_eq!(
             decide(&m, "/essays/deep/", None),
-            Access::Teaser { file: "essays/deep/index.html".into(), level: "member".into() }
+            Access::Teaser {
+                file: "essays/deep/index.html".into(),
+                level: "member".into()
+            }
         );
     }
 
@@ -210,7 +255,10 @@ mod tests {
         for viewer in VIEWERS {
             let c = viewer.map(claims);
             assert!(
-                !matches!(decide(&m, "/courses/intro/", c.as_ref()), Access::Full { .. }),
+                !matches!(
+                    decide(&m, "/courses/intro/", c.as_ref()),
+                    Access::Full { .. }
+                ),
                 "viewer {viewer:?}"
             );
         }
@@ -220,7 +268,11 @@ mod tests {
     fn level_comparison_is_exact_not_case_folded() {
         let m = manifest();
         for level in ["PRO", "Pro", " pro", "pro "] {
-            assert_eq!(kind(&decide(&m, "/courses/intro/", Some(&claims(level)))), Want::Teaser, "{level:?}");
+            assert_eq!(
+                kind(&decide(&m, "/courses/intro/", Some(&claims(level)))),
+                Want::Teaser,
+                "{level:?}"
+            );
         }
     }
 }

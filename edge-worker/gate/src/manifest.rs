@@ -81,11 +81,16 @@ impl Manifest {
             });
         }
         for (path, entry) in &self.entries {
-            let fail = |reason: String| ManifestError::Entry { path: path.clone(), reason };
+            let fail = |reason: String| ManifestError::Entry {
+                path: path.clone(),
+                reason,
+            };
             match crate::path::canonicalize(path) {
                 Ok(canonical) if canonical == *path => {}
                 Ok(canonical) => {
-                    return Err(fail(format!("key is not canonical (expected {canonical:?})")))
+                    return Err(fail(format!(
+                        "key is not canonical (expected {canonical:?})"
+                    )))
                 }
                 Err(e) => return Err(fail(format!("key is not a valid path: {e}"))),
             }
@@ -159,7 +164,10 @@ fn check_file(file: &str) -> Result<(), &'static str> {
     if file.contains('\\') || file.contains('\0') {
         return Err("contains a backslash or NUL");
     }
-    if file.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+    if file
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
         return Err("must be relative with no empty, `.` or `..` segment");
     }
     Ok(())
@@ -185,16 +193,24 @@ mod tests {
         assert_eq!(m.entries["/files/a.pdf"].teaser, None);
         let json = m.to_json();
         assert!(json.ends_with("}\n"), "{json:?}");
-        assert!(json.contains("\n  \"version\": 1"), "pretty-printed: {json}");
+        assert!(
+            json.contains("\n  \"version\": 1"),
+            "pretty-printed: {json}"
+        );
         // No `teaser` key for an entry without one.
         assert_eq!(json.matches("\"teaser\"").count(), 1);
         assert_eq!(Manifest::from_json(&json).unwrap(), m);
-        assert_eq!(Manifest::from_json(&json).unwrap().to_json(), json, "deterministic");
+        assert_eq!(
+            Manifest::from_json(&json).unwrap().to_json(),
+            json,
+            "deterministic"
+        );
     }
 
     #[test]
     fn to_json_orders_entries_by_key() {
-        let m = Manifest::from_json(&with_entry("/b/", r#"{"level":"pro","file":"_gated/b"}"#)).unwrap();
+        let m = Manifest::from_json(&with_entry("/b/", r#"{"level":"pro","file":"_gated/b"}"#))
+            .unwrap();
         let mut m2 = m.clone();
         m2.entries.insert("/a/".into(), m.entries["/b/"].clone());
         let json = m2.to_json();
@@ -206,39 +222,87 @@ mod tests {
         let cases: Vec<(String, &str)> = vec![
             ("not json".into(), "not valid JSON"),
             (VALID.replace("\"version\":1", "\"version\":2"), "version 2"),
-            (VALID.replace("\"levels\"", "\"extra\":1,\"levels\""), "unknown field"),
+            (
+                VALID.replace("\"levels\"", "\"extra\":1,\"levels\""),
+                "unknown field",
+            ),
             (VALID.replace("\"teaser\"", "\"teasr\""), "unknown field"),
-            (with_entry("/x/", r#"{"level":"gold","file":"_gated/x/index.html"}"#), "unknown level"),
-            (with_entry("/x/", r#"{"level":"pro","file":"x/index.html"}"#), "under _gated/"),
-            (with_entry("/x/", r#"{"level":"pro","file":"_gated/../x.html"}"#), "`..`"),
-            (with_entry("/x/", r#"{"level":"pro","file":"/_gated/x.html"}"#), "empty"),
-            (with_entry("/x/", r#"{"level":"pro","file":"_gated\\x.html"}"#), "backslash"),
             (
-                with_entry("/x/", r#"{"level":"pro","file":"_gated/x.html","teaser":"_gated/t.html"}"#),
-                "teaser must not be under _gated/",
+                with_entry("/x/", r#"{"level":"gold","file":"_gated/x/index.html"}"#),
+                "unknown level",
             ),
             (
-                with_entry("/x/", r#"{"level":"pro","file":"_gated/x.html","teaser":"_GATED/t.html"}"#),
-                "teaser must not be under _gated/",
+                with_entry("/x/", r#"{"level":"pro","file":"x/index.html"}"#),
+                "under _gated/",
             ),
             (
-                with_entry("/x/", r#"{"level":"pro","file":"_gated/x.html","teaser":"a/../../t"}"#),
+                with_entry("/x/", r#"{"level":"pro","file":"_gated/../x.html"}"#),
                 "`..`",
             ),
-            (with_entry("/x/index.html", r#"{"level":"pro","file":"_gated/x"}"#), "not canonical"),
-            (with_entry("//x/", r#"{"level":"pro","file":"_gated/x"}"#), "not canonical"),
-            (with_entry("x/", r#"{"level":"pro","file":"_gated/x"}"#), "not a valid path"),
-            (with_entry("/a/../x/", r#"{"level":"pro","file":"_gated/x"}"#), "not a valid path"),
-            (with_entry("/_Gated/x/", r#"{"level":"pro","file":"_gated/x"}"#), "private"),
+            (
+                with_entry("/x/", r#"{"level":"pro","file":"/_gated/x.html"}"#),
+                "empty",
+            ),
+            (
+                with_entry("/x/", r#"{"level":"pro","file":"_gated\\x.html"}"#),
+                "backslash",
+            ),
+            (
+                with_entry(
+                    "/x/",
+                    r#"{"level":"pro","file":"_gated/x.html","teaser":"_gated/t.html"}"#,
+                ),
+                "teaser must not be under _gated/",
+            ),
+            (
+                with_entry(
+                    "/x/",
+                    r#"{"level":"pro","file":"_gated/x.html","teaser":"_GATED/t.html"}"#,
+                ),
+                "teaser must not be under _gated/",
+            ),
+            (
+                with_entry(
+                    "/x/",
+                    r#"{"level":"pro","file":"_gated/x.html","teaser":"a/../../t"}"#,
+                ),
+                "`..`",
+            ),
+            (
+                with_entry("/x/index.html", r#"{"level":"pro","file":"_gated/x"}"#),
+                "not canonical",
+            ),
+            (
+                with_entry("//x/", r#"{"level":"pro","file":"_gated/x"}"#),
+                "not canonical",
+            ),
+            (
+                with_entry("x/", r#"{"level":"pro","file":"_gated/x"}"#),
+                "not a valid path",
+            ),
+            (
+                with_entry("/a/../x/", r#"{"level":"pro","file":"_gated/x"}"#),
+                "not a valid path",
+            ),
+            (
+                with_entry("/_Gated/x/", r#"{"level":"pro","file":"_gated/x"}"#),
+                "private",
+            ),
             (
                 r#"{"version":1,"levels":["pro","pro"],"entries":{}}"#.into(),
                 "listed twice",
             ),
-            (r#"{"version":1,"levels":[""],"entries":{}}"#.into(), "is empty"),
+            (
+                r#"{"version":1,"levels":[""],"entries":{}}"#.into(),
+                "is empty",
+            ),
         ];
         for (json, needle) in cases {
             let err = Manifest::from_json(&json).expect_err(&json).to_string();
-            assert!(err.contains(needle), "{json}\n=> {err}\n(expected to mention {needle:?})");
+            assert!(
+                err.contains(needle),
+                "{json}\n=> {err}\n(expected to mention {needle:?})"
+            );
         }
     }
 

@@ -126,7 +126,11 @@ fn hex_digit(b: u8) -> Option<u8> {
 /// Leading slashes are skipped, so a path that was not normalised (`//_gated/x`)
 /// still counts as private.
 pub fn is_private(normalized: &str) -> bool {
-    let first = normalized.trim_start_matches('/').split('/').next().unwrap_or("");
+    let first = normalized
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("");
     first.eq_ignore_ascii_case(PRIVATE_SEGMENT)
 }
 
@@ -202,13 +206,24 @@ mod tests {
         ];
         for (raw, want) in cases {
             let got = normalize(raw);
-            assert_eq!(got.as_deref().map_err(Clone::clone), want.clone(), "normalize({raw:?})");
+            assert_eq!(
+                got.as_deref().map_err(Clone::clone),
+                want.clone(),
+                "normalize({raw:?})"
+            );
         }
     }
 
     #[test]
     fn private_tree_any_case() {
-        for p in ["/_gated", "/_gated/", "/_gated/x/", "/_GATED/x", "/_Gated", "//_gAtEd/x"] {
+        for p in [
+            "/_gated",
+            "/_gated/",
+            "/_gated/x/",
+            "/_GATED/x",
+            "/_Gated",
+            "//_gAtEd/x",
+        ] {
             assert!(is_private(p), "{p:?} should be private");
         }
         for p in ["/", "/_gatedx", "/x/_gated/", "/gated/", "/_gate/"] {

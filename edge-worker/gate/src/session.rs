@@ -26,7 +26,10 @@ pub const GATED_HEADERS: [(&str, &str); 2] = [
 /// The scheme is matched case-insensitively; an `Authorization` header of another
 /// scheme (or an empty bearer) falls back to the cookie. In the `Cookie` header the
 /// first non-empty `lyceum_session` wins; spaces around names and values are ignored.
-pub fn token_from_headers<'a>(authorization: Option<&'a str>, cookie: Option<&'a str>) -> Option<&'a str> {
+pub fn token_from_headers<'a>(
+    authorization: Option<&'a str>,
+    cookie: Option<&'a str>,
+) -> Option<&'a str> {
     if let Some(token) = authorization.and_then(bearer) {
         return Some(token);
     }
@@ -47,7 +50,7 @@ pub fn token_from_headers<'a>(authorization: Option<&'a str>, cookie: Option<&'a
 /// The token of an `Authorization: Bearer <token>` header value.
 fn bearer(header: &str) -> Option<&str> {
     let header = header.trim();
-    let (scheme, rest) = header.split_once(|c: char| c == ' ' || c == '\t')?;
+    let (scheme, rest) = header.split_once([' ', '\t'])?;
     if !scheme.eq_ignore_ascii_case("Bearer") {
         return None;
     }
@@ -61,7 +64,9 @@ fn bearer(header: &str) -> Option<&str> {
 /// smuggle cookie attributes, so it yields [`clear_cookie`] instead.
 pub fn session_cookie(token: &str, exp: u64, now: u64) -> String {
     let clean = !token.is_empty()
-        && token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if !clean {
         return clear_cookie();
     }
@@ -99,7 +104,9 @@ fn is_same_site_path(s: &str) -> bool {
     let b = s.as_bytes();
     b.first() == Some(&b'/')
         && !matches!(b.get(1), Some(b'/') | Some(b'\\'))
-        && !s.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+        && !s
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
 }
 
 /// Percent-decode once (and `+` → space when `plus_is_space`); `None` on a bad
@@ -148,7 +155,11 @@ pub fn me_json(claims: &crate::Claims) -> String {
         level: &'a str,
         exp: u64,
     }
-    let me = Me { sub: &claims.sub, level: &claims.level, exp: claims.exp };
+    let me = Me {
+        sub: &claims.sub,
+        level: &claims.level,
+        exp: claims.exp,
+    };
     // Serializing two strings and a number cannot fail.
     serde_json::to_string(&me).unwrap_or_default()
 }
@@ -160,11 +171,26 @@ mod tests {
     #[test]
     fn bearer_wins_over_cookie() {
         let cookie = Some("lyceum_session=from-cookie");
-        assert_eq!(token_from_headers(Some("Bearer from-header"), cookie), Some("from-header"));
-        assert_eq!(token_from_headers(Some("bearer   from-header  "), cookie), Some("from-header"));
-        assert_eq!(token_from_headers(Some("Basic dXNlcjpwdw=="), cookie), Some("from-cookie"));
-        assert_eq!(token_from_headers(Some("Bearer "), cookie), Some("from-cookie"));
-        assert_eq!(token_from_headers(Some("Bearer"), cookie), Some("from-cookie"));
+        assert_eq!(
+            token_from_headers(Some("Bearer from-header"), cookie),
+            Some("from-header")
+        );
+        assert_eq!(
+            token_from_headers(Some("bearer   from-header  "), cookie),
+            Some("from-header")
+        );
+        assert_eq!(
+            token_from_headers(Some("Basic dXNlcjpwdw=="), cookie),
+            Some("from-cookie")
+        );
+        assert_eq!(
+            token_from_headers(Some("Bearer "), cookie),
+            Some("from-cookie")
+        );
+        assert_eq!(
+            token_from_headers(Some("Bearer"), cookie),
+            Some("from-cookie")
+        );
         assert_eq!(token_from_headers(Some("Bearerx tok"), None), None);
         assert_eq!(token_from_headers(None, None), None);
     }
@@ -198,7 +224,10 @@ mod tests {
             "lyceum_session=aaa.bbb.ccc; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=100"
         );
         assert!(session_cookie("a.b.c", 5, 10).ends_with("Max-Age=0"));
-        assert_eq!(clear_cookie(), "lyceum_session=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0");
+        assert_eq!(
+            clear_cookie(),
+            "lyceum_session=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0"
+        );
         // A value that could inject attributes is never echoed.
         for bad in ["a.b.c; Domain=evil.com", "a b", "a\r\nSet-Cookie: x=y", ""] {
             assert_eq!(session_cookie(bad, 100, 0), clear_cookie(), "{bad:?}");
@@ -207,7 +236,15 @@ mod tests {
 
     #[test]
     fn safe_next_only_allows_same_site_paths() {
-        let ok = ["/", "/courses/intro/", "/a?b=c&d=e", "/a#frag", "/caf%C3%A9", "/javascript:alert(1)", "/@evil.com"];
+        let ok = [
+            "/",
+            "/courses/intro/",
+            "/a?b=c&d=e",
+            "/a#frag",
+            "/caf%C3%A9",
+            "/javascript:alert(1)",
+            "/@evil.com",
+        ];
         for next in ok {
             assert_eq!(safe_next(Some(next)), next, "{next:?} should be kept");
         }
@@ -261,7 +298,11 @@ mod tests {
 
     #[test]
     fn me_json_shape() {
-        let claims = crate::Claims { sub: "u\"1".into(), level: "pro".into(), exp: 42 };
+        let claims = crate::Claims {
+            sub: "u\"1".into(),
+            level: "pro".into(),
+            exp: 42,
+        };
         assert_eq!(me_json(&claims), r#"{"sub":"u\"1","level":"pro","exp":42}"#);
     }
 }

@@ -107,7 +107,9 @@ const SUPPORTED: [(&str, Algorithm); 4] = [
 
 /// Header parameters that would make us fetch keys, trust embedded keys, or honour
 /// extensions we do not implement. Any of them refuses the token.
-const FORBIDDEN_HEADERS: [&str; 9] = ["jku", "x5u", "jwk", "x5c", "crit", "cty", "zip", "enc", "b64"];
+const FORBIDDEN_HEADERS: [&str; 9] = [
+    "jku", "x5u", "jwk", "x5c", "crit", "cty", "zip", "enc", "b64",
+];
 
 /// Private-key members of a JWK: a JWKS carrying them is a leaked private key.
 const PRIVATE_JWK_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
@@ -192,7 +194,10 @@ impl Verifier {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::TooLarge);
         }
-        if !token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+        if !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
             return Err(TokenError::Malformed);
         }
         let mut parts = token.split('.');
@@ -264,8 +269,11 @@ impl Verifier {
             (None, Some(_)) => return Err(TokenError::Claim("aud")),
             (Some(Value::String(aud)), Some(want)) if aud == want => {}
             (Some(Value::Array(auds)), Some(want))
-                if auds.iter().all(Value::is_string) && auds.iter().any(|a| a == want.as_str()) => {}
-            (Some(Value::String(_) | Value::Array(_)), Some(_)) => return Err(TokenError::Audience),
+                if auds.iter().all(Value::is_string) && auds.iter().any(|a| a == want.as_str()) => {
+            }
+            (Some(Value::String(_) | Value::Array(_)), Some(_)) => {
+                return Err(TokenError::Audience)
+            }
             (Some(_), Some(_)) => return Err(TokenError::Claim("aud")),
         }
 
@@ -328,7 +336,9 @@ fn check_header(header: &Map<String, Value>) -> Result<(Algorithm, Option<&str>)
 /// Decode one base64url (unpadded, canonical) token part holding a JSON object with
 /// no duplicated member.
 fn decode_object(part: &str) -> Result<Map<String, Value>, TokenError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| TokenError::Malformed)?;
     serde_json::from_slice::<StrictObject>(&bytes)
         .map(|o| o.0)
         .map_err(|_| TokenError::Malformed)
@@ -347,7 +357,10 @@ impl<'de> Deserialize<'de> for StrictObject {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object without duplicate members")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<StrictObject, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StrictObject, A::Error> {
                 let mut out = Map::new();
                 while let Some((key, value)) = map.next_entry::<String, Value>()? {
                     if out.contains_key(&key) {
@@ -402,7 +415,9 @@ fn parse_jwk(jwk: &Value) -> Result<PublicKey, String> {
         text(name)?.ok_or_else(|| format!("\"{name}\" is missing"))
     };
     if let Some(member) = PRIVATE_JWK_MEMBERS.iter().find(|m| jwk.contains_key(**m)) {
-        return Err(format!("contains the private member \"{member}\"; publish only public keys"));
+        return Err(format!(
+            "contains the private member \"{member}\"; publish only public keys"
+        ));
     }
     match text("use")? {
         None | Some("sig") => {}
@@ -459,15 +474,23 @@ fn parse_jwk(jwk: &Value) -> Result<PublicKey, String> {
             if e.is_empty() || e.len() > 8 {
                 return Err("RSA exponent \"e\" is invalid".into());
             }
-            (Algorithm::RS256, DecodingKey::from_rsa_raw_components(&n, &e))
+            (
+                Algorithm::RS256,
+                DecodingKey::from_rsa_raw_components(&n, &e),
+            )
         }
         "oct" => {
-            return Err("symmetric (kty \"oct\") keys are not allowed; use LYCEUM_JWT_SECRET".into())
+            return Err(
+                "symmetric (kty \"oct\") keys are not allowed; use LYCEUM_JWT_SECRET".into(),
+            )
         }
         _ => return Err("kty must be OKP, EC or RSA".into()),
     };
     if let Some(declared) = text("alg")? {
-        let expected = SUPPORTED.iter().find(|(_, a)| *a == alg).map_or("", |(n, _)| *n);
+        let expected = SUPPORTED
+            .iter()
+            .find(|(_, a)| *a == alg)
+            .map_or("", |(n, _)| *n);
         if declared != expected {
             return Err(format!("\"alg\" must be {expected} for this key type"));
         }

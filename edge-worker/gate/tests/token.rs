@@ -29,10 +29,22 @@ struct Signer {
     pem: &'static str,
 }
 
-const HS: Signer = Signer { alg: Algorithm::HS256, pem: SECRET };
-const ED: Signer = Signer { alg: Algorithm::EdDSA, pem: ED_A };
-const EC: Signer = Signer { alg: Algorithm::ES256, pem: EC_A };
-const RS: Signer = Signer { alg: Algorithm::RS256, pem: RSA_A };
+const HS: Signer = Signer {
+    alg: Algorithm::HS256,
+    pem: SECRET,
+};
+const ED: Signer = Signer {
+    alg: Algorithm::EdDSA,
+    pem: ED_A,
+};
+const EC: Signer = Signer {
+    alg: Algorithm::ES256,
+    pem: EC_A,
+};
+const RS: Signer = Signer {
+    alg: Algorithm::RS256,
+    pem: RSA_A,
+};
 
 fn encoding_key(s: Signer) -> EncodingKey {
     match s.alg {
@@ -46,7 +58,8 @@ fn encoding_key(s: Signer) -> EncodingKey {
 
 /// The public JWK of a signing key, with a `kid`.
 fn jwk(s: Signer, kid: &str) -> Value {
-    let mut v = serde_json::to_value(Jwk::from_encoding_key(&encoding_key(s), s.alg).unwrap()).unwrap();
+    let mut v =
+        serde_json::to_value(Jwk::from_encoding_key(&encoding_key(s), s.alg).unwrap()).unwrap();
     v["kid"] = json!(kid);
     v
 }
@@ -135,8 +148,17 @@ fn every_algorithm_verifies() {
     let v = verifier();
     for s in ALL {
         let token = sign(s, kid_of(s), &payload("pro", NOW + 3600));
-        let claims = v.verify(&token, NOW).unwrap_or_else(|e| panic!("{:?}: {e}", s.alg));
-        assert_eq!(claims, Claims { sub: "member-42".into(), level: "pro".into(), exp: NOW + 3600 });
+        let claims = v
+            .verify(&token, NOW)
+            .unwrap_or_else(|e| panic!("{:?}: {e}", s.alg));
+        assert_eq!(
+            claims,
+            Claims {
+                sub: "member-42".into(),
+                level: "pro".into(),
+                exp: NOW + 3600
+            }
+        );
     }
 }
 
@@ -145,16 +167,27 @@ fn expiry_with_leeway() {
     let v = verifier();
     for s in ALL {
         let kid = kid_of(s);
-        refused(&v, &sign(s, kid, &payload("pro", NOW - LEEWAY_SECS - 1)), TokenError::Expired);
+        refused(
+            &v,
+            &sign(s, kid, &payload("pro", NOW - LEEWAY_SECS - 1)),
+            TokenError::Expired,
+        );
         refused(&v, &sign(s, kid, &payload("pro", 0)), TokenError::Expired);
         // Expired, but within the leeway.
-        assert!(v.verify(&sign(s, kid, &payload("pro", NOW - LEEWAY_SECS)), NOW).is_ok());
-        assert!(v.verify(&sign(s, kid, &payload("pro", NOW - 1)), NOW).is_ok());
+        assert!(v
+            .verify(&sign(s, kid, &payload("pro", NOW - LEEWAY_SECS)), NOW)
+            .is_ok());
+        assert!(v
+            .verify(&sign(s, kid, &payload("pro", NOW - 1)), NOW)
+            .is_ok());
     }
     // `now` is what counts, not the machine's clock.
     let token = sign(HS, None, &payload("pro", NOW + 10));
     assert!(v.verify(&token, NOW).is_ok());
-    assert_eq!(v.verify(&token, NOW + 10 + LEEWAY_SECS + 1), Err(TokenError::Expired));
+    assert_eq!(
+        v.verify(&token, NOW + 10 + LEEWAY_SECS + 1),
+        Err(TokenError::Expired)
+    );
 }
 
 #[test]
@@ -165,11 +198,19 @@ fn not_before_with_leeway() {
         p["nbf"] = nbf;
         sign(HS, None, &p)
     };
-    refused(&v, &with_nbf(json!(NOW + LEEWAY_SECS + 1)), TokenError::NotYetValid);
+    refused(
+        &v,
+        &with_nbf(json!(NOW + LEEWAY_SECS + 1)),
+        TokenError::NotYetValid,
+    );
     refused(&v, &with_nbf(json!(NOW + 86_400)), TokenError::NotYetValid);
     assert!(v.verify(&with_nbf(json!(NOW + LEEWAY_SECS)), NOW).is_ok());
     assert!(v.verify(&with_nbf(json!(NOW - 10)), NOW).is_ok());
-    refused(&v, &with_nbf(json!((NOW + 100_000).to_string())), TokenError::Claim("nbf"));
+    refused(
+        &v,
+        &with_nbf(json!((NOW + 100_000).to_string())),
+        TokenError::Claim("nbf"),
+    );
     refused(&v, &with_nbf(json!(-1)), TokenError::Claim("nbf"));
 }
 
@@ -182,19 +223,35 @@ fn tampering_is_detected() {
 
         // Payload swapped for one claiming a higher level, signature kept.
         let forged = b64(payload("pro", NOW + 3600).to_string().as_bytes());
-        refused(&v, &format!("{}.{forged}.{}", parts[0], parts[2]), TokenError::BadSignature);
+        refused(
+            &v,
+            &format!("{}.{forged}.{}", parts[0], parts[2]),
+            TokenError::BadSignature,
+        );
 
         // One signature character changed (the first: it carries no padding bits).
         let mut sig = parts[2].to_string();
         let first = if sig.starts_with('A') { "B" } else { "A" };
         sig.replace_range(0..1, first);
-        refused(&v, &format!("{}.{}.{sig}", parts[0], parts[1]), TokenError::BadSignature);
+        refused(
+            &v,
+            &format!("{}.{}.{sig}", parts[0], parts[1]),
+            TokenError::BadSignature,
+        );
 
         // Signature truncated, or taken from another token.
-        refused(&v, &format!("{}.{}.{}", parts[0], parts[1], &parts[2][..8]), TokenError::BadSignature);
+        refused(
+            &v,
+            &format!("{}.{}.{}", parts[0], parts[1], &parts[2][..8]),
+            TokenError::BadSignature,
+        );
         let other = sign(s, kid_of(s), &payload("member", NOW + 7200));
         let other_sig = other.rsplit('.').next().unwrap();
-        refused(&v, &format!("{}.{}.{other_sig}", parts[0], parts[1]), TokenError::BadSignature);
+        refused(
+            &v,
+            &format!("{}.{}.{other_sig}", parts[0], parts[1]),
+            TokenError::BadSignature,
+        );
     }
 }
 
@@ -202,7 +259,9 @@ fn tampering_is_detected() {
 fn alg_none_and_unsupported_algorithms_are_refused() {
     let v = verifier();
     let p = b64(payload("pro", NOW + 3600).to_string().as_bytes());
-    for alg in ["none", "None", "NONE", "HS384", "HS512", "RS512", "PS256", "ES384", "hs256", ""] {
+    for alg in [
+        "none", "None", "NONE", "HS384", "HS512", "RS512", "PS256", "ES384", "hs256", "",
+    ] {
         let h = b64(json!({ "alg": alg, "typ": "JWT" }).to_string().as_bytes());
         refused(&v, &format!("{h}.{p}.AAAA"), TokenError::Header("alg"));
         // The classic unsigned form (empty signature) is not even well formed.
@@ -211,18 +270,66 @@ fn alg_none_and_unsupported_algorithms_are_refused() {
     let no_alg = b64(br#"{"typ":"JWT"}"#);
     refused(&v, &format!("{no_alg}.{p}.AAAA"), TokenError::Header("alg"));
     let numeric_alg = b64(br#"{"alg":256}"#);
-    refused(&v, &format!("{numeric_alg}.{p}.AAAA"), TokenError::Header("alg"));
+    refused(
+        &v,
+        &format!("{numeric_alg}.{p}.AAAA"),
+        TokenError::Header("alg"),
+    );
 }
 
 #[test]
 fn wrong_key_is_refused() {
     let v = verifier();
     let p = payload("pro", NOW + 3600);
-    refused(&v, &sign(Signer { alg: Algorithm::HS256, pem: OTHER_SECRET }, None, &p), TokenError::BadSignature);
+    refused(
+        &v,
+        &sign(
+            Signer {
+                alg: Algorithm::HS256,
+                pem: OTHER_SECRET,
+            },
+            None,
+            &p,
+        ),
+        TokenError::BadSignature,
+    );
     // Signed by key B, claiming the kid of the configured key A.
-    refused(&v, &sign(Signer { alg: Algorithm::EdDSA, pem: ED_B }, Some("ed-1"), &p), TokenError::BadSignature);
-    refused(&v, &sign(Signer { alg: Algorithm::ES256, pem: EC_B }, Some("ec-1"), &p), TokenError::BadSignature);
-    refused(&v, &sign(Signer { alg: Algorithm::RS256, pem: RSA_B }, Some("rs-1"), &p), TokenError::BadSignature);
+    refused(
+        &v,
+        &sign(
+            Signer {
+                alg: Algorithm::EdDSA,
+                pem: ED_B,
+            },
+            Some("ed-1"),
+            &p,
+        ),
+        TokenError::BadSignature,
+    );
+    refused(
+        &v,
+        &sign(
+            Signer {
+                alg: Algorithm::ES256,
+                pem: EC_B,
+            },
+            Some("ec-1"),
+            &p,
+        ),
+        TokenError::BadSignature,
+    );
+    refused(
+        &v,
+        &sign(
+            Signer {
+                alg: Algorithm::RS256,
+                pem: RSA_B,
+            },
+            Some("rs-1"),
+            &p,
+        ),
+        TokenError::BadSignature,
+    );
 }
 
 #[test]
@@ -238,8 +345,22 @@ fn keys_are_pinned_to_their_algorithm() {
 #[test]
 fn hs_rs_confusion_fails() {
     // The attacker signs HS256 with the RSA *public* key's bytes as the secret.
-    let forged = sign(Signer { alg: Algorithm::HS256, pem: RSA_A_PUBLIC }, Some("rs-1"), &payload("pro", NOW + 3600));
-    let forged_no_kid = sign(Signer { alg: Algorithm::HS256, pem: RSA_A_PUBLIC }, None, &payload("pro", NOW + 3600));
+    let forged = sign(
+        Signer {
+            alg: Algorithm::HS256,
+            pem: RSA_A_PUBLIC,
+        },
+        Some("rs-1"),
+        &payload("pro", NOW + 3600),
+    );
+    let forged_no_kid = sign(
+        Signer {
+            alg: Algorithm::HS256,
+            pem: RSA_A_PUBLIC,
+        },
+        None,
+        &payload("pro", NOW + 3600),
+    );
 
     // Only the JWKS configured: there is no HS256 key at all.
     let jwks_only = verifier_with(|s| s.secret = None);
@@ -254,23 +375,58 @@ fn hs_rs_confusion_fails() {
     // Even a JWKS key's own JSON used as the secret gets nowhere.
     let jwk_json = jwk(RS, "rs-1").to_string();
     let leaked: &'static str = Box::leak(jwk_json.into_boxed_str());
-    refused(&both, &sign(Signer { alg: Algorithm::HS256, pem: leaked }, None, &payload("pro", NOW + 3600)), TokenError::BadSignature);
+    refused(
+        &both,
+        &sign(
+            Signer {
+                alg: Algorithm::HS256,
+                pem: leaked,
+            },
+            None,
+            &payload("pro", NOW + 3600),
+        ),
+        TokenError::BadSignature,
+    );
 }
 
 #[test]
 fn kid_rotation_with_two_keys() {
-    let old = Signer { alg: Algorithm::ES256, pem: EC_A };
-    let new = Signer { alg: Algorithm::ES256, pem: EC_B };
+    let old = Signer {
+        alg: Algorithm::ES256,
+        pem: EC_A,
+    };
+    let new = Signer {
+        alg: Algorithm::ES256,
+        pem: EC_B,
+    };
     let v = verifier_with(|s| {
         s.secret = None;
         s.jwks = Some(jwks(&[jwk(old, "2025-01"), jwk(new, "2025-06")]));
     });
     let p = payload("member", NOW + 3600);
-    assert_eq!(v.verify(&sign(old, Some("2025-01"), &p), NOW).unwrap().level, "member");
-    assert_eq!(v.verify(&sign(new, Some("2025-06"), &p), NOW).unwrap().level, "member");
+    assert_eq!(
+        v.verify(&sign(old, Some("2025-01"), &p), NOW)
+            .unwrap()
+            .level,
+        "member"
+    );
+    assert_eq!(
+        v.verify(&sign(new, Some("2025-06"), &p), NOW)
+            .unwrap()
+            .level,
+        "member"
+    );
     // Crossed kids fail: the kid picks exactly one key.
-    refused(&v, &sign(old, Some("2025-06"), &p), TokenError::BadSignature);
-    refused(&v, &sign(new, Some("2025-01"), &p), TokenError::BadSignature);
+    refused(
+        &v,
+        &sign(old, Some("2025-06"), &p),
+        TokenError::BadSignature,
+    );
+    refused(
+        &v,
+        &sign(new, Some("2025-01"), &p),
+        TokenError::BadSignature,
+    );
     // Unknown kid, and no kid with two candidate keys: no guessing.
     refused(&v, &sign(old, Some("2024-01"), &p), TokenError::UnknownKey);
     refused(&v, &sign(old, None, &p), TokenError::UnknownKey);
@@ -289,7 +445,11 @@ fn unknown_kid_is_refused() {
     let v = verifier();
     let p = payload("pro", NOW + 3600);
     for s in [ED, EC, RS] {
-        refused(&v, &sign(s, Some("not-configured"), &p), TokenError::UnknownKey);
+        refused(
+            &v,
+            &sign(s, Some("not-configured"), &p),
+            TokenError::UnknownKey,
+        );
         refused(&v, &sign(s, Some(""), &p), TokenError::UnknownKey);
     }
     let numeric_kid = sign_raw(r#"{"alg":"EdDSA","kid":1}"#, &p.to_string(), ED);
@@ -334,24 +494,52 @@ fn issuer_and_audience_when_configured() {
     let iss = || Some(json!("https://members.example"));
     let aud = || Some(json!("lyceum"));
     assert!(v.verify(&with(iss(), aud()), NOW).is_ok());
-    assert!(v.verify(&with(iss(), Some(json!(["other", "lyceum"]))), NOW).is_ok());
+    assert!(v
+        .verify(&with(iss(), Some(json!(["other", "lyceum"]))), NOW)
+        .is_ok());
 
-    refused(&v, &with(Some(json!("https://evil.example")), aud()), TokenError::Issuer);
-    refused(&v, &with(Some(json!("https://members.example/")), aud()), TokenError::Issuer);
+    refused(
+        &v,
+        &with(Some(json!("https://evil.example")), aud()),
+        TokenError::Issuer,
+    );
+    refused(
+        &v,
+        &with(Some(json!("https://members.example/")), aud()),
+        TokenError::Issuer,
+    );
     refused(&v, &with(None, aud()), TokenError::Claim("iss"));
-    refused(&v, &with(Some(json!(["https://members.example"])), aud()), TokenError::Claim("iss"));
-    refused(&v, &with(Some(json!(null)), aud()), TokenError::Claim("iss"));
+    refused(
+        &v,
+        &with(Some(json!(["https://members.example"])), aud()),
+        TokenError::Claim("iss"),
+    );
+    refused(
+        &v,
+        &with(Some(json!(null)), aud()),
+        TokenError::Claim("iss"),
+    );
 
     refused(&v, &with(iss(), Some(json!("other"))), TokenError::Audience);
-    refused(&v, &with(iss(), Some(json!(["other"]))), TokenError::Audience);
+    refused(
+        &v,
+        &with(iss(), Some(json!(["other"]))),
+        TokenError::Audience,
+    );
     refused(&v, &with(iss(), Some(json!([]))), TokenError::Audience);
     refused(&v, &with(iss(), None), TokenError::Claim("aud"));
     refused(&v, &with(iss(), Some(json!(7))), TokenError::Claim("aud"));
-    refused(&v, &with(iss(), Some(json!(["lyceum", 7]))), TokenError::Audience);
+    refused(
+        &v,
+        &with(iss(), Some(json!(["lyceum", 7]))),
+        TokenError::Audience,
+    );
 
     // Not configured: iss is ignored, but a token meant for some audience is refused.
     let plain = verifier();
-    assert!(plain.verify(&with(Some(json!("anyone")), None), NOW).is_ok());
+    assert!(plain
+        .verify(&with(Some(json!("anyone")), None), NOW)
+        .is_ok());
     refused(&plain, &with(None, aud()), TokenError::Audience);
 
     // Empty settings count as unset.
@@ -385,21 +573,66 @@ fn claim_types_are_strict() {
     let signed = |payload: &str| sign_raw(&header(HS, None), payload, HS);
     let exp = NOW + 3600;
     let cases: Vec<(String, TokenError)> = vec![
-        (format!(r#"{{"sub":"a","level":"pro","exp":"{exp}"}}"#), TokenError::Claim("exp")),
-        (format!(r#"{{"sub":"a","level":"pro","exp":{exp}.5}}"#), TokenError::Claim("exp")),
-        (r#"{"sub":"a","level":"pro","exp":-1}"#.into(), TokenError::Claim("exp")),
-        (r#"{"sub":"a","level":"pro","exp":null}"#.into(), TokenError::Claim("exp")),
-        (r#"{"sub":"a","level":"pro"}"#.into(), TokenError::Claim("exp")),
-        (format!(r#"{{"sub":"a","level":"pro","exp":1e30}}"#), TokenError::Claim("exp")),
-        (format!(r#"{{"level":"pro","exp":{exp}}}"#), TokenError::Claim("sub")),
-        (format!(r#"{{"sub":"","level":"pro","exp":{exp}}}"#), TokenError::Claim("sub")),
-        (format!(r#"{{"sub":42,"level":"pro","exp":{exp}}}"#), TokenError::Claim("sub")),
-        (format!(r#"{{"sub":"a","exp":{exp}}}"#), TokenError::Claim("level")),
-        (format!(r#"{{"sub":"a","level":"","exp":{exp}}}"#), TokenError::Claim("level")),
-        (format!(r#"{{"sub":"a","level":2,"exp":{exp}}}"#), TokenError::Claim("level")),
-        (format!(r#"{{"sub":"a","level":["pro"],"exp":{exp}}}"#), TokenError::Claim("level")),
-        (format!(r#"{{"sub":"a","level":null,"exp":{exp}}}"#), TokenError::Claim("level")),
-        (format!(r#"[{{"sub":"a","level":"pro","exp":{exp}}}]"#), TokenError::Malformed),
+        (
+            format!(r#"{{"sub":"a","level":"pro","exp":"{exp}"}}"#),
+            TokenError::Claim("exp"),
+        ),
+        (
+            format!(r#"{{"sub":"a","level":"pro","exp":{exp}.5}}"#),
+            TokenError::Claim("exp"),
+        ),
+        (
+            r#"{"sub":"a","level":"pro","exp":-1}"#.into(),
+            TokenError::Claim("exp"),
+        ),
+        (
+            r#"{"sub":"a","level":"pro","exp":null}"#.into(),
+            TokenError::Claim("exp"),
+        ),
+        (
+            r#"{"sub":"a","level":"pro"}"#.into(),
+            TokenError::Claim("exp"),
+        ),
+        (
+            r#"{"sub":"a","level":"pro","exp":1e30}"#.into(),
+            TokenError::Claim("exp"),
+        ),
+        (
+            format!(r#"{{"level":"pro","exp":{exp}}}"#),
+            TokenError::Claim("sub"),
+        ),
+        (
+            format!(r#"{{"sub":"","level":"pro","exp":{exp}}}"#),
+            TokenError::Claim("sub"),
+        ),
+        (
+            format!(r#"{{"sub":42,"level":"pro","exp":{exp}}}"#),
+            TokenError::Claim("sub"),
+        ),
+        (
+            format!(r#"{{"sub":"a","exp":{exp}}}"#),
+            TokenError::Claim("level"),
+        ),
+        (
+            format!(r#"{{"sub":"a","level":"","exp":{exp}}}"#),
+            TokenError::Claim("level"),
+        ),
+        (
+            format!(r#"{{"sub":"a","level":2,"exp":{exp}}}"#),
+            TokenError::Claim("level"),
+        ),
+        (
+            format!(r#"{{"sub":"a","level":["pro"],"exp":{exp}}}"#),
+            TokenError::Claim("level"),
+        ),
+        (
+            format!(r#"{{"sub":"a","level":null,"exp":{exp}}}"#),
+            TokenError::Claim("level"),
+        ),
+        (
+            format!(r#"[{{"sub":"a","level":"pro","exp":{exp}}}]"#),
+            TokenError::Malformed,
+        ),
         ("not json".into(), TokenError::Malformed),
     ];
     for (p, want) in cases {
@@ -407,7 +640,15 @@ fn claim_types_are_strict() {
     }
     // An unknown level is the decision's business: verify passes it through, and
     // `decide` treats it as no membership (see decide's tests).
-    assert_eq!(v.verify(&signed(&format!(r#"{{"sub":"a","level":"gold","exp":{exp}}}"#)), NOW).unwrap().level, "gold");
+    assert_eq!(
+        v.verify(
+            &signed(&format!(r#"{{"sub":"a","level":"gold","exp":{exp}}}"#)),
+            NOW
+        )
+        .unwrap()
+        .level,
+        "gold"
+    );
 }
 
 #[test]
@@ -419,19 +660,43 @@ fn duplicate_members_are_refused() {
     let map: serde_json::Map<String, Value> = serde_json::from_str(&dup).unwrap();
     assert_eq!(map["level"], "pro");
 
-    refused(&v, &sign_raw(&header(HS, None), &dup, HS), TokenError::Malformed);
+    refused(
+        &v,
+        &sign_raw(&header(HS, None), &dup, HS),
+        TokenError::Malformed,
+    );
     for s in [ED, EC, RS] {
-        refused(&v, &sign_raw(&header(s, kid_of(s)), &dup, s), TokenError::Malformed);
+        refused(
+            &v,
+            &sign_raw(&header(s, kid_of(s)), &dup, s),
+            TokenError::Malformed,
+        );
     }
     let dup_exp = format!(r#"{{"sub":"a","level":"pro","exp":1,"exp":{exp}}}"#);
-    refused(&v, &sign_raw(&header(HS, None), &dup_exp, HS), TokenError::Malformed);
+    refused(
+        &v,
+        &sign_raw(&header(HS, None), &dup_exp, HS),
+        TokenError::Malformed,
+    );
     let dup_sub = format!(r#"{{"sub":"a","sub":"b","level":"pro","exp":{exp}}}"#);
-    refused(&v, &sign_raw(&header(HS, None), &dup_sub, HS), TokenError::Malformed);
+    refused(
+        &v,
+        &sign_raw(&header(HS, None), &dup_sub, HS),
+        TokenError::Malformed,
+    );
 
     // Duplicated header members too (e.g. a second `alg`).
     let p = payload("pro", exp).to_string();
-    refused(&v, &sign_raw(r#"{"alg":"HS256","alg":"none"}"#, &p, HS), TokenError::Malformed);
-    refused(&v, &sign_raw(r#"{"alg":"EdDSA","kid":"ed-1","kid":"ec-1"}"#, &p, ED), TokenError::Malformed);
+    refused(
+        &v,
+        &sign_raw(r#"{"alg":"HS256","alg":"none"}"#, &p, HS),
+        TokenError::Malformed,
+    );
+    refused(
+        &v,
+        &sign_raw(r#"{"alg":"EdDSA","kid":"ed-1","kid":"ec-1"}"#, &p, ED),
+        TokenError::Malformed,
+    );
 }
 
 #[test]
@@ -474,14 +739,27 @@ fn forbidden_headers_are_refused() {
 fn typ_must_be_jwt_when_present() {
     let v = verifier();
     let p = payload("pro", NOW + 3600).to_string();
-    for ok in [r#"{"alg":"HS256","typ":"JWT"}"#, r#"{"alg":"HS256","typ":"jwt"}"#, r#"{"alg":"HS256"}"#] {
+    for ok in [
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        r#"{"alg":"HS256","typ":"jwt"}"#,
+        r#"{"alg":"HS256"}"#,
+    ] {
         assert!(v.verify(&sign_raw(ok, &p, HS), NOW).is_ok(), "{ok}");
     }
-    for bad in [r#"{"alg":"HS256","typ":"JWE"}"#, r#"{"alg":"HS256","typ":"at+jwt"}"#, r#"{"alg":"HS256","typ":1}"#] {
+    for bad in [
+        r#"{"alg":"HS256","typ":"JWE"}"#,
+        r#"{"alg":"HS256","typ":"at+jwt"}"#,
+        r#"{"alg":"HS256","typ":1}"#,
+    ] {
         refused(&v, &sign_raw(bad, &p, HS), TokenError::Header("typ"));
     }
     // Unknown, harmless parameters are ignored (RFC 7515 §4).
-    assert!(v.verify(&sign_raw(r#"{"alg":"HS256","x5t":"abc","foo":1}"#, &p, HS), NOW).is_ok());
+    assert!(v
+        .verify(
+            &sign_raw(r#"{"alg":"HS256","x5t":"abc","foo":1}"#, &p, HS),
+            NOW
+        )
+        .is_ok());
 }
 
 #[test]
@@ -489,7 +767,11 @@ fn malformed_tokens() {
     let v = verifier();
     let good = sign(HS, None, &payload("pro", NOW + 3600));
     let mut parts = good.split('.');
-    let (h, p, s) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+    let (h, p, s) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
     let cases = [
         String::new(),
         ".".into(),
@@ -513,7 +795,10 @@ fn malformed_tokens() {
     for token in &cases {
         let got = v.verify(token, NOW);
         assert!(
-            matches!(got, Err(TokenError::Malformed) | Err(TokenError::BadSignature)),
+            matches!(
+                got,
+                Err(TokenError::Malformed) | Err(TokenError::BadSignature)
+            ),
             "{token:?} => {got:?}"
         );
     }
@@ -528,12 +813,22 @@ fn configuration_errors() {
         jwks,
         ..Settings::default()
     };
-    assert_eq!(Verifier::from_settings(&Settings::default()).unwrap_err(), ConfigError::NoKey);
-    assert_eq!(Verifier::from_settings(&settings(Some("   "), None)).unwrap_err(), ConfigError::NoKey);
-    assert_eq!(Verifier::from_settings(&settings(Some(&"s".repeat(31)), None)).unwrap_err(), ConfigError::WeakSecret);
+    assert_eq!(
+        Verifier::from_settings(&Settings::default()).unwrap_err(),
+        ConfigError::NoKey
+    );
+    assert_eq!(
+        Verifier::from_settings(&settings(Some("   "), None)).unwrap_err(),
+        ConfigError::NoKey
+    );
+    assert_eq!(
+        Verifier::from_settings(&settings(Some(&"s".repeat(31)), None)).unwrap_err(),
+        ConfigError::WeakSecret
+    );
     assert!(Verifier::from_settings(&settings(Some(&"s".repeat(32)), None)).is_ok());
 
-    let jwks_err = |keys: String| match Verifier::from_settings(&settings(None, Some(keys.clone()))) {
+    let jwks_err = |keys: String| match Verifier::from_settings(&settings(None, Some(keys.clone())))
+    {
         Err(ConfigError::Jwks(msg)) => msg,
         other => panic!("{keys} => {other:?}"),
     };
@@ -549,10 +844,19 @@ fn configuration_errors() {
         (r#"{"keys":[]}"#.into(), "empty"),
         (r#"{"keys":[1]}"#.into(), "not a JSON object"),
         (jwks(&[oct]), "oct"),
-        (with(&|k| k["d"] = json!("c2VjcmV0LXByaXZhdGUta2V5LW1hdGVyaWFs")), "private member"),
-        (with(&|k| k["alg"] = json!("RS256")), "\"alg\" must be ES256"),
+        (
+            with(&|k| k["d"] = json!("c2VjcmV0LXByaXZhdGUta2V5LW1hdGVyaWFs")),
+            "private member",
+        ),
+        (
+            with(&|k| k["alg"] = json!("RS256")),
+            "\"alg\" must be ES256",
+        ),
         (with(&|k| k["alg"] = json!("none")), "\"alg\" must be ES256"),
-        (with(&|k| k["use"] = json!("enc")), "\"use\" must be \"sig\""),
+        (
+            with(&|k| k["use"] = json!("enc")),
+            "\"use\" must be \"sig\"",
+        ),
         (with(&|k| k["key_ops"] = json!(["sign"])), "key_ops"),
         (with(&|k| k["crv"] = json!("P-384")), "P-256"),
         (with(&|k| k["x"] = json!("AAAA")), "32 bytes"),
@@ -560,16 +864,25 @@ fn configuration_errors() {
         (with(&|k| k["kty"] = json!("XYZ")), "kty must be"),
         (with(&|k| k["kid"] = json!("")), "\"kid\" is empty"),
         (with(&|k| k["kid"] = json!(3)), "\"kid\" is not a string"),
-        (jwks(&[jwk(EC, "same"), jwk(ED, "same")]), "kid is used by an earlier key"),
+        (
+            jwks(&[jwk(EC, "same"), jwk(ED, "same")]),
+            "kid is used by an earlier key",
+        ),
         (
             jwks(&[json!({ "kty": "RSA", "n": b64(&[0xC5; 128]), "e": "AQAB" })]),
             "at least 2048 bits",
         ),
-        (jwks(&[json!({ "kty": "OKP", "crv": "Ed448", "x": b64(&[1; 57]) })]), "Ed25519"),
+        (
+            jwks(&[json!({ "kty": "OKP", "crv": "Ed448", "x": b64(&[1; 57]) })]),
+            "Ed25519",
+        ),
     ];
     for (doc, needle) in cases {
         let msg = jwks_err(doc.clone());
-        assert!(msg.contains(needle), "{doc}\n=> {msg}\n(expected {needle:?})");
+        assert!(
+            msg.contains(needle),
+            "{doc}\n=> {msg}\n(expected {needle:?})"
+        );
         // Never any key material in the message.
         assert!(!msg.contains("c2VjcmV0"), "{msg}");
         assert!(!msg.contains(&b64(SECRET.as_bytes())), "{msg}");
@@ -586,12 +899,18 @@ fn configuration_errors() {
 fn debug_output_holds_no_secret() {
     let v = verifier();
     let debug = format!("{v:?}");
-    assert!(debug.contains("ed-1") && debug.contains("hs256_secret: true"), "{debug}");
+    assert!(
+        debug.contains("ed-1") && debug.contains("hs256_secret: true"),
+        "{debug}"
+    );
     assert!(!debug.contains(SECRET), "{debug}");
     let x = jwk(ED, "ed-1")["x"].as_str().unwrap().to_string();
     assert!(!debug.contains(&x), "{debug}");
-    let err = Verifier::from_settings(&Settings { secret: Some("short-secret".into()), ..Settings::default() })
-        .unwrap_err()
-        .to_string();
+    let err = Verifier::from_settings(&Settings {
+        secret: Some("short-secret".into()),
+        ..Settings::default()
+    })
+    .unwrap_err()
+    .to_string();
     assert!(!err.contains("short-secret"), "{err}");
 }
