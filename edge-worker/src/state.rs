@@ -1,0 +1,76 @@
+//! Per-isolate state: the token verifier (from vars/secrets) and the gated-content
+//! manifest (from the assets binding), each built once and reused by later requests.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::rc::Rc;
+
+use gate::{Manifest, Settings, Verifier};
+use worker::wasm_bindgen::JsValue;
+use worker::{console_error, js_sys, Env};
+
+use crate::http::{fetch_asset, JsResult};
+
+thread_local! {
+    /// `None` when no usable key is configured: every gated URL then gets its teaser.
+    static VERIFIER: OnceCell<Option<Rc<Verifier>>> = const { OnceCell::new() };
+    /// Cached only once it loaded and validated; a failure is retried on the next request.
+    static MANIFEST: RefCell<Option<Rc<Manifest>>> = const { RefCell::new(None) };
+    static MANIFEST_ERROR_LOGGED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A string var or secret, if set and non-empty.
+fn setting(env: &Env, name: &str) -> Option<String> {
+    let value = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
+    value.as_string().filter(|s| !s.trim().is_empty())
+}
+
+/// The isolate's verifier, built from `LYCEUM_JWT_*` on first use.
+pub(crate) fn verifier(env: &Env) -> Option<Rc<Verifier>> {
+    VERIFIER.with(|cell| {
+        cell.get_or_init(|| {
+            let settings = Settings {
+                secret: setting(env, "LYCEUM_JWT_SECRET"),
+                jwks: setting(env, "LYCEUM_JWT_JWKS"),
+                issuer: setting(env, "LYCEUM_JWT_ISSUER"),
+                audience: setting(env, "LYCEUM_JWT_AUDIENCE"),
+            };
+            match Verifier::from_settings(&settings) {
+                Ok(v) => Some(Rc::new(v)),
+                Err(e) => {
+                    // ConfigError never contains key material.
+                    console_error!("lyceum: gated content is denied to everyone: {e}");
+                    None
+                }
+            }
+        })
+        .clone()
+    })
+}
+
+/// The isolate's manifest, read from `/_gated/manifest.json` on the assets binding.
+/// `Ok(None)` when it is missing or invalid (the caller fails closed).
+pub(crate) async fn manifest(assets: &worker::worker_sys::Fetcher) -> JsResult<Option<Rc<Manifest>>> {
+    if let Some(m) = MANIFEST.with(|c| c.borrow().clone()) {
+        return Ok(Some(m));
+    }
+    let url = gate::path::asset_url(gate::manifest::MANIFEST_FILE);
+    let resp = fetch_asset(assets, &url, "GET", &[]).await?;
+    let problem = if resp.status() != 200 {
+        format!("HTTP {}", resp.status())
+    } else {
+        let text = js_sys::futures::JsFuture::from(resp.text()?).await?;
+        match Manifest::from_json(&text.as_string().unwrap_or_default()) {
+            Ok(m) => {
+                let m = Rc::new(m);
+                MANIFEST.with(|c| *c.borrow_mut() = Some(m.clone()));
+                return Ok(Some(m));
+            }
+            Err(e) => e.to_string(),
+        }
+    };
+    if !MANIFEST_ERROR_LOGGED.with(|l| l.replace(true)) {
+        console_error!("lyceum: manifest {url} unusable ({problem}); answering 503 until it loads");
+    }
+    Ok(None)
+}
+
