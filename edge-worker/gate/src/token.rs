@@ -116,6 +116,9 @@ const PRIVATE_JWK_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
 
 /// Smallest RSA modulus accepted in a JWKS, in bits.
 const MIN_RSA_BITS: usize = 2048;
+/// Largest RSA modulus accepted, in bits: the `rsa` crate refuses larger keys when
+/// verifying, which would otherwise surface as a bad signature on every request.
+const MAX_RSA_BITS: usize = 4096;
 
 /// Configured verification keys. Built once (per isolate / per process), then used per request.
 pub struct Verifier {
@@ -156,7 +159,7 @@ impl Verifier {
     ///
     /// The secret must be at least [`MIN_SECRET_BYTES`] long. The JWKS must be
     /// `{"keys":[…]}` with at least one key; each key must be OKP/Ed25519, EC/P-256 or
-    /// RSA (≥ 2048 bits), may carry `alg` only if it matches (EdDSA, ES256, RS256),
+    /// RSA (2048 to 4096 bits), may carry `alg` only if it matches (EdDSA, ES256, RS256),
     /// `use` only if `sig`, `key_ops` only if it includes `verify`, and must not carry
     /// private members. `kty: oct` is refused: symmetric keys belong in the secret.
     /// `kid`s must be unique.
@@ -468,8 +471,10 @@ fn parse_jwk(jwk: &Value) -> Result<PublicKey, String> {
             let n_bits = n.iter().position(|b| *b != 0).map_or(0, |first| {
                 (n.len() - first) * 8 - n[first].leading_zeros() as usize
             });
-            if n_bits < MIN_RSA_BITS {
-                return Err(format!("RSA modulus must be at least {MIN_RSA_BITS} bits"));
+            if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&n_bits) {
+                return Err(format!(
+                    "RSA modulus must be {MIN_RSA_BITS} to {MAX_RSA_BITS} bits"
+                ));
             }
             if e.is_empty() || e.len() > 8 {
                 return Err("RSA exponent \"e\" is invalid".into());

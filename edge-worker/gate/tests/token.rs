@@ -870,7 +870,11 @@ fn configuration_errors() {
         ),
         (
             jwks(&[json!({ "kty": "RSA", "n": b64(&[0xC5; 128]), "e": "AQAB" })]),
-            "at least 2048 bits",
+            "2048 to 4096 bits",
+        ),
+        (
+            jwks(&[json!({ "kty": "RSA", "n": b64(&[0xC5; 520]), "e": "AQAB" })]),
+            "2048 to 4096 bits",
         ),
         (
             jwks(&[json!({ "kty": "OKP", "crv": "Ed448", "x": b64(&[1; 57]) })]),
