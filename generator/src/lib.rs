@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod render;
 pub mod site;
 pub mod slug;
+pub mod serve;
 pub mod theme;
 pub mod token;
 

@@ -1,0 +1,331 @@
+//! `lyceum serve`: build the site into a folder of its own, serve it through the gate
+//! exactly as the edge worker does, watch the sources, rebuild what changed and
+//! live-reload the browser.
+//!
+//! - [`live`]: the in-memory site and its full / in-place rebuilds.
+//! - [`http`]: requests → the gate's decision → responses (the worker's twin).
+//! - [`reload`]: the Server-Sent Events stream and the injected script.
+//! - [`watch`]: debounced file watching.
+//!
+//! Threads: a small pool answers HTTP requests (each event stream gets a thread of its
+//! own); the calling thread watches and rebuilds, publishing each good build's manifest
+//! (or the error) through [`http::Shared`].
+
+pub mod http;
+pub mod live;
+pub mod reload;
+pub mod watch;
+
+use crate::token::{self as tok, IssueRequest, SigningKey};
+use anyhow::Context as _;
+use std::io::IsTerminal as _;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// The HS256 secret `lyceum serve` verifies with when no `LYCEUM_JWT_SECRET` /
+/// `LYCEUM_JWT_JWKS` is set. DEVELOPMENT ONLY: it is public (it is in this source), so
+/// tokens signed with it prove nothing; a real deployment must never be given it.
+pub const DEV_SECRET: &str = "lyceum-serve-DEVELOPMENT-ONLY-secret-never-deploy-this";
+
+/// Threads answering requests (event streams have their own).
+const WORKERS: usize = 4;
+/// Lifetime of the demo sign-in token printed at start.
+const DEMO_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// What to serve and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub root: PathBuf,
+    pub bind: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// `--as LEVEL`: treat every request without a valid token as this level's member.
+    pub preview: Option<String>,
+    pub drafts: bool,
+    pub open: bool,
+    pub quiet: bool,
+    /// Serve folder; default: one per site under the system temp folder.
+    pub out: Option<PathBuf>,
+}
+
+/// The default serve folder of a site: under the system temp folder, one per site root,
+/// so it is never the user's `dist/` and repeated runs reuse (not pile up) folders.
+pub fn default_out_dir(root: &Path) -> PathBuf {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    root.hash(&mut h);
+    std::env::temp_dir().join(format!("lyceum-serve-{:016x}", h.finish())).join("site")
+}
+
+/// Verification settings from the environment, or the development secret.
+/// Returns the verifier, the HS256 secret to mint demo tokens with (if any), and
+/// whether the development secret is in use.
+fn verifier() -> anyhow::Result<(gate::Verifier, Option<String>, gate::Settings, bool)> {
+    let mut settings = tok::settings_from_env(|k| std::env::var(k).ok());
+    let dev = settings.secret.is_none() && settings.jwks.is_none();
+    if dev {
+        settings.secret = Some(DEV_SECRET.to_string());
+    }
+    let verifier = gate::Verifier::from_settings(&settings).context("token settings from the environment")?;
+    Ok((verifier, settings.secret.clone(), settings, dev))
+}
+
+/// Run until killed.
+pub fn run(options: Options) -> anyhow::Result<()> {
+    let root = options
+        .root
+        .canonicalize()
+        .with_context(|| format!("site root `{}` not found", options.root.display()))?;
+    if !root.join("site.yaml").is_file() {
+        anyhow::bail!("`{}` has no site.yaml; run `lyceum serve` in a site root or pass --root", root.display());
+    }
+    let preview = match &options.preview {
+        Some(level) => {
+            let levels = tok::site_levels(&root)?.unwrap_or_default();
+            tok::check_level(level, &levels).context("--as")?;
+            Some(gate::Claims { sub: "preview".into(), level: level.clone(), exp: u64::MAX / 4 })
+        }
+        None => None,
+    };
+    let (verifier, secret, settings, dev) = verifier()?;
+
+    let server = tiny_http::Server::http(SocketAddr::new(options.bind, options.port))
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", options.bind, options.port))?;
+    let addr = server.server_addr().to_ip().context("server address")?;
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    let origin = format!("http://{host}:{}", addr.port());
+    let out = options.out.clone().unwrap_or_else(|| default_out_dir(&root));
+    let color = std::io::stderr().is_terminal();
+
+    let mut live = live::Live::new(live::LiveOptions {
+        root: root.clone(),
+        out: out.clone(),
+        drafts: options.drafts,
+        base_url: origin.clone(),
+    });
+    let shared = Arc::new(RwLock::new(http::Shared::default()));
+    let hub = Arc::new(reload::Hub::default());
+    let start = Instant::now();
+    match live.full() {
+        Ok(r) => {
+            if !options.quiet {
+                println!("lyceum serve: built {} pages ({} files) in {} ms", r.pages, r.files, start.elapsed().as_millis());
+            }
+            shared.write().expect("lock").manifest = live.manifest();
+        }
+        Err(e) => {
+            let text = live::error_text(&e, false);
+            eprint!("{}", live::error_text(&e, color));
+            eprintln!("lyceum serve: the site does not build yet; serving the error until it does");
+            shared.write().expect("lock").error = Some(text);
+        }
+    }
+
+    let keeper = Arc::new(http::Gatekeeper { verifier, preview, dir: out.clone(), shared: shared.clone() });
+    let server = Arc::new(server);
+    for _ in 0..WORKERS {
+        let (server, keeper, hub) = (server.clone(), keeper.clone(), hub.clone());
+        std::thread::spawn(move || worker(&server, &keeper, &hub));
+    }
+
+    let watcher = watch::Watcher::new(&root).context("cannot watch the site's files")?;
+    print_banner(&options, &origin, &out, dev, secret.as_deref(), &settings, live.manifest().as_ref());
+    if options.open {
+        open_browser(&format!("{origin}/"));
+    }
+
+    while let Some(batch) = watcher.next_batch() {
+        let start = Instant::now();
+        let what = describe(&batch);
+        match live.apply(&batch) {
+            Ok(r) => {
+                {
+                    let mut s = shared.write().expect("lock");
+                    s.manifest = live.manifest();
+                    s.error = None;
+                }
+                hub.broadcast(&reload::frame("ok", ""));
+                hub.broadcast(&reload::frame("reload", &what));
+                if !options.quiet {
+                    let kind = if r.full { "full rebuild" } else { "updated" };
+                    println!(
+                        "{kind}: {what} in {} ms ({} files; changed pages ready in {} ms)",
+                        start.elapsed().as_millis(),
+                        r.files,
+                        r.first_ready.as_millis()
+                    );
+                }
+            }
+            Err(e) => {
+                let text = live::error_text(&e, false);
+                eprint!("{}", live::error_text(&e, color));
+                eprintln!("lyceum serve: build failed after changing {what}; still serving the last good site");
+                shared.write().expect("lock").error = Some(text.clone());
+                hub.broadcast(&reload::frame("build-error", &text));
+            }
+        }
+    }
+    anyhow::bail!("the file watcher stopped")
+}
+
+/// One request thread: answer requests until the server goes away.
+fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::Hub) {
+    while let Ok(request) = server.recv() {
+        let header = |name: &'static str| {
+            request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str().to_string())
+        };
+        let (authorization, cookie, range) = (header("Authorization"), header("Cookie"), header("Range"));
+        let method = request.method().as_str().to_string();
+        let url = request.url().to_string();
+        let now = now();
+        let req = http::Request {
+            method: &method,
+            url: &url,
+            authorization: authorization.as_deref(),
+            cookie: cookie.as_deref(),
+            range: range.as_deref(),
+        };
+        match keeper.handle(&req, now) {
+            http::Reply::LiveReload => {
+                let rx = hub.subscribe();
+                let first = match &keeper.shared.read().expect("lock").error {
+                    Some(text) => reload::frame("build-error", text),
+                    None => reload::frame("ok", ""),
+                };
+                let writer = request.into_writer();
+                std::thread::spawn(move || reload::stream(writer, &first, rx));
+            }
+            http::Reply::Response(resp) => {
+                let len = resp.body.len();
+                let headers = resp
+                    .headers
+                    .iter()
+                    .filter_map(|(k, v)| tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).ok())
+                    .collect();
+                let response = tiny_http::Response::new(
+                    tiny_http::StatusCode(resp.status),
+                    headers,
+                    std::io::Cursor::new(resp.body),
+                    Some(len),
+                    None,
+                );
+                let _ = request.respond(response);
+            }
+        }
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// `content/a.md`, or `content/a.md and 2 more`.
+fn describe(batch: &std::collections::BTreeSet<PathBuf>) -> String {
+    let mut names = batch.iter().map(|p| crate::content::slash_path(p));
+    match (names.next(), batch.len()) {
+        (Some(first), 1) => first,
+        (Some(first), n) => format!("{first} and {} more", n - 1),
+        (None, _) => "nothing".into(),
+    }
+}
+
+fn print_banner(
+    options: &Options,
+    origin: &str,
+    out: &Path,
+    dev: bool,
+    secret: Option<&str>,
+    settings: &gate::Settings,
+    manifest: Option<&gate::Manifest>,
+) {
+    if options.quiet {
+        println!("serving {origin}/");
+        return;
+    }
+    println!();
+    println!("  serving   {origin}/");
+    println!("  from      {} (a preview build; `lyceum build` writes dist/)", out.display());
+    if dev {
+        println!("  tokens    DEVELOPMENT-ONLY secret (no LYCEUM_JWT_SECRET / LYCEUM_JWT_JWKS set):");
+        println!("            \"{DEV_SECRET}\"");
+        println!("            it is public; tokens signed with it prove nothing. Never deploy it.");
+    } else {
+        println!("  tokens    verified with LYCEUM_JWT_SECRET / LYCEUM_JWT_JWKS from the environment");
+    }
+    if let Some(level) = &options.preview {
+        println!("  preview   every visitor without a token reads as a `{level}` member (--as)");
+    }
+    match (secret, manifest.and_then(|m| m.levels.last().cloned())) {
+        (Some(secret), Some(level)) => {
+            let next = manifest.and_then(|m| demo_page(m, &level)).unwrap_or_else(|| "/".into());
+            match SigningKey::hs256(secret).and_then(|key| {
+                let req = IssueRequest {
+                    sub: "demo".into(),
+                    level: level.clone(),
+                    ttl_secs: DEMO_TTL.as_secs(),
+                    kid: None,
+                    issuer: settings.issuer.clone(),
+                    audience: settings.audience.clone(),
+                };
+                tok::issue(&key, &req, now())
+            }) {
+                Ok(token) => {
+                    println!("  sign in   {origin}{}?token={token}&next={}", gate::session::LOGIN_PATH, encode_path(&next));
+                    println!("            (a {} token for level `{level}`, valid 24 h)", if dev { "dev" } else { "test" });
+                }
+                Err(e) => println!("  sign in   no demo link: {e}"),
+            }
+        }
+        (None, _) => println!("  sign in   no demo link: only LYCEUM_JWT_JWKS is set (issue one with `lyceum token issue --key …`)"),
+        (_, None) => {}
+    }
+    println!("  watching  content/, themes/, static/, site.yaml (Ctrl-C stops)");
+    println!();
+}
+
+/// A gated page of `level` (else any gated page) to land on after the demo sign-in.
+fn demo_page(manifest: &gate::Manifest, level: &str) -> Option<String> {
+    manifest
+        .entries
+        .iter()
+        .find(|(_, e)| e.level == level)
+        .or_else(|| manifest.entries.iter().next())
+        .map(|(url, _)| url.clone())
+}
+
+/// Percent-encode a URL path for a query value (keeps `/` and unreserved characters).
+pub fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn open_browser(url: &str) {
+    let cmd = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    if let Err(e) = std::process::Command::new(cmd)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        eprintln!("lyceum serve: could not open a browser ({cmd}: {e}); open {url} yourself");
+    }
+}

@@ -1,0 +1,338 @@
+//! `lyceum serve` through the real binary, against a copy of `tests/fixtures/site`:
+//! the gate's answers over HTTP (teaser, full, `/_gated/` 404, login / me / logout),
+//! and the watch → rebuild → live-reload loop, including a broken edit.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const PRO_URL: &str = "/courses/deliberate-practice/";
+const PRO_CANARY: &str = "CANARY-PRO-7f3a";
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/site")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// A running `lyceum serve` on a free port; killed on drop.
+struct Serve {
+    child: Child,
+    origin: String,
+    sign_in: Option<String>,
+    site: tempfile::TempDir,
+    stderr: mpsc::Receiver<String>,
+    stdout: mpsc::Receiver<String>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lines(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn serve(extra: &[&str]) -> Serve {
+    let site = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(), site.path());
+    let out = site.path().join(".serve-out");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lyceum"));
+    cmd.args(["serve", "--port", "0", "--root"]).arg(site.path()).arg("--out").arg(&out).args(extra);
+    for var in ["LYCEUM_JWT_SECRET", "LYCEUM_JWT_JWKS", "LYCEUM_JWT_ISSUER", "LYCEUM_JWT_AUDIENCE"] {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stdout = lines(child.stdout.take().unwrap());
+    let stderr = lines(child.stderr.take().unwrap());
+    let mut origin = None;
+    let mut sign_in = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let Ok(line) = stdout.recv_timeout(Duration::from_millis(200)) else {
+            assert!(child.try_wait().unwrap().is_none(), "serve exited: {:?}", stderr.try_iter().collect::<Vec<_>>());
+            continue;
+        };
+        let line = line.trim().to_string();
+        if let Some(url) = line.strip_prefix("serving") {
+            origin = Some(url.trim().trim_end_matches('/').to_string());
+        }
+        if let Some(url) = line.strip_prefix("sign in") {
+            sign_in = Some(url.trim().to_string());
+        }
+        if line.starts_with("watching") {
+            break;
+        }
+    }
+    let origin = origin.expect("serve printed its URL");
+    Serve { child, origin, sign_in, site, stderr, stdout }
+}
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+fn request(origin: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
+    let hostport = origin.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(hostport).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req += &format!("{k}: {v}\r\n");
+    }
+    req += "\r\n";
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().into(), v.trim().into())).collect();
+    Resp { status, headers, body: body.to_string() }
+}
+
+fn get(s: &Serve, path: &str) -> Resp {
+    request(&s.origin, "GET", path, &[])
+}
+
+/// Poll `path` until its body satisfies `ok` (rebuilds are asynchronous).
+fn wait_for(s: &Serve, path: &str, ok: impl Fn(&str) -> bool) -> Resp {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = get(s, path);
+        if ok(&r.body) || Instant::now() > deadline {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// An open live-reload stream; `until` reads until the text appears (or times out).
+struct Events {
+    stream: TcpStream,
+    seen: String,
+}
+
+impl Events {
+    fn open(s: &Serve) -> Events {
+        let hostport = s.origin.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(hostport).unwrap();
+        stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        write!(stream, "GET /_lyceum/livereload HTTP/1.1\r\nHost: {hostport}\r\n\r\n").unwrap();
+        let mut e = Events { stream, seen: String::new() };
+        assert!(e.until("event: ok", Duration::from_secs(10)), "stream opened: {}", e.seen);
+        e
+    }
+
+    fn until(&mut self, text: &str, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut buf = [0u8; 4096];
+        while !self.seen.contains(text) && Instant::now() < deadline {
+            match self.stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(_) => {}
+            }
+        }
+        self.seen.contains(text)
+    }
+}
+
+#[test]
+fn anonymous_reads_the_teaser_with_gated_headers() {
+    let s = serve(&[]);
+    let r = get(&s, PRO_URL);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("The Pro Course"), "{}", r.body);
+    assert!(!r.body.contains(PRO_CANARY), "teaser leaks the body");
+    assert_eq!(r.header("Cache-Control"), Some("private, no-store"));
+    assert_eq!(r.header("Vary"), Some("Cookie, Authorization"));
+    assert!(r.body.contains("/_lyceum/livereload"), "live-reload script injected");
+    // Never written into the bundle.
+    let on_disk = std::fs::read_to_string(s.site.path().join(".serve-out/courses/deliberate-practice/index.html")).unwrap();
+    assert!(!on_disk.contains("livereload"));
+
+    let r = get(&s, "/_gated/courses/deliberate-practice/");
+    assert_eq!(r.status, 404);
+    assert!(!r.body.contains(PRO_CANARY));
+    assert_eq!(get(&s, "/%5Fgated/courses/deliberate-practice/index.html").status, 404);
+    assert_eq!(get(&s, "/no/such/page/").status, 404);
+
+    let r = request(&s.origin, "HEAD", PRO_URL, &[]);
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty());
+    assert_eq!(request(&s.origin, "POST", PRO_URL, &[]).status, 405);
+    // Public pages are public.
+    assert_eq!(get(&s, "/").status, 200);
+    assert_eq!(get(&s, "/robots.txt").status, 200);
+}
+
+#[test]
+fn preview_as_pro_reads_the_full_page() {
+    let s = serve(&["--as", "pro"]);
+    let r = get(&s, PRO_URL);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains(PRO_CANARY));
+    assert_eq!(r.header("Cache-Control"), Some("private, no-store"));
+    let r = request(&s.origin, "GET", PRO_URL, &[("Range", "bytes=0-9")]);
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body.len(), 10);
+    assert_eq!(get(&s, "/_gated/courses/deliberate-practice/").status, 404);
+    let me = get(&s, "/_lyceum/me");
+    assert_eq!(me.status, 200);
+    assert!(me.body.contains("\"pro\""));
+}
+
+#[test]
+fn unknown_preview_level_is_refused_with_the_valid_ones() {
+    let site = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(), site.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_lyceum"))
+        .args(["serve", "--port", "0", "--as", "gold", "--root"])
+        .arg(site.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown level `gold`") && err.contains("member, pro"), "{err}");
+}
+
+#[test]
+fn demo_sign_in_link_sets_the_cookie_then_me_and_logout() {
+    let s = serve(&[]);
+    let link = s.sign_in.clone().expect("a demo sign-in link is printed");
+    let path = link.strip_prefix(&s.origin).unwrap().to_string();
+    assert!(path.starts_with("/_lyceum/login?token="));
+    assert!(path.ends_with(&format!("&next={PRO_URL}")), "{path}");
+    let r = get(&s, &path);
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("Location"), Some(PRO_URL));
+    let cookie = r.header("Set-Cookie").unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let session = cookie.split(';').next().unwrap().to_string();
+
+    let r = request(&s.origin, "GET", PRO_URL, &[("Cookie", &session)]);
+    assert!(r.body.contains(PRO_CANARY));
+    let me = request(&s.origin, "GET", "/_lyceum/me", &[("Cookie", &session)]);
+    assert_eq!(me.status, 200);
+    assert!(me.body.contains("\"level\":\"pro\""), "{}", me.body);
+    assert_eq!(get(&s, "/_lyceum/me").status, 401);
+
+    let bad = get(&s, "/_lyceum/login?token=not.a.token&next=/");
+    assert_eq!(bad.status, 401);
+    assert!(bad.header("Set-Cookie").is_none());
+    assert!(!bad.body.contains("not.a.token"));
+
+    let out = get(&s, "/_lyceum/logout");
+    assert_eq!(out.status, 303);
+    assert_eq!(out.header("Location"), Some("/"));
+    assert!(out.header("Set-Cookie").unwrap().starts_with("lyceum_session=;"));
+}
+
+#[test]
+fn an_edit_is_rebuilt_served_and_announced() {
+    let s = serve(&[]);
+    let mut events = Events::open(&s);
+    let page = s.site.path().join("content/about.md");
+    let before = std::fs::read_to_string(&page).unwrap();
+    let r = get(&s, "/about/");
+    assert_eq!(r.status, 200);
+    std::fs::write(&page, format!("{before}\n\nFRESHLY-EDITED-4711\n")).unwrap();
+    let r = wait_for(&s, "/about/", |b| b.contains("FRESHLY-EDITED-4711"));
+    assert!(r.body.contains("FRESHLY-EDITED-4711"), "edit was not served");
+    assert!(events.until("event: reload", Duration::from_secs(30)), "{}", events.seen);
+
+    // A title change reaches the list page of its section too.
+    let retitled = before.replacen("title:", "title: Renamed", 1);
+    std::fs::write(&page, retitled).unwrap();
+    let r = wait_for(&s, "/", |b| b.contains("Renamed"));
+    assert!(r.body.contains("Renamed"), "home list not updated");
+
+    // A new page is a full rebuild, and served.
+    std::fs::write(s.site.path().join("content/essays/new-one.md"), "---\ntitle: Brand New\n---\nNEW-PAGE-BODY\n").unwrap();
+    let r = wait_for(&s, "/essays/new-one/", |b| b.contains("NEW-PAGE-BODY"));
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn a_broken_edit_keeps_the_last_good_site_and_reports_on_the_stream() {
+    let s = serve(&[]);
+    let mut events = Events::open(&s);
+    let page = s.site.path().join("content/courses/pro-course.md");
+    let good = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, good.replace("level: pro", "level: <platinum>")).unwrap();
+    assert!(events.until("event: build-error", Duration::from_secs(30)), "{}", events.seen);
+    assert!(events.until("unknown level", Duration::from_secs(5)), "{}", events.seen);
+    assert!(events.seen.contains("pro-course.md"), "error names the file: {}", events.seen);
+    // The terminal shows the compiler-style report too.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut stderr = String::new();
+    while !stderr.contains("unknown level") && Instant::now() < deadline {
+        if let Ok(line) = s.stderr.recv_timeout(Duration::from_millis(200)) {
+            stderr += &line;
+            stderr.push('\n');
+        }
+    }
+    assert!(stderr.contains("content/courses/pro-course.md:"), "{stderr}");
+
+    // Last good site still served, still gated.
+    let r = get(&s, PRO_URL);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("The Pro Course") && !r.body.contains(PRO_CANARY));
+    // A page loaded now gets the error at once on its stream.
+    let mut late = Events::open_raw(&s);
+    assert!(late.until("event: build-error", Duration::from_secs(10)), "{}", late.seen);
+
+    // Fixing it clears the error and reloads.
+    std::fs::write(&page, good.replace("CANARY-PRO-7f3a", "CANARY-PRO-7f3a FIXED-AGAIN")).unwrap();
+    assert!(events.until("event: reload", Duration::from_secs(30)), "{}", events.seen);
+    let r = wait_for(&s, PRO_URL, |b| b.contains("The Pro Course"));
+    assert!(!r.body.contains("FIXED-AGAIN"), "teaser still hides the body");
+    let _ = &s.stdout;
+}
+
+impl Events {
+    /// Open without waiting for `ok` (the first event may be an error).
+    fn open_raw(s: &Serve) -> Events {
+        let hostport = s.origin.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(hostport).unwrap();
+        stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        write!(stream, "GET /_lyceum/livereload HTTP/1.1\r\nHost: {hostport}\r\n\r\n").unwrap();
+        Events { stream, seen: String::new() }
+    }
+}
