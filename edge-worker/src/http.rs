@@ -89,8 +89,9 @@ pub(crate) async fn fetch_asset(
         h.set(k, v)?;
     }
     init.set_headers_headers(&h);
-    // The host is irrelevant to an assets binding; only the path is used.
-    let url = format!("https://assets.invalid{}", encode_path(path));
+    // The host is irrelevant to an assets binding; only the path is used. `path` is
+    // already percent-encoded (gate::path::asset_url or a constant).
+    let url = format!("https://assets.invalid{path}");
     let promise = assets.fetch_with_str_and_init(&url, &init)?;
     let value = js_sys::futures::JsFuture::from(promise).await?;
     value.dyn_into::<Response>()
@@ -101,21 +102,6 @@ pub(crate) async fn forward(assets: &worker::worker_sys::Fetcher, req: &Request)
     let promise = assets.fetch(req)?;
     let value = js_sys::futures::JsFuture::from(promise).await?;
     value.dyn_into::<Response>()
-}
-
-/// Escape the few characters that would end a URL path early; the `Request`
-/// constructor percent-encodes the rest (spaces, non-ASCII).
-fn encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        match c {
-            '?' => out.push_str("%3F"),
-            '#' => out.push_str("%23"),
-            '%' => out.push_str("%25"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Seconds since the Unix epoch, from the runtime's clock.

@@ -33,7 +33,7 @@ pub(crate) fn login(env: &Env, query: &str, head: bool) -> JsResult<Response> {
     match (token, claims) {
         (Some(token), Ok(claims)) => {
             let cookie = session_cookie(&token, claims.exp, now_secs());
-            let next = safe_next(query_param(query, "next").as_deref());
+            let next = ascii_location(&safe_next(query_param(query, "next").as_deref()));
             let mut headers = vec![("Location", next.as_str()), ("Set-Cookie", cookie.as_str())];
             headers.extend_from_slice(&NO_STORE);
             respond(303, &headers, None)
@@ -71,4 +71,17 @@ pub(crate) fn me(req: &Request, env: &Env, head: bool) -> JsResult<Response> {
         }
         None => respond(401, &headers, (!head).then_some("{\"error\":\"not signed in\"}\n")),
     }
+}
+
+/// Header values must be ASCII: percent-encode any other byte of a (same-site) path.
+fn ascii_location(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

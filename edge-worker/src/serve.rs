@@ -33,10 +33,10 @@ pub(crate) async fn handle(req: &Request, env: &Env) -> JsResult<Response> {
 
     // The private tree never depends on the manifest loading.
     let assets = assets(env)?;
-    match gate::path::normalize(raw_path) {
-        Ok(p) if !gate::path::is_private(&p) => {}
+    let normalized = match gate::path::normalize(raw_path) {
+        Ok(p) if !gate::path::is_private(&p) => p,
         _ => return not_found(&assets, head).await,
-    }
+    };
 
     let Some(manifest) = state::manifest(&assets).await? else {
         // Without the manifest nothing tells a teaser URL from a public one.
@@ -47,11 +47,12 @@ pub(crate) async fn handle(req: &Request, env: &Env) -> JsResult<Response> {
         );
     };
 
-    // Decide without a token first: public and not-found answers need no crypto.
-    let access = match decide(&manifest, raw_path, None) {
-        Access::Teaser { .. } => decide(&manifest, raw_path, member(req, env).as_ref()),
-        other => other,
+    // Only a gated URL is worth a token verification (public paths need no crypto).
+    let claims = match manifest.lookup(&normalized) {
+        Some(_) => member(req, env),
+        None => None,
     };
+    let access = decide(&manifest, raw_path, claims.as_ref());
 
     match access {
         Access::Public => public(&assets, req, head).await,

@@ -1,0 +1,79 @@
+// Fail closed: with no verification key every gated page is a teaser even for a
+// "member", and with an unusable manifest the worker answers 503 instead of guessing.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildFixture, ensureWorker, fixtureCanaries, request, startWrangler, tempDir, writeDevVars } from './lib/harness.mjs';
+import { now, sign } from './lib/jwt.mjs';
+
+const dir = tempDir('lyceum-e2e-fc-');
+ensureWorker();
+const dist = buildFixture(dir);
+const manifest = JSON.parse(fs.readFileSync(path.join(dist, '_gated/manifest.json'), 'utf8'));
+const CANARIES = fixtureCanaries();
+const page = Object.entries(manifest.entries).find(([, e]) => e.teaser)?.[0];
+const secret = 'x'.repeat(40);
+const member = sign('HS256', { sub: 's', level: manifest.levels.at(-1), exp: now() + 3600 }, secret);
+
+const clean = (r, what) => {
+  for (const c of CANARIES) assert.ok(!r.body.includes(c), `${what}: leaks ${c}`);
+  assert.ok(!r.body.includes(member) && !r.rawHeaders.join('\n').includes(member), `${what}: echoes the token`);
+};
+
+describe('no key configured', () => {
+  let server;
+  before(async () => {
+    writeDevVars(path.join(dir, 'nokey.vars'), { LYCEUM_JWT_ISSUER: 'https://unused.example' });
+    server = await startWrangler({ dist, envFile: path.join(dir, 'nokey.vars'), stateDir: path.join(dir, 's1') });
+  });
+  after(async () => server?.stop());
+
+  test('a would-be member gets the teaser; me and login refuse', async () => {
+    const r = await request(server.base, encodeURI(page), { headers: { Cookie: `lyceum_session=${member}` } });
+    clean(r, page);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['cache-control'], 'private, no-store');
+    const me = await request(server.base, '/_lyceum/me', { headers: { Authorization: `Bearer ${member}` } });
+    assert.equal(me.status, 401);
+    const login = await request(server.base, `/_lyceum/login?token=${member}&next=/`);
+    clean(login, 'login');
+    assert.equal(login.status, 401);
+    assert.equal(login.headers['set-cookie'], undefined);
+  });
+
+  test('the log says why', async () => {
+    await request(server.base, encodeURI(page), { headers: { Cookie: `lyceum_session=${member}` } });
+    // wrangler prints the worker's console output; give it a moment to flush.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.match(server.output(), /no verification key configured/i);
+  });
+});
+
+describe('manifest unusable', () => {
+  let server;
+  const broken = path.join(dir, 'broken-dist');
+  before(async () => {
+    fs.cpSync(dist, broken, { recursive: true });
+    fs.writeFileSync(path.join(broken, '_gated/manifest.json'), '{"version": 999, "levels": [], "entries": {}}\n');
+    writeDevVars(path.join(dir, 'ok.vars'), { LYCEUM_JWT_SECRET: secret });
+    server = await startWrangler({ dist: broken, envFile: path.join(dir, 'ok.vars'), stateDir: path.join(dir, 's2'), log: false });
+  });
+  after(async () => server?.stop());
+
+  test('pages answer 503, the private tree 404, nothing gated leaks', async () => {
+    for (const headers of [{}, { Cookie: `lyceum_session=${member}` }]) {
+      const g = await request(server.base, encodeURI(page), { headers });
+      clean(g, page);
+      assert.equal(g.status, 503);
+      assert.match(g.headers['cache-control'] ?? '', /no-store/);
+      const home = await request(server.base, '/', { headers });
+      assert.equal(home.status, 503);
+      for (const p of ['/_gated/manifest.json', '/%5Fgated/manifest.json', '/_GATED/']) {
+        const r = await request(server.base, p, { headers });
+        clean(r, p);
+        assert.equal(r.status, 404, p);
+      }
+    }
+  });
+});

@@ -1,0 +1,201 @@
+// The end-to-end harness: build the fixture site with the real `lyceum` binary,
+// start the real worker on a local workerd through `wrangler dev`, speak raw HTTP
+// to it, and stop it cleanly.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const WRANGLER_TOML = path.join(ROOT, 'edge-worker/wrangler.toml');
+export const FIXTURE = path.join(ROOT, 'tests/fixtures/site');
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);
+}
+
+/** The `lyceum` binary: $LYCEUM_BIN, else built here (release, like CI). */
+export function lyceumBin() {
+  if (process.env.LYCEUM_BIN) return process.env.LYCEUM_BIN;
+  run('cargo', ['build', '--release', '-p', 'generator', '--quiet']);
+  return path.join(ROOT, 'target/release/lyceum');
+}
+
+/** The worker bundle: prebuilt when $LYCEUM_WORKER_PREBUILT=1 (scripts/test.sh), else built now. */
+export function ensureWorker() {
+  if (process.env.LYCEUM_WORKER_PREBUILT !== '1') run(path.join(ROOT, 'scripts/build-worker.sh'), []);
+  const main = path.join(ROOT, 'edge-worker/build/index.js');
+  if (!fs.existsSync(main)) throw new Error(`${main} is missing: run scripts/build-worker.sh`);
+}
+
+/** A fresh temp dir removed at exit. */
+export function tempDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Build the fixture site into `<dir>/dist` with the real CLI. */
+export function buildFixture(dir) {
+  const dist = path.join(dir, 'dist');
+  run(lyceumBin(), ['--quiet', 'build', '--root', FIXTURE, '--out', dist]);
+  return dist;
+}
+
+/** Every `CANARY-…` string in the fixture's sources (gated bodies, drafts, reviews). */
+export function fixtureCanaries() {
+  const found = new Set();
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else for (const m of fs.readFileSync(p, 'utf8').matchAll(/CANARY-[A-Z0-9-]*[A-Z0-9]/g)) found.add(m[0]);
+    }
+  };
+  walk(path.join(FIXTURE, 'content'));
+  return [...found];
+}
+
+/** All files of a bundle, as bundle-relative paths with `/`. */
+export function listFiles(dist) {
+  const out = [];
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(dist, p).split(path.sep).join('/'));
+    }
+  };
+  walk(dist);
+  return out.sort();
+}
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Write a dotenv file of `vars` (values single-quoted; none may contain a quote). */
+export function writeDevVars(file, vars) {
+  const lines = Object.entries(vars).map(([k, v]) => {
+    if (String(v).includes("'") || String(v).includes('\n')) throw new Error(`bad value for ${k}`);
+    return `${k}='${v}'`;
+  });
+  fs.writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+}
+
+/**
+ * Start `wrangler dev` on the real edge-worker/wrangler.toml, overriding only the
+ * assets directory (`--assets`), with vars from `envFile`. Resolves once it answers.
+ */
+export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER_TOML, log = false }) {
+  const port = await freePort();
+  const inspector = await freePort();
+  const args = [
+    'dev', '--config', config, '--assets', dist, '--env-file', envFile,
+    '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+    '--persist-to', stateDir, '--local', '--show-interactive-dev-session=false', '--log-level', log ? 'log' : 'warn',
+  ];
+  const child = spawn(path.join(ROOT, 'node_modules/.bin/wrangler'), args, {
+    cwd: path.dirname(config),
+    env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so workerd can be found and stopped
+  });
+  let output = '';
+  const keep = (chunk) => {
+    output += chunk;
+    if (output.length > 200_000) output = output.slice(-100_000);
+    if (log) process.stderr.write(chunk);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    try {
+      const r = await request(base, '/', { timeout: 2000 });
+      if (r.status > 0) break;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`wrangler dev did not answer within 90 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  async function stop() {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      const t = setTimeout(() => groupKill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+    }
+    // workerd must not outlive wrangler: anything left in the group is stopped.
+    for (let i = 0; i < 20 && groupAlive(); i++) await new Promise((r) => setTimeout(r, 100));
+    if (groupAlive()) groupKill('SIGKILL');
+  }
+  const groupAlive = () => {
+    try { process.kill(-child.pid, 0); return true; } catch { return false; }
+  };
+  const groupKill = (sig) => {
+    try { process.kill(-child.pid, sig); } catch { /* gone */ }
+  };
+  return { base, port, stop, output: () => output, pid: child.pid };
+}
+
+/**
+ * One raw HTTP/1.1 request: the path is sent exactly as given (no client-side URL
+ * normalisation, so `/%2e%2e/` or `//x/` reach the server as written).
+ */
+export function request(base, rawPath, { method = 'GET', headers = {}, timeout = 10_000 } = {}) {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: u.hostname, port: u.port, method, path: rawPath, headers, agent: false, timeout },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({ status: res.statusCode, headers: res.headers, rawHeaders: res.rawHeaders, body: body.toString('utf8'), bytes: body });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${rawPath}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Parse the few wrangler.toml keys the tests pin (a tiny TOML subset: sections and scalars). */
+export function parseToml(text) {
+  const out = {};
+  let section = out;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (!line) continue;
+    const sec = line.match(/^\[([A-Za-z0-9_.-]+)\]$/);
+    if (sec) { section = out[sec[1]] = out[sec[1]] ?? {}; continue; }
+    const kv = line.match(/^([A-Za-z0-9_-]+)\s*=\s*(.+)$/);
+    if (!kv) continue;
+    const v = kv[2].trim();
+    section[kv[1]] = v === 'true' ? true : v === 'false' ? false : v.startsWith('"') ? JSON.parse(v) : Number(v);
+  }
+  return out;
+}

@@ -1,0 +1,430 @@
+// The edge worker end to end: the real wasm worker on a local workerd (`wrangler dev`)
+// in front of the fixture site built by the real `lyceum` binary, with tokens signed
+// by node:crypto. Every response is also checked for gated canaries and echoed tokens.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  buildFixture, ensureWorker, fixtureCanaries, listFiles, request, startWrangler, tempDir, writeDevVars,
+} from './lib/harness.mjs';
+import { makeKeys, now, sign } from './lib/jwt.mjs';
+
+const ISS = 'https://members.lyceum.test';
+const AUD = 'lyceum-e2e';
+
+const dir = tempDir('lyceum-e2e-');
+ensureWorker();
+const dist = buildFixture(dir);
+const manifest = JSON.parse(fs.readFileSync(path.join(dist, '_gated/manifest.json'), 'utf8'));
+const CANARIES = fixtureCanaries();
+const keys = makeKeys();
+writeDevVars(path.join(dir, '.dev.vars'), {
+  LYCEUM_JWT_SECRET: keys.secret,
+  LYCEUM_JWT_JWKS: keys.jwks,
+  LYCEUM_JWT_ISSUER: ISS,
+  LYCEUM_JWT_AUDIENCE: AUD,
+});
+
+let server;
+/** Every token issued by this suite: none may ever come back in a response. */
+const issued = new Set();
+
+before(async () => {
+  server = await startWrangler({ dist, envFile: path.join(dir, '.dev.vars'), stateDir: path.join(dir, 'state') });
+});
+after(async () => {
+  await server?.stop();
+});
+
+// ---------- helpers ----------
+
+const rank = (level) => manifest.levels.indexOf(level);
+const entries = Object.entries(manifest.entries).map(([url, e]) => ({ url, ...e }));
+const pages = entries.filter((e) => e.teaser);
+/** Canaries present in an entry's full file (read from the bundle, not guessed). */
+const fullCanaries = (e) => CANARIES.filter((c) => fs.readFileSync(path.join(dist, e.file), 'utf8').includes(c));
+/** The URL as sent on the wire (percent-encoded UTF-8). */
+const wire = (url) => encodeURI(url);
+const memberPage = pages.find((e) => e.level === manifest.levels[0] && fullCanaries(e).length > 0);
+const topPage = pages.find((e) => e.level === manifest.levels.at(-1));
+
+function claims(level, extra = {}) {
+  const t = now();
+  return { sub: 'reader@example.com', level, iat: t, exp: t + 3600, iss: ISS, aud: AUD, ...extra };
+}
+function token(alg, c, key, opts) {
+  const t = sign(alg, c, key, opts);
+  issued.add(t);
+  return t;
+}
+const hs = (level, extra) => token('HS256', claims(level, extra), keys.secret);
+const cookie = (t) => ({ Cookie: `theme=dark; lyceum_session=${t}` });
+const bearer = (t) => ({ Authorization: `Bearer ${t}` });
+
+async function get(rawPath, opts) {
+  const r = await request(server.base, rawPath, opts);
+  assertClean(r, `${opts?.method ?? 'GET'} ${rawPath}`);
+  return r;
+}
+
+/** No gated canary and no issued token (or its signature) anywhere in a response. */
+function assertClean(r, what) {
+  const headerText = r.rawHeaders.join('\n');
+  for (const c of CANARIES) {
+    assert.ok(!r.body.includes(c), `${what}: body leaks ${c}`);
+    assert.ok(!headerText.includes(c), `${what}: headers leak ${c}`);
+  }
+  for (const t of issued) {
+    const sig = t.split('.')[2];
+    for (const needle of [t, sig].filter((s) => s && s.length > 16)) {
+      assert.ok(!r.body.includes(needle), `${what}: body echoes a token`);
+      // The login's Set-Cookie legitimately carries the token; nothing else may.
+      const other = r.rawHeaders.filter((_, i, a) => i % 2 === 1 && a[i - 1].toLowerCase() !== 'set-cookie').join('\n');
+      assert.ok(!other.includes(needle), `${what}: a header echoes a token`);
+    }
+  }
+}
+
+function assertGatedHeaders(r, what) {
+  assert.equal(r.headers['cache-control'], 'private, no-store', `${what}: cache-control`);
+  const vary = (r.headers.vary ?? '').toLowerCase();
+  assert.ok(vary.includes('cookie') && vary.includes('authorization'), `${what}: vary ${vary}`);
+}
+
+function assertTeaser(r, e, what) {
+  assert.equal(r.status, 200, `${what}: status`);
+  assertGatedHeaders(r, what);
+  const teaser = fs.readFileSync(path.join(dist, e.teaser), 'utf8');
+  assert.equal(r.body, teaser, `${what}: is the teaser file`);
+}
+
+function assertFull(r, e, what) {
+  assert.equal(r.status, 200, `${what}: status`);
+  assertGatedHeaders(r, what);
+  const full = fs.readFileSync(path.join(dist, e.file), 'utf8');
+  assert.equal(r.body, full, `${what}: is the full file`);
+}
+
+// Full-content requests legitimately carry canaries; check them without assertClean.
+async function getFull(rawPath, opts) {
+  return request(server.base, rawPath, opts);
+}
+
+// ---------- the fixture is what the suite expects ----------
+
+test('fixture: manifest has gated pages of every level, with canaries in their full files', () => {
+  assert.ok(manifest.levels.length >= 2, 'at least two levels');
+  for (const level of manifest.levels) assert.ok(pages.some((e) => e.level === level), `a page of level ${level}`);
+  assert.ok(memberPage, 'a lowest-level page with canaries');
+  for (const e of pages) assert.ok(fullCanaries(e).length > 0, `${e.url}: full file has a canary`);
+  assert.ok(CANARIES.length >= 5);
+});
+
+// ---------- anonymous, levels, algorithms ----------
+
+describe('access', () => {
+  test('anonymous gets the teaser of every gated page, privately cached', async () => {
+    for (const e of entries) {
+      const r = await get(wire(e.url));
+      if (e.teaser) assertTeaser(r, e, e.url);
+      else assert.equal(r.status, 404, `${e.url}: gated asset without teaser`);
+    }
+  });
+
+  test('each level against each page level (cookie and bearer)', async () => {
+    for (const level of manifest.levels) {
+      const t = hs(level);
+      for (const e of pages) {
+        for (const [how, headers] of [['cookie', cookie(t)], ['bearer', bearer(t)]]) {
+          const what = `${level} → ${e.url} (${e.level}) via ${how}`;
+          if (rank(level) >= rank(e.level)) assertFull(await getFull(wire(e.url), { headers }), e, what);
+          else assertTeaser(await get(wire(e.url), { headers }), e, what);
+        }
+      }
+    }
+  });
+
+  test('an unknown level reads nothing gated', async () => {
+    const t = hs('platinum');
+    for (const e of pages) assertTeaser(await get(wire(e.url), { headers: cookie(t) }), e, e.url);
+  });
+
+  test('bearer wins over the cookie', async () => {
+    const r = await get(wire(topPage.url), { headers: { ...bearer(hs('nope')), ...cookie(hs(topPage.level)) } });
+    assertTeaser(r, topPage, 'bad bearer + good cookie');
+  });
+
+  const top = () => manifest.levels.at(-1);
+  const algs = [
+    ['HS256', () => token('HS256', claims(top()), keys.secret)],
+    ['EdDSA (kid ed-2024)', () => token('EdDSA', claims(top()), keys.private.ed1, { kid: 'ed-2024' })],
+    ['EdDSA rotated (kid ed-2025)', () => token('EdDSA', claims(top()), keys.private.ed2, { kid: 'ed-2025' })],
+    ['ES256', () => token('ES256', claims(top()), keys.private.ec, { kid: 'ec-1' })],
+    ['RS256', () => token('RS256', claims(top()), keys.private.rsa, { kid: 'rsa-1' })],
+  ];
+  for (const [name, make] of algs) {
+    test(`algorithm ${name} is accepted`, async () => {
+      assertFull(await getFull(wire(topPage.url), { headers: cookie(make()) }), topPage, name);
+    });
+  }
+
+  const refused = [
+    ['expired', () => hs(top(), { exp: now() - 3600, iat: now() - 7200 })],
+    ['not valid yet (nbf in the future)', () => hs(top(), { nbf: now() + 3600 })],
+    ['tampered payload', () => {
+      const t = hs(manifest.levels[0]);
+      const [h, , s] = t.split('.');
+      const forged = `${h}.${Buffer.from(JSON.stringify(claims(top()))).toString('base64url')}.${s}`;
+      issued.add(forged);
+      return forged;
+    }],
+    ['alg none', () => token('none', claims(top()), null)],
+    ['alg none with a kid', () => token('none', claims(top()), null, { kid: 'ed-2024' })],
+    ['HS256 with a wrong secret', () => token('HS256', claims(top()), crypto.randomBytes(32).toString('hex'))],
+    ['EdDSA signed by a key not in the JWKS', () => token('EdDSA', claims(top()), keys.private.rogueEd, { kid: 'ed-2024' })],
+    ['ES256 signed by a key not in the JWKS', () => token('ES256', claims(top()), keys.private.rogueEc, { kid: 'ec-1' })],
+    ['RS256 signed by a key not in the JWKS', () => token('RS256', claims(top()), keys.private.rogueRsa, { kid: 'rsa-1' })],
+    ['rotation: old key under the new kid', () => token('EdDSA', claims(top()), keys.private.ed1, { kid: 'ed-2025' })],
+    ['unknown kid', () => token('EdDSA', claims(top()), keys.private.ed1, { kid: 'ed-1999' })],
+    ['alg confusion: HS256 keyed with the RSA public key', () => token('HS256', claims(top()),
+      keys.private.rsa.publicKey.export({ type: 'spki', format: 'pem' }), { kid: 'rsa-1' })],
+    ['kid pinned to another alg (ES256 token, EdDSA kid)', () => token('ES256', claims(top()), keys.private.ec, { kid: 'ed-2024' })],
+    ['wrong issuer', () => hs(top(), { iss: 'https://evil.example' })],
+    ['missing issuer', () => hs(top(), { iss: undefined })],
+    ['wrong audience', () => hs(top(), { aud: 'someone-else' })],
+    ['missing audience', () => hs(top(), { aud: undefined })],
+    ['string exp', () => hs(top(), { exp: String(now() + 3600) })],
+    ['missing exp', () => hs(top(), { exp: undefined })],
+    ['oversized token', () => hs(top(), { pad: 'x'.repeat(9000) })],
+    ['garbage', () => { const t = 'not-a-jwt-at-all-0123456789'; issued.add(t); return t; }],
+  ];
+  for (const [name, make] of refused) {
+    test(`refused: ${name} → teaser`, async () => {
+      const t = make();
+      for (const headers of [cookie(t), bearer(t)]) {
+        assertTeaser(await get(wire(topPage.url), { headers }), topPage, name);
+      }
+      const me = await get('/_lyceum/me', { headers: cookie(t) });
+      assert.equal(me.status, 401, `${name}: /_lyceum/me`);
+    });
+  }
+});
+
+// ---------- the private tree and path spellings ----------
+
+describe('paths', () => {
+  const gatedFiles = listFiles(dist).filter((f) => f.startsWith('_gated/'));
+  const spellings = (f) => {
+    const rest = f.slice('_gated/'.length).split('/').map(encodeURIComponent).join('/');
+    const pretty = rest.replace(/(^|\/)index\.html$/, '$1');
+    return [
+      `/_gated/${rest}`, `/_gated/${pretty}`, `/%5Fgated/${rest}`, `/%5fgated/${pretty}`, `/_GATED/${rest}`,
+      `/_Gated/${pretty}`, `//_gated/${rest}`, `/./_gated/${rest}`, `/%2e/_gated/${rest}`, `/x/../_gated/${rest}`,
+      `/x/%2e%2e/_gated/${rest}`, `/%2e%2e/_gated/${rest}`, `/_gated%2f${rest}`, `/%2F_gated/${rest}`,
+      `/_gated%5c${rest}`, `/%255Fgated/${rest}`, `/_gated/./${rest}`, `/_gated//${rest}`,
+    ];
+  };
+
+  test('/_gated/ is 404 in every spelling, anonymous and for the highest member', async () => {
+    const t = hs(manifest.levels.at(-1));
+    for (const f of gatedFiles) {
+      for (const p of spellings(f)) {
+        for (const headers of [{}, cookie(t)]) {
+          const r = await get(p, { headers });
+          assert.ok(r.status === 404 || r.status === 400, `${p}: ${r.status}`);
+        }
+      }
+    }
+    for (const p of ['/_gated', '/_gated/', '/_GATED', '/%5Fgated', '/_gated/manifest.json', '/_gated/index.html']) {
+      const r = await get(p, { headers: cookie(t) });
+      assert.ok(r.status === 404 || r.status === 400, `${p}: ${r.status}`);
+    }
+  });
+
+  test('URL variants of a gated page reach the same decision', async () => {
+    const e = memberPage;
+    const u = wire(e.url); // e.g. /essays/member-essay/
+    const bare = u.replace(/\/$/, '');
+    const variants = [u, bare, `${u}index.html`, `/${u}`, u.replace(/\//g, '//'), `${u}./`,
+      `/.${u}`, `${u}?x=1`, `${u}#frag`, u.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`)];
+    const t = hs(e.level);
+    for (const v of variants) {
+      const anon = await get(v);
+      if (anon.status >= 300 && anon.status < 400) {
+        assert.doesNotMatch(anon.headers.location ?? '', /_gated/i, `${v}: redirect into _gated`);
+        continue;
+      }
+      assertTeaser(anon, e, `anonymous ${v}`);
+      assertFull(await getFull(v, { headers: cookie(t) }), e, `member ${v}`);
+    }
+  });
+
+  test('every gated page: /x, /x/, /x/index.html, //x/ decide the same', async () => {
+    for (const e of pages.filter((p) => p.url.endsWith('/'))) {
+      const u = wire(e.url);
+      for (const v of [u, u.slice(0, -1), `${u}index.html`, `/${u}`]) {
+        assertTeaser(await get(v), e, `anonymous ${v}`);
+        assertFull(await getFull(v, { headers: cookie(hs(manifest.levels.at(-1))) }), e, `member ${v}`);
+      }
+    }
+  });
+});
+
+// ---------- session routes ----------
+
+describe('session routes', () => {
+  test('login with a valid token: cookie and 303 to next', async () => {
+    const t = hs(memberPage.level);
+    const r = await get(`/_lyceum/login?token=${t}&next=${encodeURIComponent(memberPage.url)}`);
+    assert.equal(r.status, 303);
+    assert.equal(r.headers.location, wire(memberPage.url));
+    assert.ok(r.headers.location.startsWith('/') && !r.headers.location.startsWith('//'), r.headers.location);
+    const setCookie = r.headers['set-cookie']?.[0] ?? '';
+    assert.match(setCookie, new RegExp(`^lyceum_session=${t.replace(/\./g, '\\.')};`));
+    for (const attr of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/']) assert.ok(setCookie.includes(attr), `${attr} in ${setCookie}`);
+    assert.match(r.headers['cache-control'] ?? '', /no-store/);
+    assert.equal(r.body, '');
+    // The cookie it set opens the page.
+    const cookiePair = setCookie.split(';')[0];
+    assertFull(await getFull(wire(memberPage.url), { headers: { Cookie: cookiePair } }), memberPage, 'after login');
+  });
+
+  test('login next: a plain same-site path is kept (non-ASCII percent-encoded)', async () => {
+    const t = hs(memberPage.level);
+    for (const [next, location] of [['/essays/', '/essays/'], ['/a/b?c=d', '/a/b?c=d'],
+      [encodeURIComponent('/笔记/'), '/%E7%AC%94%E8%AE%B0/']]) {
+      const r = await get(`/_lyceum/login?token=${t}&next=${next}`);
+      assert.equal(r.status, 303, next);
+      assert.equal(r.headers.location, location, next);
+    }
+  });
+
+  test('login with an invalid, expired or missing token: 401 page, no cookie, no echo', async () => {
+    const bad = [hs(manifest.levels[0], { exp: now() - 3600 }), token('none', claims(manifest.levels[0]), null), 'abc.def.ghi'];
+    issued.add('abc.def.ghi');
+    for (const t of bad) {
+      const r = await get(`/_lyceum/login?token=${t}&next=/`);
+      assert.equal(r.status, 401);
+      assert.equal(r.headers['set-cookie'], undefined);
+      assert.match(r.headers['content-type'] ?? '', /text\/html/);
+    }
+    const none = await get('/_lyceum/login?next=/');
+    assert.equal(none.status, 401);
+    assert.equal(none.headers['set-cookie'], undefined);
+  });
+
+  test('open redirects are refused: next falls back to /', async () => {
+    const t = hs(manifest.levels[0]);
+    const attempts = ['//evil.com', 'https://evil.com', '/\\evil.com', '%2F%2Fevil.com', '%2F%5Cevil.com', 'javascript:alert(1)',
+      '/%2F/evil.com', '%09//evil.com', '/%0d%0aSet-Cookie:x=1', '\\\\evil.com', 'http:/evil.com', '///evil.com'];
+    for (const next of attempts) {
+      const raw = next.replace(/\\/g, '%5C');
+      const r = await get(`/_lyceum/login?token=${t}&next=${raw}`);
+      assert.equal(r.status, 303, next);
+      const loc = r.headers.location;
+      assert.ok(loc === '/' || (/^\/[^/\\]/.test(loc) && !/evil/.test(loc)), `${next} → ${loc}`);
+      assert.ok(!/[\r\n]/.test(loc));
+    }
+  });
+
+  test('logout clears the cookie and goes home', async () => {
+    const r = await get('/_lyceum/logout', { headers: cookie(hs(manifest.levels[0])) });
+    assert.equal(r.status, 303);
+    assert.equal(r.headers.location, '/');
+    const sc = r.headers['set-cookie']?.[0] ?? '';
+    assert.match(sc, /^lyceum_session=;/);
+    assert.match(sc, /Max-Age=0|Expires=Thu, 01 Jan 1970/);
+  });
+
+  test('me: the membership as JSON, or 401', async () => {
+    const c = claims(manifest.levels.at(-1), { sub: 'me@example.com' });
+    const t = token('EdDSA', c, keys.private.ed2, { kid: 'ed-2025' });
+    for (const headers of [cookie(t), bearer(t)]) {
+      const r = await get('/_lyceum/me', { headers });
+      assert.equal(r.status, 200);
+      assert.match(r.headers['content-type'] ?? '', /application\/json/);
+      assertGatedHeaders(r, 'me');
+      assert.deepEqual(JSON.parse(r.body), { sub: c.sub, level: c.level, exp: c.exp });
+    }
+    const anon = await get('/_lyceum/me');
+    assert.equal(anon.status, 401);
+    assertGatedHeaders(anon, 'me anonymous');
+  });
+});
+
+// ---------- HTTP semantics ----------
+
+describe('http', () => {
+  test('public pages keep normal caching; gated ones are private', async () => {
+    const r = await get('/');
+    assert.equal(r.status, 200);
+    assert.doesNotMatch(r.headers['cache-control'] ?? '', /private|no-store/);
+    assert.ok(r.headers.etag, 'assets etag on public pages');
+    assertGatedHeaders(await get(wire(memberPage.url)), 'teaser');
+  });
+
+  test('HEAD is GET without a body', async () => {
+    const t = hs(manifest.levels.at(-1));
+    for (const [p, headers, status] of [['/', {}, 200], [wire(memberPage.url), {}, 200], [wire(memberPage.url), cookie(t), 200],
+      ['/_gated/manifest.json', cookie(t), 404], ['/_lyceum/me', cookie(t), 200], ['/no/such/page/', {}, 404]]) {
+      const g = await getFull(p, { headers });
+      const h = await request(server.base, p, { method: 'HEAD', headers });
+      assert.equal(h.status, status, `HEAD ${p}`);
+      assert.equal(g.status, status, `GET ${p}`);
+      assert.equal(h.body, '', `HEAD ${p} has no body`);
+      assert.equal(h.headers['cache-control'], g.headers['cache-control'], `HEAD ${p} cache-control`);
+    }
+  });
+
+  test('Range on a gated page: honoured for members, never partial for others', async () => {
+    const e = memberPage;
+    const full = fs.readFileSync(path.join(dist, e.file));
+    const m = await getFull(wire(e.url), { headers: { ...cookie(hs(e.level)), Range: 'bytes=0-9' } });
+    assert.equal(m.status, 206);
+    assert.deepEqual(m.bytes, full.subarray(0, 10));
+    assertGatedHeaders(m, 'member range');
+    for (const range of ['bytes=0-9', 'bytes=100-', 'bytes=-50', 'bytes=0-0,5-9']) {
+      const a = await get(wire(e.url), { headers: { Range: range } });
+      assertTeaser(a, e, `anonymous Range ${range}`);
+      assert.equal(a.headers['content-range'], undefined);
+    }
+  });
+
+  test('other methods: 405 with Allow: GET, HEAD', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      for (const p of ['/', wire(memberPage.url), '/_gated/manifest.json', '/_lyceum/login?token=x']) {
+        const r = await get(p, { method });
+        assert.equal(r.status, 405, `${method} ${p}`);
+        assert.equal(r.headers.allow, 'GET, HEAD');
+      }
+    }
+  });
+
+  test('unknown paths answer the site 404 page', async () => {
+    const r = await get('/no/such/page/');
+    assert.equal(r.status, 404);
+  });
+});
+
+// ---------- crawl ----------
+
+test('crawl: every bundle file, anonymously and with a bad token, leaks nothing', async () => {
+  const files = listFiles(dist);
+  assert.ok(files.length > 10);
+  const badToken = hs(manifest.levels.at(-1), { exp: now() - 10 });
+  let served = 0;
+  for (const f of files) {
+    const url = '/' + f.split('/').map(encodeURIComponent).join('/');
+    const pretty = url.replace(/(^|\/)index\.html$/, '$1').replace(/\.html$/, '');
+    for (const p of new Set([url, pretty])) {
+      for (const headers of [{}, cookie(badToken)]) {
+        const r = await get(p, { headers });
+        if (f.startsWith('_gated/')) assert.equal(r.status, 404, `${p}`);
+        else if (r.status === 200) served++;
+      }
+    }
+  }
+  assert.ok(served > files.length / 2, `served ${served} public responses`);
+});
