@@ -1,7 +1,7 @@
 //! `build`: the whole pipeline, `Site::load` → `theme::load` → `Renderer::new` → render
 //! and write every output in parallel into a [`Staging`] folder → swap it in.
 
-use crate::bundle::Staging;
+use crate::bundle::{Sink, Staging};
 use crate::diagnostic::Diagnostic;
 use crate::feeds;
 use crate::render::{Output, Renderer};
@@ -101,7 +101,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
 
 /// Render every output of `site` and write it into `staging`, in parallel. Collects every
 /// template error (one per template and message) rather than stopping at the first.
-pub fn write(site: &Site, theme: &Theme, renderer: &Renderer, staging: &Staging) -> Result<(), BuildError> {
+pub fn write(site: &Site, theme: &Theme, renderer: &Renderer, staging: &impl Sink) -> Result<(), BuildError> {
     // Static files first: generated pages must win over a stray static file at the same path.
     theme.static_files.par_iter().try_for_each(|(rel, source)| match source {
         StaticSource::Embedded(bytes) => staging.write(rel, bytes),

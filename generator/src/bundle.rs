@@ -87,6 +87,25 @@ impl Staging {
     }
 }
 
+/// Where rendered outputs go: a [`Staging`] folder for `lyceum build`; `lyceum check`
+/// renders into a sink that only records paths, so both run the same render code.
+pub trait Sink: Sync {
+    /// Write `contents` at `rel` (a `/`-separated bundle path).
+    fn write(&self, rel: &str, contents: &[u8]) -> Result<(), BuildError>;
+    /// Copy a file from disk to `rel`.
+    fn copy(&self, rel: &str, from: &Path) -> Result<(), BuildError>;
+}
+
+impl Sink for Staging {
+    fn write(&self, rel: &str, contents: &[u8]) -> Result<(), BuildError> {
+        Staging::write(self, rel, contents)
+    }
+
+    fn copy(&self, rel: &str, from: &Path) -> Result<(), BuildError> {
+        Staging::copy(self, rel, from)
+    }
+}
+
 impl Drop for Staging {
     fn drop(&mut self) {
         if !self.committed {

@@ -66,12 +66,18 @@ impl Diagnostic {
 
     /// The full compiler-style report. `color` adds ANSI colours (only for a terminal).
     pub fn render(&self, color: bool) -> String {
+        self.render_as(Severity::Error, color)
+    }
+
+    /// [`Diagnostic::render`] labelled with `severity` (`lyceum check` also reports warnings).
+    pub fn render_as(&self, severity: Severity, color: bool) -> String {
         let (red, blue, bold, reset) = if color {
-            ("\x1b[1;31m", "\x1b[1;34m", "\x1b[1m", "\x1b[0m")
+            (if severity == Severity::Error { "\x1b[1;31m" } else { "\x1b[1;33m" }, "\x1b[1;34m", "\x1b[1m", "\x1b[0m")
         } else {
             ("", "", "", "")
         };
-        let mut out = format!("{bold}{}{reset}: {red}error{reset}: {bold}{}{reset}\n", self.location(), self.message);
+        let label = severity.as_str();
+        let mut out = format!("{bold}{}{reset}: {red}{label}{reset}: {bold}{}{reset}\n", self.location(), self.message);
         if let Some(text) = &self.source_line {
             let gutter = self.line.to_string();
             let pad = " ".repeat(gutter.len());
@@ -97,6 +103,26 @@ impl Diagnostic {
             (0, _) => self.path.display().to_string(),
             (l, 0) => format!("{}:{l}", self.path.display()),
             (l, c) => format!("{}:{l}:{c}", self.path.display()),
+        }
+    }
+}
+
+/// How bad a diagnostic is: errors fail a build or check; warnings only fail
+/// `lyceum check --deny-warnings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// Must be fixed.
+    Error,
+    /// Worth a look.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
         }
     }
 }

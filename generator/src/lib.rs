@@ -6,13 +6,16 @@
 
 pub mod build;
 pub mod bundle;
+pub mod check;
 pub mod config;
 pub mod content;
 pub mod diagnostic;
 pub mod feeds;
 pub mod front_matter;
+pub mod links;
 pub mod markdown;
 pub mod render;
+pub mod scaffold;
 pub mod site;
 pub mod slug;
 pub mod serve;

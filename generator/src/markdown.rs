@@ -132,6 +132,37 @@ pub fn render(body: &str, want_plain: bool) -> Rendered {
     out
 }
 
+/// A link or image in a markdown body, as `lyceum check` sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The destination as written (entities and escapes resolved by the parser).
+    pub dest: String,
+    /// `![…](…)` rather than `[…](…)`.
+    pub image: bool,
+    /// Byte offset in the body of the destination when written inline, else of the link.
+    pub at: usize,
+}
+
+/// Every link and image of `body`, parsed with the same options as [`render`].
+pub fn links(body: &str) -> Vec<Link> {
+    let mut out = Vec::new();
+    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        let (dest, image) = match &event {
+            Event::Start(Tag::Link { dest_url, .. }) => (dest_url, false),
+            Event::Start(Tag::Image { dest_url, .. }) => (dest_url, true),
+            _ => continue,
+        };
+        let source = &body[range.clone()];
+        let after = source.rfind("](").map_or(0, |i| i + 2);
+        let at = match source[after..].find(dest.as_ref()) {
+            Some(i) if !dest.is_empty() => range.start + after + i,
+            _ => range.start,
+        };
+        out.push(Link { dest: dest.to_string(), image, at });
+    }
+    out
+}
+
 /// `<!-- more -->`, with any spacing inside the comment.
 fn is_more_marker(html: &str) -> bool {
     let squeezed: String = html.split_whitespace().collect();
@@ -245,6 +276,14 @@ mod tests {
         assert_eq!(long.reading_time(), 2);
         let cjk = render(&"字".repeat(1000), false);
         assert_eq!(cjk.reading_time(), 2);
+    }
+
+    #[test]
+    fn links_point_at_their_destination() {
+        let body = "See [a](/x/) and ![中](../i.png \"t\").\n\n[r]: /ref/\n\n[ref][r]\n";
+        let found: Vec<_> = links(body).into_iter().map(|l| (l.dest, l.image, l.at)).collect();
+        let ref_at = body.find("[ref]").unwrap();
+        assert_eq!(found, [("/x/".into(), false, 8), ("../i.png".into(), true, 24), ("/ref/".into(), false, ref_at)]);
     }
 
     #[test]

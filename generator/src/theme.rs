@@ -48,6 +48,14 @@ impl Theme {
     }
 }
 
+/// The embedded default theme's files as (path under `themes/default/`, bytes), e.g.
+/// `templates/page.html`; `lyceum new --with-theme` copies them out for customising.
+pub fn default_theme_files() -> impl Iterator<Item = (String, &'static [u8])> {
+    let templates = embedded::TEMPLATES.iter().map(|(name, source)| (format!("templates/{name}"), source.as_bytes()));
+    let statics = embedded::STATIC.iter().map(|(name, bytes)| (format!("static/{name}"), *bytes));
+    templates.chain(statics)
+}
+
 /// Load `themes/<theme>` of the site over the embedded default, then the site's `static/`.
 pub fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
     let theme_dir = Path::new("themes").join(theme);

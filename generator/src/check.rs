@@ -1,0 +1,254 @@
+//! `lyceum check`: every validation of `lyceum build` without writing anything, plus
+//! internal link checking and a per-level summary.
+//!
+//! It runs the build's own stages — [`Site::load`], [`theme::load`], [`Renderer::new`],
+//! [`build::write`] — but renders into a [`Sink`] that only records output paths, so
+//! what `check` accepts is exactly what `build` accepts, and the recorded paths are the
+//! bundle links are checked against ([`crate::links`]).
+
+use crate::build::{self, BuildError};
+use crate::bundle::Sink;
+use crate::content::{self, SourceFile};
+use crate::diagnostic::Diagnostic;
+use crate::front_matter::{self, Status};
+use crate::links::{LinkIndex, LinkingPage};
+use crate::render::Renderer;
+use crate::site::{self, LoadOptions, Parsed, Site};
+use crate::theme;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// What to check.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Site root (holds `site.yaml`).
+    pub root: PathBuf,
+    /// Also check `draft` and `review` pages as if they were published.
+    pub drafts: bool,
+}
+
+/// Everything `check` found.
+#[derive(Debug, Clone, Default)]
+pub struct CheckReport {
+    /// Problems that would fail the build or break a link, sorted by file and position.
+    pub errors: Vec<Diagnostic>,
+    /// Problems worth a look, sorted likewise.
+    pub warnings: Vec<Diagnostic>,
+    /// Pages and words per level.
+    pub summary: Summary,
+}
+
+/// Pages and words of one level (or of the public pages).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LevelSummary {
+    /// Level id; `public` for pages without a level.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Pages built.
+    pub pages: usize,
+    /// Words as a reader counts them (Latin words plus CJK characters).
+    pub words: usize,
+}
+
+/// The site in numbers. Empty when the site could not be loaded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Public pages.
+    pub public: LevelSummary,
+    /// Each level of site.yaml, lowest first.
+    pub levels: Vec<LevelSummary>,
+    /// Sections, including home.
+    pub sections: usize,
+    /// `draft` and `review` pages not built (0 with `--drafts`).
+    pub drafts_skipped: usize,
+    /// Files the build would write.
+    pub files: usize,
+}
+
+/// A [`Sink`] that writes nothing and remembers what would have been written.
+#[derive(Debug, Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Recorder {
+    fn record(&self, rel: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(rel.to_owned());
+    }
+}
+
+impl Sink for Recorder {
+    fn write(&self, rel: &str, _contents: &[u8]) -> Result<(), BuildError> {
+        self.record(rel);
+        Ok(())
+    }
+
+    fn copy(&self, rel: &str, _from: &Path) -> Result<(), BuildError> {
+        self.record(rel);
+        Ok(())
+    }
+}
+
+/// Check the site at `options.root`. `Err` only when the disk fails; problems in the
+/// site are in the report.
+pub fn check(options: &CheckOptions) -> Result<CheckReport, BuildError> {
+    let mut report = CheckReport::default();
+    let load = LoadOptions { drafts: options.drafts, base_url: None };
+    let site = match Site::load(&options.root, &load) {
+        Ok(site) => site,
+        Err(errors) => {
+            report.errors = errors;
+            return Ok(report);
+        }
+    };
+    let outputs = match render(&site) {
+        Ok(outputs) => Some(outputs),
+        Err(BuildError::Invalid(mut errors)) => {
+            report.errors.append(&mut errors);
+            None
+        }
+        Err(io) => return Err(io),
+    };
+    // Sources are read again: the site model keeps rendered bodies, not the markdown
+    // positions links are reported at. Load just read them, so failures are unlikely.
+    let mut sources: Vec<(SourceFile, String)> = Vec::new();
+    for file in content::discover(&site.root).map_or_else(|d| { report.errors.push(d); Vec::new() }, |f| f) {
+        match content::read(&file) {
+            Ok(source) => sources.push((file, source)),
+            Err(d) => report.errors.push(d),
+        }
+    }
+    let drafts = unbuilt_drafts(&site, &sources);
+    report.summary = summary(&site, drafts.len(), outputs.as_ref().map_or(0, Vec::len));
+    // Links are checked against the bundle, so only once it rendered: a template error
+    // would otherwise show up as many false broken links.
+    if let Some(outputs) = outputs {
+        let index = LinkIndex::new(&site, &outputs, drafts);
+        let findings: Vec<_> = sources.par_iter().filter_map(|(file, source)| check_links(&site, &index, file, source)).collect();
+        for mut f in findings {
+            report.errors.append(&mut f.errors);
+            report.warnings.append(&mut f.warnings);
+        }
+    }
+    report.errors.sort();
+    report.errors.dedup();
+    report.warnings.sort();
+    report.warnings.dedup();
+    Ok(report)
+}
+
+/// Render every output of the build into a [`Recorder`]; the bundle paths on success.
+fn render(site: &Site) -> Result<Vec<String>, BuildError> {
+    let theme = theme::load(&site.root, &site.config.theme)?;
+    let renderer = Renderer::new(site, &theme)?;
+    let recorder = Recorder::default();
+    build::write(site, &theme, &renderer, &recorder)?;
+    let mut outputs = recorder.0.into_inner().unwrap_or_else(|e| e.into_inner());
+    outputs.sort();
+    outputs.dedup();
+    Ok(outputs)
+}
+
+/// Sources of draft/review pages this check does not build, with the URL they would have.
+fn unbuilt_drafts(site: &Site, sources: &[(SourceFile, String)]) -> HashMap<PathBuf, String> {
+    sources
+        .iter()
+        .filter(|(file, _)| !file.is_section() && site.page_index(&file.rel).is_none())
+        .filter_map(|(file, source)| {
+            let (front, _) = front_matter::parse(&file.rel, source).ok()?;
+            if front.status == Status::Published {
+                return None;
+            }
+            match site::parse_file(&site.config, file, source, true) {
+                Ok(Parsed::Page(page)) => Some((file.rel.clone(), page.url)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The links of one built page or section.
+fn check_links(site: &Site, index: &LinkIndex, file: &SourceFile, source: &str) -> Option<crate::links::Findings> {
+    let (url, gated) = match site.page_index(&file.rel) {
+        Some(i) => (site.pages[i].url.as_str(), site.pages[i].gated()),
+        None => (site.sections.iter().find(|s| s.file.as_ref() == Some(&file.rel))?.url.as_str(), false),
+    };
+    let split = front_matter::split(&file.rel, source).ok()?;
+    Some(index.check(&LinkingPage { file: &file.rel, url, gated, source, body: split.body }))
+}
+
+fn summary(site: &Site, drafts_skipped: usize, files: usize) -> Summary {
+    let mut public = LevelSummary { id: "public".into(), name: "Public".into(), ..LevelSummary::default() };
+    let mut levels: Vec<LevelSummary> = site
+        .config
+        .levels
+        .iter()
+        .map(|l| LevelSummary { id: l.id.clone(), name: l.name.clone(), ..LevelSummary::default() })
+        .collect();
+    for page in &site.pages {
+        let entry = match page.front.level.as_deref().and_then(|l| site.config.rank(l)) {
+            Some(rank) => &mut levels[rank],
+            None => &mut public,
+        };
+        entry.pages += 1;
+        entry.words += page.body.word_count();
+    }
+    Summary { public, levels, sections: site.sections.len(), drafts_skipped, files }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("site.yaml"), "title: T\nlevels:\n  - {id: member, name: M}\n  - {id: pro, name: P}\n")
+            .unwrap();
+        for (rel, text) in files {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    fn run(dir: &tempfile::TempDir) -> CheckReport {
+        check(&CheckOptions { root: dir.path().to_path_buf(), drafts: false }).unwrap()
+    }
+
+    #[test]
+    fn resolves_md_relative_and_anchor_links() {
+        let dir = site(&[
+            ("content/a/x.md", "---\ntitle: X\n---\n## Intro\n\n[y](../b/y.md#part) [self](#intro) [dir](../../b/y/) [sib](../y2/) [css](/style.css)\n"),
+            ("content/b/y.md", "---\ntitle: Y\n---\n## Part\n"),
+            ("content/a/y2.md", "---\ntitle: Y2\n---\n"),
+        ]);
+        let r = run(&dir);
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+    }
+
+    #[test]
+    fn draft_target_says_why() {
+        let dir = site(&[
+            ("content/a.md", "---\ntitle: A\n---\n[d](d.md)\n"),
+            ("content/d.md", "---\ntitle: D\nstatus: draft\n---\n"),
+        ]);
+        let r = run(&dir);
+        assert_eq!(r.errors.len(), 1);
+        assert!(r.errors[0].message.contains("is not published"), "{}", r.errors[0]);
+        assert_eq!(r.summary.drafts_skipped, 1);
+    }
+
+    #[test]
+    fn template_error_is_reported_without_link_noise() {
+        let dir = site(&[
+            ("content/a.md", "---\ntitle: A\n---\n[x](/nowhere/)\n"),
+            ("themes/default/templates/page.html", "{{ page.nope.x }}"),
+        ]);
+        let r = run(&dir);
+        assert!(r.errors.iter().any(|d| d.message.contains("page.html")), "{:?}", r.errors);
+        assert!(r.errors.iter().all(|d| !d.message.contains("broken")), "{:?}", r.errors);
+    }
+}
