@@ -149,7 +149,7 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .filter(|(d, c)| *d <= 2.max(c.chars().count() / 3))
         .min()
         .map(|(_, c)| c)
 }
@@ -180,5 +180,11 @@ mod tests {
         assert_eq!(did_you_mean("levle", &keys), Some("level"));
         assert_eq!(did_you_mean("titel", &keys), Some("title"));
         assert_eq!(did_you_mean("banana", &keys), None);
+    }
+
+    #[test]
+    fn closeness_counts_characters_not_bytes() {
+        assert_eq!(did_you_mean("/笔记/不存在/", &["/笔记/入门/"]), None);
+        assert_eq!(did_you_mean("/笔记/入们/", &["/笔记/入门/"]), Some("/笔记/入门/"));
     }
 }

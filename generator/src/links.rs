@@ -202,9 +202,11 @@ impl LinkIndex {
                 );
             }
             let shown = slash_path(&file);
-            let names: Vec<String> = self.sources.keys().map(|p| slash_path(p)).collect();
+            // Compared below `content/`, so the shared prefix does not make any name look close.
+            let under = |p: &Path| slash_path(p.strip_prefix(CONTENT_DIR).unwrap_or(p));
+            let names: Vec<String> = self.sources.keys().map(|p| under(p)).collect();
             let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
-            let help = did_you_mean(&shown, &candidates).map(|c| format!("did you mean `{c}`?"));
+            let help = did_you_mean(&under(&file), &candidates).map(|c| format!("did you mean `{CONTENT_DIR}/{c}`?"));
             return Resolved::broken(format!("no page `{shown}`"), help);
         };
         match (fragment, self.urls.get(url).and_then(|t| t.anchors.as_ref())) {

@@ -27,8 +27,7 @@ pub(crate) fn report_error(err: &anyhow::Error, _globals: &Globals) {
 
 /// Print author-facing diagnostics, compiler-style (colour only on a terminal), then a count.
 pub(crate) fn report_diagnostics(diagnostics: &[lyceum::Diagnostic]) {
-    use std::io::IsTerminal;
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = stderr_color();
     let mut text = String::new();
     for d in diagnostics {
         text += &d.render(color);
@@ -37,4 +36,10 @@ pub(crate) fn report_diagnostics(diagnostics: &[lyceum::Diagnostic]) {
     let n = diagnostics.len();
     text += &format!("error: {n} problem{} found\n", if n == 1 { "" } else { "s" });
     eprint!("{text}");
+}
+
+/// Colour diagnostics only when stderr is a terminal and `NO_COLOR` is unset.
+pub(crate) fn stderr_color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }

@@ -1,0 +1,237 @@
+//! `lyceum check` through the real binary, on the fixture sites of `tests/fixtures/check/`:
+//! exact positions of broken links (CJK included), gated-asset warnings, the JSON shape,
+//! the summary numbers, the exit codes CI relies on, and that nothing is ever written.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/check").join(case)
+}
+
+fn lyceum(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lyceum")).args(args).env("NO_COLOR", "1").output().expect("run lyceum")
+}
+
+fn check(case: &str, extra: &[&str]) -> Output {
+    let root = fixture(case);
+    let mut args = vec!["check", "--root", root.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    lyceum(&args)
+}
+
+fn json(case: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let out = check(case, &args);
+    let value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is one JSON object ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap(), value)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// (path, line, col, help) of each diagnostic in a JSON list.
+fn positions(list: &serde_json::Value) -> Vec<(String, u64, u64, Option<String>)> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+                d["col"].as_u64().unwrap(),
+                d["help"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn broken_page_links_point_at_the_destination_with_did_you_mean() {
+    let out = check("broken-page", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "content/essays/a.md:6:14: error: broken link `/essays/nameing-things/`: no page or file at `/essays/nameing-things/`\n  |\n6 | See [naming](/essays/nameing-things/) and [other](../other.md).\n  |              ^\n  = help: did you mean `/essays/naming-things/`?\n"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("content/essays/a.md:6:51: error: broken link `../other.md`: no page `content/other.md`\n"), "{err}");
+    assert!(err.contains("content/essays/a.md:8:9: error: broken image `/images/missing.png`"), "{err}");
+    assert!(err.contains("check: 3 errors, 0 warnings"), "{err}");
+    assert!(!err.contains('\x1b'), "no colour when stderr is not a terminal");
+}
+
+#[test]
+fn broken_anchors_on_other_and_same_page() {
+    let (code, v) = json("broken-anchor", &[]);
+    assert_eq!(code, 1);
+    let p = "content/essays/y.md".to_owned();
+    assert_eq!(
+        positions(&v["errors"]),
+        [
+            (p.clone(), 6, 9, Some("did you mean `#getting-started`?".into())),
+            (p.clone(), 6, 43, Some("its anchors: `#details`, `#getting-started`".into())),
+            (p, 6, 80, Some("did you mean `#intro`?".into())),
+        ]
+    );
+    assert_eq!(v["errors"][1]["message"], "broken link `../x/#missing`: `/essays/x/` has no anchor `#missing`");
+    assert_eq!(v["errors"][0]["severity"], "error");
+    assert_eq!(v["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn cjk_line_and_column_count_characters() {
+    let (code, v) = json("cjk", &[]);
+    assert_eq!(code, 1);
+    let p = "content/笔记/入门.md".to_owned();
+    // Line 6 is `这是一个中文段落，链接到[不存在的页面](/笔记/不存在/)。`: the `/` is character 22.
+    // No suggestion: `/笔记/入门/` is three characters away, too far to be a typo.
+    assert_eq!(positions(&v["errors"]), [(p.clone(), 6, 22, None), (p, 8, 8, Some("did you mean `#概述`?".into()))]);
+    let err = stderr(&check("cjk", &[]));
+    assert!(err.contains("6 | 这是一个中文段落，链接到[不存在的页面](/笔记/不存在/)。\n  |                      ^\n"), "{err}");
+}
+
+#[test]
+fn gated_assets_in_a_public_page_warn_but_teaser_links_do_not() {
+    let (code, v) = json("gated-asset", &[]);
+    assert_eq!(code, 0, "warnings alone pass: {v}");
+    assert_eq!(v["errors"], serde_json::json!([]));
+    let warnings = v["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2, "{v}");
+    let p = "content/courses/intro.md".to_owned();
+    let at: Vec<_> = positions(&v["warnings"]).into_iter().map(|(p, l, c, _)| (p, l, c)).collect();
+    assert_eq!(at, [(p.clone(), 6, 12), (p, 8, 13)]);
+    assert!(warnings[0]["message"].as_str().unwrap().contains("a file of the gated page `/courses/secret/`"), "{v}");
+    assert!(warnings[1]["message"].as_str().unwrap().contains("points into `/_gated/`"), "{v}");
+    assert!(warnings.iter().all(|w| w["severity"] == "warning"));
+    // The gated page's own embed of its file, and the teaser link, are not reported.
+    assert!(warnings.iter().all(|w| w["path"] != "content/courses/secret.md"));
+
+    let (code, _) = json("gated-asset", &["--deny-warnings"]);
+    assert_eq!(code, 1);
+    let err = stderr(&check("gated-asset", &[]));
+    assert!(err.contains("content/courses/intro.md:6:12: warning: public page embeds `secret/diagram.png`"), "{err}");
+}
+
+#[test]
+fn clean_site_passes_with_summary_per_level() {
+    let out = check("clean", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "check: 0 errors, 0 warnings\n");
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        table,
+        "level             pages     words\n\
+         public                2        29\n\
+         member                1        11\n\
+         pro                   1         3\n\
+         total                 4        43\n\
+         3 sections, 1 drafts skipped, 19 files would be written\n"
+    );
+
+    let (code, v) = json("clean", &[]);
+    assert_eq!(code, 0);
+    assert_eq!(v["errors"], serde_json::json!([]));
+    assert_eq!(v["warnings"], serde_json::json!([]));
+    let s = &v["summary"];
+    assert_eq!(s["public"], serde_json::json!({"id": "public", "name": "Public", "pages": 2, "words": 29}));
+    assert_eq!(
+        s["levels"],
+        serde_json::json!([
+            {"id": "member", "name": "Member", "pages": 1, "words": 11},
+            {"id": "pro", "name": "Pro", "pages": 1, "words": 3},
+        ])
+    );
+    assert_eq!((s["sections"].as_u64(), s["drafts_skipped"].as_u64()), (Some(3), Some(1)));
+}
+
+#[test]
+fn drafts_flag_checks_drafts_too() {
+    // The draft links to `/nowhere/`: ignored until `--drafts` builds it.
+    let (code, v) = json("clean", &["--drafts"]);
+    assert_eq!(code, 1);
+    assert_eq!(positions(&v["errors"])[0].0, "content/essays/draft.md");
+    assert_eq!(v["summary"]["drafts_skipped"], 0);
+    assert_eq!(v["summary"]["public"]["pages"], 3);
+}
+
+#[test]
+fn invalid_front_matter_is_an_error_like_build() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("clean"), dir.path());
+    std::fs::write(dir.path().join("content/essays/bad.md"), "---\ntitle: Bad\nlevel: gold\n---\n").unwrap();
+    let (code, v) = {
+        let out = lyceum(&["check", "--root", dir.path().to_str().unwrap(), "--format", "json"]);
+        (out.status.code().unwrap(), serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap())
+    };
+    assert_eq!(code, 1);
+    assert_eq!(positions(&v["errors"])[0], ("content/essays/bad.md".into(), 3, 8, Some("valid levels (lowest first): `member`, `pro`".into())));
+}
+
+#[test]
+fn exit_code_2_when_it_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lyceum(&["check", "--root", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "no site.yaml: {}", stderr(&out));
+    assert!(stderr(&out).contains("not a readable site root"));
+    let out = lyceum(&["check", "--root", "/definitely/not/here"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = lyceum(&["check", "--format", "yaml"]);
+    assert_eq!(out.status.code(), Some(2), "bad arguments");
+    let help = String::from_utf8_lossy(&lyceum(&["check", "--help"]).stdout).into_owned();
+    for line in ["0  clean", "1  errors found", "2  could not run"] {
+        assert!(help.contains(line), "{help}");
+    }
+}
+
+#[test]
+fn check_writes_nothing() {
+    for case in ["clean", "broken-page", "gated-asset"] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&fixture(case), dir.path());
+        let before = snapshot(dir.path());
+        for format in ["human", "json"] {
+            let out = lyceum(&["check", "--root", dir.path().to_str().unwrap(), "--format", format]);
+            assert!(out.status.code().is_some_and(|c| c < 2), "{case}: {}", stderr(&out));
+        }
+        assert_eq!(snapshot(dir.path()), before, "{case}: check changed the site");
+        assert!(!dir.path().join("dist").exists(), "{case}: check created dist/");
+    }
+}
+
+/// Every file under `dir` with its bytes (folders as empty entries).
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(dir).unwrap().to_path_buf();
+            if path.is_dir() {
+                out.insert(rel, None);
+                stack.push(path);
+            } else {
+                out.insert(rel, Some(std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for (rel, bytes) in snapshot(from) {
+        match bytes {
+            None => std::fs::create_dir_all(to.join(rel)).unwrap(),
+            Some(b) => {
+                std::fs::create_dir_all(to.join(&rel).parent().unwrap()).unwrap();
+                std::fs::write(to.join(rel), b).unwrap();
+            }
+        }
+    }
+}
