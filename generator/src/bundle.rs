@@ -35,7 +35,7 @@ impl Staging {
         remove_stale(&parent, &prefix);
         let dir = parent.join(format!("{prefix}{}", std::process::id()));
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(|e| BuildError::io("remove", &dir, e))?;
+            remove_tree(&dir).map_err(|e| BuildError::io("remove", &dir, e))?;
         }
         std::fs::create_dir(&dir).map_err(|e| BuildError::io("create", &dir, e))?;
         Ok(Staging { target: target.to_path_buf(), dir, files: AtomicUsize::new(0), committed: false })
@@ -110,9 +110,24 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.committed {
             // Best effort: a leftover is removed by the next build anyway.
-            let _ = std::fs::remove_dir_all(&self.dir);
+            let _ = remove_tree(&self.dir);
         }
     }
+}
+
+/// `remove_dir_all`, one top-level entry per thread: deleting the previous bundle of a
+/// large site is otherwise a noticeable serial tail of every build.
+fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    entries.par_iter().try_for_each(|path| {
+        if path.symlink_metadata()?.is_dir() {
+            std::fs::remove_dir_all(path)
+        } else {
+            std::fs::remove_file(path)
+        }
+    })?;
+    std::fs::remove_dir(dir)
 }
 
 /// Exchange two paths atomically where the OS can (Linux `renameat2(RENAME_EXCHANGE)`);
@@ -154,7 +169,7 @@ fn remove_stale(parent: &Path, prefix: &str) {
         let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|pid| pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists());
         if !alive {
-            let _ = std::fs::remove_dir_all(entry.path());
+            let _ = remove_tree(&entry.path());
         }
     }
 }

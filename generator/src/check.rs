@@ -114,7 +114,11 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, BuildError> {
     // Sources are read again: the site model keeps rendered bodies, not the markdown
     // positions links are reported at. Load just read them, so failures are unlikely.
     let mut sources: Vec<(SourceFile, String)> = Vec::new();
-    for file in content::discover(&site.root).map_or_else(|d| { report.errors.push(d); Vec::new() }, |f| f) {
+    let files = content::discover(&site.root).unwrap_or_else(|d| {
+        report.errors.push(d);
+        Vec::new()
+    });
+    for file in files {
         match content::read(&file) {
             Ok(source) => sources.push((file, source)),
             Err(d) => report.errors.push(d),

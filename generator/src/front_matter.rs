@@ -189,15 +189,23 @@ pub(crate) fn yaml_diagnostic(
     e: &serde_yaml::Error,
 ) -> Diagnostic {
     let text = e.to_string();
-    // serde_yaml appends "at line L column C"; the diagnostic shows the position itself.
-    let message = match text.find(" at line ") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
-    };
-    let message = format!("invalid YAML: {message}");
-    match e.location() {
+    // serde_yaml says "<what> at line L column C[, while parsing <x> at line L2 column C2]":
+    // the diagnostic shows L:C itself; L2 is shifted to a file line.
+    let (head, tail) = text.split_once(" at line ").unwrap_or((&text, ""));
+    let mut message = format!("invalid YAML: {head}");
+    if let Some((what, pos)) = tail.split_once(", while ").and_then(|(_, ctx)| ctx.split_once(" at line ")) {
+        if let Some(line) = pos.split_whitespace().next().and_then(|n| n.parse::<usize>().ok()) {
+            message += &format!(" ({what} that starts on line {})", line + first_line - 1);
+        }
+    }
+    let d = match e.location() {
         Some(loc) => Diagnostic::at(path.as_ref(), source, loc.line() + first_line - 1, loc.column(), message),
         None => Diagnostic::at(path.as_ref(), source, first_line.saturating_sub(1).max(1), 1, message),
+    };
+    if head.contains("invalid type") || head.contains("unknown variant") || head.contains("unknown field") {
+        d
+    } else {
+        d.with_help("check brackets, quotes and indentation; quote values that contain `: ` or start with `[`, `{`, `*`, `&`")
     }
 }
 

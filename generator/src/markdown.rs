@@ -201,17 +201,19 @@ fn is_cjk(c: char) -> bool {
 fn count(text: &str, words: &mut usize, cjk: &mut usize) {
     let mut in_word = false;
     for c in text.chars() {
-        if is_cjk(c) {
+        let word_char = if c.is_ascii() {
+            c.is_ascii_alphanumeric() || (in_word && c == '\'')
+        } else if is_cjk(c) {
             *cjk += 1;
             in_word = false;
-        } else if c.is_alphanumeric() || (in_word && matches!(c, '\'' | '’')) {
-            if !in_word {
-                *words += 1;
-            }
-            in_word = true;
+            continue;
         } else {
-            in_word = false;
+            c.is_alphanumeric() || (in_word && c == '’')
+        };
+        if word_char && !in_word {
+            *words += 1;
         }
+        in_word = word_char;
     }
 }
 

@@ -290,10 +290,9 @@ fn template_diagnostic(theme: &Theme, e: &tera::Error) -> Diagnostic {
     });
     // Pest's own caret drawing is replaced by ours; keep its "expected …" line.
     let expected = text.lines().find_map(|l| l.trim().strip_prefix("= ")).map(str::to_owned);
-    let headline = text.lines().next().unwrap_or_default().trim_end_matches(':').to_owned();
     match (template, position) {
         (Some(t), Some((line, col))) => {
-            let d = Diagnostic::at(&t.path, &t.source, line, col, headline);
+            let d = Diagnostic::at(&t.path, &t.source, line, col, format!("syntax error in template `{}`", t.name));
             match expected {
                 Some(x) => d.with_help(x),
                 None => d,

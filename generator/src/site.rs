@@ -306,8 +306,9 @@ fn assemble(root: &Path, config: Config, mut pages: Vec<Page>, found: Vec<Sectio
         .map(|p| (format!("`{}`", slash_path(&p.file)), p.file.as_path()))
         .chain(sections.iter().filter_map(|s| Some((format!("`{}`", slash_path(s.file.as_ref()?)), s.file.as_deref()?))))
         .collect();
+    // Reported once, on the first file (by path), naming every other owner.
     for (url, names) in owners.iter().filter(|(_, n)| n.len() > 1) {
-        for name in names.iter().filter(|n| files.contains_key(*n)) {
+        if let Some(name) = names.iter().filter(|n| files.contains_key(*n)).min() {
             let others: Vec<&str> = names.iter().filter(|o| *o != name).map(String::as_str).collect();
             errors.push(
                 Diagnostic::file(files[name], format!("URL `{url}` is also produced by {}", others.join(" and ")))

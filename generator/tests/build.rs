@@ -1,0 +1,200 @@
+//! `lyceum build` on the fixture site through the real binary: what is written where,
+//! that gated text never leaves `_gated/`, drafts, atomicity and determinism.
+
+mod common;
+
+use common::{build, copy_tree, fixture, lyceum, names, read_tree};
+use std::path::Path;
+
+/// Strings that appear only in gated bodies of the fixture (body, heading, table, code,
+/// list, footnote, below `<!-- more -->`, a pro page, a CJK page). Plain ASCII, so no
+/// escaped or percent-encoded form can hide them.
+const GATED_CANARIES: &[&str] = &[
+    "CANARY-BODY-7f3a",
+    "CANARY-HEADING-7f3a",
+    "CANARY-TABLE-7f3a",
+    "CANARY-CODE-7f3a",
+    "CANARY-LIST-7f3a",
+    "CANARY-FOOTNOTE-7f3a",
+    "CANARY-PRO-7f3a",
+    "CANARY-PRO-LIST-7f3a",
+    "CANARY-CJK-7f3a",
+];
+
+/// Strings only in `draft`/`review` pages (title, summary and body).
+const DRAFT_CANARIES: &[&str] = &["CANARY-DRAFT-TITLE-9c1e", "CANARY-DRAFT-SUMMARY-9c1e", "CANARY-DRAFT-9c1e", "CANARY-REVIEW-9c1e"];
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    // Case-insensitive: heading ids lowercase their text.
+    let hay = String::from_utf8_lossy(haystack).to_ascii_lowercase();
+    hay.contains(&needle.to_ascii_lowercase())
+}
+
+fn built_fixture(extra: &[&str]) -> (tempfile::TempDir, std::collections::BTreeMap<String, Vec<u8>>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    build(&fixture("site"), &out, extra);
+    let tree = read_tree(&out);
+    (tmp, tree)
+}
+
+#[test]
+fn gated_text_appears_only_under_gated() {
+    let (_tmp, tree) = built_fixture(&[]);
+    for canary in GATED_CANARIES {
+        let inside: Vec<&String> = tree.iter().filter(|(p, b)| p.starts_with("_gated/") && contains(b, canary)).map(|(p, _)| p).collect();
+        assert!(!inside.is_empty(), "{canary} missing from _gated/");
+        let leaks: Vec<&String> = tree.iter().filter(|(p, b)| !p.starts_with("_gated/") && contains(b, canary)).map(|(p, _)| p).collect();
+        assert!(leaks.is_empty(), "{canary} leaked into {leaks:?}");
+    }
+}
+
+#[test]
+fn only_gated_pages_are_under_gated() {
+    let (_tmp, tree) = built_fixture(&[]);
+    let gated: Vec<&str> = tree.keys().filter(|p| p.starts_with("_gated/")).map(String::as_str).collect();
+    assert_eq!(
+        gated,
+        [
+            "_gated/courses/deliberate-practice/index.html",
+            "_gated/essays/member-essay/index.html",
+            "_gated/manifest.json",
+            "_gated/笔记/会员专享/index.html",
+        ]
+    );
+}
+
+#[test]
+fn teaser_has_text_above_more_and_nothing_below() {
+    let (_tmp, tree) = built_fixture(&[]);
+    let teaser = &tree["essays/member-essay/index.html"];
+    assert!(contains(teaser, "OPEN-TEASER-1b2c"));
+    assert!(contains(teaser, "What members learn about spaced repetition."));
+    assert!(!contains(teaser, "CANARY"));
+    // No marker: the teaser has no body at all.
+    let pro = String::from_utf8_lossy(&tree["courses/deliberate-practice/index.html"]);
+    assert!(!pro.contains("No more-marker here"));
+    assert!(pro.contains("A complete course on deliberate practice."));
+}
+
+#[test]
+fn manifest_maps_gated_urls() {
+    let (_tmp, tree) = built_fixture(&[]);
+    let manifest = gate::Manifest::from_json(std::str::from_utf8(&tree[gate::manifest::MANIFEST_FILE]).unwrap()).unwrap();
+    assert_eq!(manifest.levels, ["member", "pro"]);
+    let entries: Vec<(&str, &str, &str, &str)> = manifest
+        .entries
+        .iter()
+        .map(|(k, e)| (k.as_str(), e.level.as_str(), e.file.as_str(), e.teaser.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("/courses/deliberate-practice/", "pro", "_gated/courses/deliberate-practice/index.html", "courses/deliberate-practice/index.html"),
+            ("/essays/member-essay/", "member", "_gated/essays/member-essay/index.html", "essays/member-essay/index.html"),
+            ("/笔记/会员专享/", "member", "_gated/笔记/会员专享/index.html", "笔记/会员专享/index.html"),
+        ]
+    );
+    for (url, entry) in &manifest.entries {
+        assert!(tree.contains_key(&entry.file) && tree.contains_key(entry.teaser.as_ref().unwrap()), "{url}");
+        // The key is what the gate computes for the percent-encoded request path.
+        let encoded: String = url.bytes().map(|b| if b.is_ascii() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        assert_eq!(gate::path::normalize(&encoded).unwrap(), *url);
+    }
+}
+
+#[test]
+fn public_layout_feeds_and_static() {
+    let (_tmp, tree) = built_fixture(&[]);
+    for path in [
+        "index.html",
+        "404.html",
+        "about/index.html",
+        "essays/index.html",
+        "essays/public-essay/index.html",
+        "courses/index.html",
+        "笔记/index.html",
+        "笔记/入门指南/index.html",
+        "membership/index.html",
+        "atom.xml",
+        "sitemap.xml",
+        "search.json",
+        "robots.txt",
+        "style.css",
+    ] {
+        assert!(tree.contains_key(path), "{path} missing; have {:?}", tree.keys().collect::<Vec<_>>());
+    }
+    let atom = String::from_utf8_lossy(&tree["atom.xml"]);
+    assert!(atom.contains("<updated>2024-04-01T09:30:00+02:00</updated>"), "feed updated = newest page date");
+    assert!(atom.contains("public footnote"), "public pages in full");
+    let search = String::from_utf8_lossy(&tree["search.json"]);
+    assert!(search.contains("every markdown extension"));
+}
+
+#[test]
+fn drafts_appear_nowhere_unless_asked() {
+    let (_tmp, tree) = built_fixture(&[]);
+    for canary in DRAFT_CANARIES {
+        let hits: Vec<&String> = tree.iter().filter(|(_, b)| contains(b, canary)).map(|(p, _)| p).collect();
+        assert!(hits.is_empty(), "{canary} in {hits:?}");
+    }
+    let (_tmp, tree) = built_fixture(&["--drafts"]);
+    assert!(contains(&tree["essays/draft-essay/index.html"], "CANARY-DRAFT-9c1e"));
+    // A gated page in review is still gated when built.
+    assert!(contains(&tree["_gated/essays/review-essay/index.html"], "CANARY-REVIEW-9c1e"));
+    assert!(!contains(&tree["essays/review-essay/index.html"], "CANARY-REVIEW-9c1e"));
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    build(&fixture("site"), &tmp.path().join("a"), &[]);
+    build(&fixture("site"), &tmp.path().join("b"), &[]);
+    assert!(read_tree(&tmp.path().join("a")) == read_tree(&tmp.path().join("b")));
+}
+
+#[test]
+fn failed_build_leaves_previous_bundle_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let out = tmp.path().join("dist");
+    build(&site, &out, &[]);
+    let before = read_tree(&out);
+    std::fs::write(site.join("content/essays/public-essay.md"), "---\ntitle: x\nlevle: pro\n---\n").unwrap();
+    let failed = lyceum(&site, &["build", "--root", site.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(!failed.status.success());
+    assert!(read_tree(&out) == before, "dist changed after a failed build");
+    assert_eq!(names(tmp.path()), ["dist", "site"], "temporary folder left behind");
+}
+
+#[test]
+fn successful_rebuild_replaces_and_cleans_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("stale.html"), "old").unwrap();
+    build(&fixture("site"), &out, &[]);
+    assert!(!out.join("stale.html").exists());
+    assert_eq!(names(tmp.path()), ["dist"]);
+}
+
+#[test]
+fn refuses_to_replace_the_site_itself() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let out = lyceum(&site, &["build", "--out", "."]);
+    assert!(!out.status.success());
+    assert!(site.join("site.yaml").exists());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("contains the site"));
+}
+
+#[test]
+fn base_url_flag_overrides_site_yaml() {
+    let (_tmp, tree) = built_fixture(&["--base-url", "https://preview.example/"]);
+    let sitemap = String::from_utf8_lossy(&tree["sitemap.xml"]);
+    assert!(sitemap.contains("<loc>https://preview.example/essays/</loc>"));
+    assert!(sitemap.contains("https://preview.example/%E7%AC%94%E8%AE%B0/"), "non-ASCII URLs percent-encoded");
+    assert!(!Path::new("dist").exists());
+}
