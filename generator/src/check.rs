@@ -100,6 +100,7 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, BuildError> {
         Ok(site) => site,
         Err(errors) => {
             report.errors = errors;
+            report.summary.public = public_summary();
             return Ok(report);
         }
     };
@@ -183,8 +184,13 @@ fn check_links(site: &Site, index: &LinkIndex, file: &SourceFile, source: &str) 
     Some(index.check(&LinkingPage { file: &file.rel, url, gated, source, body: split.body }))
 }
 
+/// The (empty) summary line of pages without a level.
+fn public_summary() -> LevelSummary {
+    LevelSummary { id: "public".into(), name: "Public".into(), ..LevelSummary::default() }
+}
+
 fn summary(site: &Site, drafts_skipped: usize, files: usize) -> Summary {
-    let mut public = LevelSummary { id: "public".into(), name: "Public".into(), ..LevelSummary::default() };
+    let mut public = public_summary();
     let mut levels: Vec<LevelSummary> = site
         .config
         .levels
