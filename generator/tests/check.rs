@@ -235,3 +235,27 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn reports_every_error_build_reports_on_the_invalid_fixtures() {
+    let invalid = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/invalid");
+    let headlines = |out: &Output| -> Vec<String> {
+        stderr(out).lines().filter(|l| l.contains(": error: ") && !l.starts_with("error:")).map(str::to_owned).collect()
+    };
+    let mut cases = 0;
+    for entry in std::fs::read_dir(invalid).unwrap() {
+        let root = entry.unwrap().path();
+        if !root.join("site.yaml").is_file() {
+            continue;
+        }
+        let out_dir = tempfile::tempdir().unwrap();
+        let r = root.to_str().unwrap();
+        let built = lyceum(&["build", "--root", r, "--out", out_dir.path().join("dist").to_str().unwrap()]);
+        let checked = lyceum(&["check", "--root", r]);
+        assert_eq!(checked.status.code(), Some(1), "{}", root.display());
+        assert!(!headlines(&built).is_empty(), "{}", root.display());
+        assert_eq!(headlines(&checked), headlines(&built), "{}", root.display());
+        cases += 1;
+    }
+    assert!(cases > 0);
+}
