@@ -30,8 +30,11 @@ pub struct Rendered {
     pub words: usize,
     /// CJK characters, each read as a unit.
     pub cjk_chars: usize,
-    /// The body as plain text, when asked for (search index, descriptions).
+    /// The body as plain text, when asked for (search index).
     pub plain: Option<String>,
+    /// Plain text of the first top-level paragraph, when plain text was asked for: the
+    /// excerpt for descriptions (headings, tables and code make poor ones).
+    pub lead: Option<String>,
 }
 
 impl Rendered {
@@ -63,6 +66,7 @@ pub fn render(body: &str, want_plain: bool) -> Rendered {
     let mut plain = want_plain.then(|| String::with_capacity(body.len()));
     let mut ids = IdAllocator::default();
     let mut marker = None;
+    let mut lead: (Option<usize>, Option<std::ops::Range<usize>>) = (None, None);
     let mut depth = 0usize;
     let mut i = 0;
     while i < events.len() {
@@ -94,9 +98,17 @@ pub fn render(body: &str, want_plain: bool) -> Rendered {
                 }
                 depth += 1;
             }
-            Event::Start(_) => depth += 1,
+            Event::Start(tag) => {
+                if let (Some(p), Tag::Paragraph, 0, (None, None)) = (&plain, tag, depth, &lead) {
+                    lead.0 = Some(p.len());
+                }
+                depth += 1;
+            }
             Event::End(tag) => {
                 depth -= 1;
+                if let (Some(p), TagEnd::Paragraph, 0, (Some(start), None)) = (&plain, tag, depth, &lead) {
+                    lead.1 = Some(*start..p.len());
+                }
                 if let Some(p) = plain.as_mut() {
                     if is_block_end(tag) && !p.ends_with(char::is_whitespace) && !p.is_empty() {
                         p.push('\n');
@@ -127,6 +139,9 @@ pub fn render(body: &str, want_plain: bool) -> Rendered {
             html::push_html(&mut out.html, events.drain(..).enumerate().filter(|(k, _)| !(m..m + 3).contains(k)).map(|(_, e)| e));
         }
         None => html::push_html(&mut out.html, events.into_iter()),
+    }
+    if let (Some(p), Some(range)) = (&plain, lead.1) {
+        out.lead = Some(p[range].trim().to_owned());
     }
     out.plain = plain.map(|p| p.trim_end().to_owned());
     out
@@ -274,6 +289,9 @@ mod tests {
         let r = render("Hello world, it's 中文字符 here.\n", true);
         assert_eq!((r.words, r.cjk_chars), (4, 4));
         assert_eq!(r.plain.as_deref(), Some("Hello world, it's 中文字符 here."));
+        assert_eq!(r.lead.as_deref(), Some("Hello world, it's 中文字符 here."));
+        let r = render("# Title\n\n| a |\n|---|\n| b |\n\nFirst *para*\ngraph.\n\nSecond.\n", true);
+        assert_eq!(r.lead.as_deref(), Some("First para graph."));
         let long = render(&"word ".repeat(530), false);
         assert_eq!(long.reading_time(), 2);
         let cjk = render(&"字".repeat(1000), false);

@@ -235,9 +235,9 @@ fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
     let front = &page.front;
     let level = front.level.as_deref();
     // A gated page's description is its summary or nothing: never body text.
-    let description = match (&front.summary, &page.body.plain) {
+    let description = match (&front.summary, &page.body.lead) {
         (Some(s), _) => Some(s.clone()),
-        (None, Some(plain)) if level.is_none() && !plain.is_empty() => Some(excerpt(plain, DESCRIPTION_CHARS)),
+        (None, Some(lead)) if level.is_none() && !lead.is_empty() => Some(excerpt(lead, DESCRIPTION_CHARS)),
         _ => None,
     };
     let (content, teaser, toc) = match body {

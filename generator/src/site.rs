@@ -376,7 +376,7 @@ mod tests {
     #[test]
     fn gated_pages_keep_no_plain_text() {
         let Ok(Parsed::Page(p)) = page("content/a.md", "---\ntitle: T\nlevel: pro\n---\nsecret\n") else { panic!() };
-        assert_eq!(p.body.plain, None);
+        assert_eq!((p.body.plain, p.body.lead), (None, None));
         assert_eq!(p.body.words, 1);
     }
 }
