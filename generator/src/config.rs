@@ -158,3 +158,36 @@ fn validate(config: &Config, source: &str) -> Result<(), Vec<Diagnostic>> {
         Err(errors)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_levels_and_normalises() {
+        let c = parse("title: T\nbase_url: https://x.org/\nlevels:\n  - {id: member, name: M, price: 5}\n  - id: pro\n    name: P\n    price: \"€9\"\n    benefits: [a]\n").unwrap();
+        assert_eq!(c.base_url, "https://x.org");
+        assert_eq!((c.language.as_str(), c.theme.as_str()), ("en", "default"));
+        assert_eq!(c.levels[0].price.as_deref(), Some("5"));
+        assert_eq!(c.levels[1].price.as_deref(), Some("€9"));
+        assert_eq!(c.rank("pro"), Some(1));
+        assert!(parse("title: T\nlevels: []\n").unwrap().levels.is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_closest() {
+        let e = parse("title: T\nbase_ulr: x\n").unwrap_err();
+        assert_eq!((e[0].line, e[0].col, e[0].message.as_str()), (2, 1, "unknown key `base_ulr`"));
+        assert!(e[0].help.as_deref().unwrap().starts_with("did you mean `base_url`?"));
+        let e = parse("title: T\nlevels:\n  - id: a\n    nmae: A\n").unwrap_err();
+        assert!(e[0].help.as_deref().unwrap().starts_with("did you mean `name`?"), "{:?}", e[0]);
+    }
+
+    #[test]
+    fn validation_reports_every_problem() {
+        let e = parse("title: T\nbase_url: example.com\nlevels:\n  - {id: a, name: A}\n  - {id: a, name: B}\n  - {id: 'b c', name: C}\n").unwrap_err();
+        let messages: Vec<&str> = e.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages, ["duplicate level id `a`", "invalid level id `b c`", "`base_url` `example.com` is not absolute"]);
+        assert_eq!((e[0].line, e[0].col), (5, 10));
+    }
+}

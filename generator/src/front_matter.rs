@@ -209,24 +209,29 @@ pub(crate) fn yaml_diagnostic(
     }
 }
 
-/// 1-based (line, column) of the `nth` line that sets `key:` (at any indentation, also as
-/// `- key:`), pointing at `value` when it is on that line, else at the key.
+/// 1-based (line, column) of the `nth` place that sets `key:` (block style at any
+/// indentation, `- key:`, or flow style `{key: …, key: …}`), pointing at `value` when it
+/// follows on that line, else at the key. Falls back to the last match, then to 1:1.
 pub(crate) fn key_position(yaml: &str, key: &str, value: &str, nth: usize) -> (usize, usize) {
-    let hits = yaml.lines().enumerate().filter_map(|(i, line)| {
-        let rest = line.trim_start_matches([' ', '-']);
-        let indent = line.len() - rest.len();
-        let after = rest.strip_prefix(key)?;
-        let after = after.trim_start_matches(['"', '\'']);
-        after.starts_with(':').then_some((i, line, indent))
+    let hits = yaml.lines().enumerate().flat_map(|(i, line)| {
+        line.match_indices(key).filter_map(move |(at, _)| {
+            let before = line[..at].trim_end_matches([' ', '"', '\'']);
+            let after = line[at + key.len()..].trim_start_matches(['"', '\'']);
+            let boundary = before.is_empty() || before.ends_with(['-', '{', ',']);
+            (boundary && after.starts_with(':')).then_some((i, line, at))
+        })
     });
     match hits.clone().nth(nth).or_else(|| hits.last()) {
-        Some((i, line, indent)) => {
-            let key_end = indent + key.len();
-            let at = match line[key_end..].find(value) {
+        Some((i, line, at)) => {
+            let key_end = at + key.len();
+            let rest = &line[key_end..];
+            // The value ends the entry at `,` or `}` in flow style.
+            let entry = &rest[..rest.find([',', '}']).unwrap_or(rest.len())];
+            let col = match entry.find(value) {
                 Some(pos) if !value.is_empty() => key_end + pos,
-                _ => indent,
+                _ => at,
             };
-            (i + 1, line[..at].chars().count() + 1)
+            (i + 1, line[..col].chars().count() + 1)
         }
         None => (1, 1),
     }
@@ -405,5 +410,8 @@ mod tests {
     fn key_position_finds_nested_values() {
         let yaml = "levels:\n  - id: member\n  - id: pro\n";
         assert_eq!(key_position(yaml, "id", "pro", 1), (3, 9));
+        let flow = "levels:\n  - {id: a, name: id}\n  - {name: B, id: a}\n";
+        assert_eq!(key_position(flow, "id", "a", 1), (3, 19));
+        assert_eq!(key_position("hidden: x\nid: y\n", "id", "y", 0), (2, 5));
     }
 }
