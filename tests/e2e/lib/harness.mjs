@@ -53,7 +53,7 @@ export function fixtureCanaries() {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else for (const m of fs.readFileSync(p, 'utf8').matchAll(/CANARY-[A-Z0-9-]*[A-Z0-9]/g)) found.add(m[0]);
+      else for (const m of fs.readFileSync(p, 'utf8').matchAll(/CANARY-[A-Za-z0-9-]*[A-Za-z0-9]/g)) found.add(m[0]);
     }
   };
   walk(path.join(FIXTURE, 'content'));
