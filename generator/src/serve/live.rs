@@ -174,17 +174,17 @@ impl Live {
         }
         let result = write_pages(loaded, &self.options.out, &backup, lists_changed.then_some(&sections), start);
         if result.is_err() {
-            // Keep the model equal to what is on disk.
-            for (index, page) in backup {
-                loaded.site.pages[index] = page;
-            }
+            // Disk and model may now differ: the next change rebuilds everything.
+            self.needs_full = true;
         }
         Some(result)
     }
 }
 
 /// Render the updated pages and write them (servable at once), then the lists and feeds.
-/// Renders everything before writing anything, so a template error writes nothing.
+/// A page's outputs are all rendered before any is written, so a template error leaves
+/// the page as it was; an error in the lists after that is reported, and the caller
+/// then rebuilds in full next time.
 fn write_pages(
     loaded: &Loaded,
     out: &Path,
@@ -198,30 +198,26 @@ fn write_pages(
     for (index, _) in updated {
         pages.extend(r.page(site, *index)?);
     }
-    let mut others: Vec<Output> = Vec::new();
-    if let Some(sections) = lists {
-        for &s in sections {
-            others.push(r.section(site, s)?);
-        }
-        others.push(Output { path: feeds::ATOM_FILE.into(), contents: feeds::atom(site) });
-        others.push(Output { path: feeds::SEARCH_FILE.into(), contents: feeds::search(site) });
-        others.push(Output { path: feeds::SITEMAP_FILE.into(), contents: feeds::sitemap(site) });
-    }
     for o in &pages {
         write_atomic(out, o)?;
     }
     let first_ready = start.elapsed();
-    for o in &others {
-        write_atomic(out, o)?;
+    let mut files = pages.len();
+    if let Some(sections) = lists {
+        use rayon::prelude::*;
+        type Job<'a> = Box<dyn Fn() -> Result<Output, BuildError> + Sync + 'a>;
+        let mut jobs: Vec<Job<'_>> = sections
+            .iter()
+            .map(|&s| Box::new(move || Ok(r.section(site, s)?)) as Job<'_>)
+            .collect();
+        jobs.push(Box::new(|| Ok(Output { path: feeds::ATOM_FILE.into(), contents: feeds::atom(site) })));
+        jobs.push(Box::new(|| Ok(Output { path: feeds::SEARCH_FILE.into(), contents: feeds::search(site) })));
+        jobs.push(Box::new(|| Ok(Output { path: feeds::SITEMAP_FILE.into(), contents: feeds::sitemap(site) })));
+        jobs.par_iter().try_for_each(|job| write_atomic(out, &job()?))?;
+        files += jobs.len();
     }
     let _ = &loaded.theme;
-    Ok(Rebuilt {
-        full: false,
-        pages: site.pages.len(),
-        files: pages.len() + others.len(),
-        first_ready,
-        elapsed: start.elapsed(),
-    })
+    Ok(Rebuilt { full: false, pages: site.pages.len(), files, first_ready, elapsed: start.elapsed() })
 }
 
 /// The index of the existing page built from `rel`, or `None` when `rel` is not a page
