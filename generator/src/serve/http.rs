@@ -172,7 +172,7 @@ impl Gatekeeper {
         match (token, claims) {
             (Some(token), Some(Ok(claims))) => {
                 let cookie = session_cookie(&token, claims.exp, now);
-                let next = safe_next(query_param(query, "next").as_deref());
+                let next = ascii_location(&safe_next(query_param(query, "next").as_deref()));
                 let mut headers = vec![("Location", next.as_str()), ("Set-Cookie", cookie.as_str())];
                 headers.extend_from_slice(&NO_STORE);
                 Response::new(303, &headers, "")
@@ -251,6 +251,20 @@ impl Gatekeeper {
         let path = self.dir.join(rel);
         path.is_file().then_some(path)
     }
+}
+
+/// Header values must be ASCII (tiny_http drops any other header): percent-encode any
+/// other byte of a (same-site) path, as the worker's `routes::ascii_location` does.
+fn ascii_location(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// `(path, query)` of a request target, like the worker's `split_url`.
@@ -513,6 +527,8 @@ mod tests {
         assert!(!text(&r).contains("nope"));
         let r = get(&k, url(&format!("/_lyceum/login?token={t}&next=//evil.example")));
         assert_eq!(r.header("Location"), Some("/"));
+        let r = get(&k, url(&format!("/_lyceum/login?token={t}&next=%2F%E7%AC%94%E8%AE%B0%2F")));
+        assert_eq!(r.header("Location"), Some("/%E7%AC%94%E8%AE%B0/"), "non-ASCII next is sent percent-encoded");
 
         let c = format!("lyceum_session={t}");
         let r = get(&k, Request { url: "/_lyceum/me", cookie: Some(&c), ..Default::default() });
