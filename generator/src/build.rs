@@ -121,7 +121,7 @@ pub fn write(site: &Site, theme: &Theme, renderer: &Renderer, staging: &impl Sin
         .par_iter()
         .map(|f| put(f()?))
         .chain((0..site.sections.len()).into_par_iter().map(|i| put(vec![renderer.section(site, i)?])))
-        .chain((0..site.pages.len()).into_par_iter().map(|i| put(renderer.page(site, i)?)))
+        .chain((0..site.pages.len()).into_par_iter().map_init(|| renderer.context(), |ctx, i| put(renderer.page_in(ctx, site, i)?)))
         .filter(|r| r.is_err())
         .collect();
     let mut diagnostics = Vec::new();

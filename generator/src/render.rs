@@ -122,20 +122,30 @@ impl Renderer {
     /// A page's outputs: `page.html` at its URL if public; if gated, `page.html` under
     /// `_gated/` and `teaser.html` at its URL.
     pub fn page(&self, site: &Site, index: usize) -> Result<Vec<Output>, Diagnostic> {
+        self.page_in(&mut self.context(), site, index)
+    }
+
+    /// A context holding only the shared globals, for [`Renderer::page_in`].
+    pub fn context(&self) -> Context {
+        self.globals.clone()
+    }
+
+    /// [`Renderer::page`] reusing `ctx` (from [`Renderer::context`]): cloning the globals
+    /// for every page is a measurable share of a large build.
+    pub fn page_in(&self, ctx: &mut Context, site: &Site, index: usize) -> Result<Vec<Output>, Diagnostic> {
         let page = &site.pages[index];
         let file = output_path(&page.url);
+        ctx.insert("page", &page_view(site, page, Body::Full));
+        let full = self.render_ctx("page.html", ctx, Some(page))?;
         let Some(level) = &page.front.level else {
-            let html = self.render("page.html", page, "page", &page_view(site, page, Body::Full))?;
-            return Ok(vec![Output { path: file, contents: html }]);
+            return Ok(vec![Output { path: file, contents: full }]);
         };
-        let full = self.render("page.html", page, "page", &page_view(site, page, Body::Full))?;
         let l = &site.config.levels[site.config.rank(level).expect("levels validated on load")];
-        let required = Required { id: &l.id, name: &l.name, price: l.price.as_deref() };
-        let mut ctx = self.globals.clone();
         ctx.insert("page", &page_view(site, page, Body::Teaser));
-        ctx.insert("required", &required);
-        let teaser = self.render_ctx("teaser.html", &ctx, Some(page))?;
-        Ok(vec![Output { path: format!("_gated/{file}"), contents: full }, Output { path: file, contents: teaser }])
+        ctx.insert("required", &Required { id: &l.id, name: &l.name, price: l.price.as_deref() });
+        let teaser = self.render_ctx("teaser.html", ctx, Some(page));
+        ctx.remove("required");
+        Ok(vec![Output { path: format!("_gated/{file}"), contents: full }, Output { path: file, contents: teaser? }])
     }
 
     /// A section's list page (`home.html` for index 0, with `recent`).
@@ -171,12 +181,6 @@ impl Renderer {
     /// `/404.html`.
     pub fn not_found(&self) -> Result<Output, Diagnostic> {
         Ok(Output { path: "404.html".into(), contents: self.render_ctx("404.html", &self.globals, None)? })
-    }
-
-    fn render(&self, template: &str, page: &Page, key: &str, view: &PageView<'_>) -> Result<String, Diagnostic> {
-        let mut ctx = self.globals.clone();
-        ctx.insert(key, view);
-        self.render_ctx(template, &ctx, Some(page))
     }
 
     fn render_ctx(&self, template: &str, ctx: &Context, page: Option<&Page>) -> Result<String, Diagnostic> {
