@@ -31,7 +31,11 @@ pub(crate) fn header(req: &Request, name: &str) -> Option<String> {
 }
 
 /// Build a response with a string body (omitted for HEAD) and the given headers.
-pub(crate) fn respond(status: u16, headers: &[(&str, &str)], body: Option<&str>) -> JsResult<Response> {
+pub(crate) fn respond(
+    status: u16,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> JsResult<Response> {
     let h = Headers::new()?;
     for (k, v) in headers {
         h.append(k, v)?;
@@ -46,7 +50,10 @@ pub(crate) fn respond(status: u16, headers: &[(&str, &str)], body: Option<&str>)
 pub(crate) fn plain(status: u16, text: &str, head: bool) -> JsResult<Response> {
     respond(
         status,
-        &[("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")],
+        &[
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Cache-Control", "no-store"),
+        ],
         (!head).then_some(text),
     )
 }
@@ -55,7 +62,11 @@ pub(crate) fn plain(status: u16, text: &str, head: bool) -> JsResult<Response> {
 pub(crate) fn method_not_allowed() -> JsResult<Response> {
     respond(
         405,
-        &[("Allow", ALLOW), ("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")],
+        &[
+            ("Allow", ALLOW),
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Cache-Control", "no-store"),
+        ],
         Some("Method Not Allowed\n"),
     )
 }
@@ -98,7 +109,10 @@ pub(crate) async fn fetch_asset(
 }
 
 /// Forward the incoming request unchanged to the assets binding.
-pub(crate) async fn forward(assets: &worker::worker_sys::Fetcher, req: &Request) -> JsResult<Response> {
+pub(crate) async fn forward(
+    assets: &worker::worker_sys::Fetcher,
+    req: &Request,
+) -> JsResult<Response> {
     let promise = assets.fetch(req)?;
     let value = js_sys::futures::JsFuture::from(promise).await?;
     value.dyn_into::<Response>()

@@ -18,7 +18,11 @@ mod state;
 use worker::{console_error, event, web_sys, Context, Env};
 
 #[event(fetch)]
-async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<web_sys::Response> {
+async fn fetch(
+    req: web_sys::Request,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<web_sys::Response> {
     match serve::handle(&req, &env).await {
         Ok(resp) => Ok(resp),
         Err(_) => {

@@ -1,7 +1,10 @@
 //! The worker's own routes: `/_lyceum/login`, `/_lyceum/logout`, `/_lyceum/me`.
 //! Redirects use a relative `Location` (no URL parsing in the worker).
 
-use gate::session::{clear_cookie, me_json, query_param, safe_next, session_cookie, token_from_headers, GATED_HEADERS};
+use gate::session::{
+    clear_cookie, me_json, query_param, safe_next, session_cookie, token_from_headers,
+    GATED_HEADERS,
+};
 use worker::web_sys::{Request, Response};
 use worker::{console_log, Env};
 
@@ -69,7 +72,11 @@ pub(crate) fn me(req: &Request, env: &Env, head: bool) -> JsResult<Response> {
             let body = me_json(&claims);
             respond(200, &headers, (!head).then_some(body.as_str()))
         }
-        None => respond(401, &headers, (!head).then_some("{\"error\":\"not signed in\"}\n")),
+        None => respond(
+            401,
+            &headers,
+            (!head).then_some("{\"error\":\"not signed in\"}\n"),
+        ),
     }
 }
 
@@ -84,4 +91,16 @@ fn ascii_location(path: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ascii_location;
+
+    #[test]
+    fn location_is_ascii() {
+        assert_eq!(ascii_location("/essays/?a=b"), "/essays/?a=b");
+        assert_eq!(ascii_location("/笔记/"), "/%E7%AC%94%E8%AE%B0/");
+        assert_eq!(ascii_location("/a b"), "/a%20b");
+    }
 }

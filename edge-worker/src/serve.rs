@@ -42,7 +42,11 @@ pub(crate) async fn handle(req: &Request, env: &Env) -> JsResult<Response> {
         // Without the manifest nothing tells a teaser URL from a public one.
         return respond(
             503,
-            &[("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store"), ("Retry-After", "60")],
+            &[
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Cache-Control", "no-store"),
+                ("Retry-After", "60"),
+            ],
             (!head).then_some("Service Unavailable\n"),
         );
     };
@@ -60,7 +64,8 @@ pub(crate) async fn handle(req: &Request, env: &Env) -> JsResult<Response> {
         Access::Full { file } => {
             // Only a member's Range is honoured, and only on the full file.
             let range = header(req, "Range");
-            let extra: Vec<(&str, &str)> = range.as_deref().map(|r| ("Range", r)).into_iter().collect();
+            let extra: Vec<(&str, &str)> =
+                range.as_deref().map(|r| ("Range", r)).into_iter().collect();
             gated(&assets, &file, &method, &extra, &[200, 206, 416], head).await
         }
         Access::Teaser { file, .. } => gated(&assets, &file, &method, &[], &[200], head).await,
@@ -69,10 +74,11 @@ pub(crate) async fn handle(req: &Request, env: &Env) -> JsResult<Response> {
 
 /// Verified claims of the request's token, or `None` (anonymous, invalid, or no key).
 fn member(req: &Request, env: &Env) -> Option<Claims> {
+    // Built (and a missing key logged) on the first gated request, token or not.
+    let verifier = state::verifier(env)?;
     let authorization = header(req, "Authorization");
     let cookie = header(req, "Cookie");
     let token = gate::session::token_from_headers(authorization.as_deref(), cookie.as_deref())?;
-    let verifier = state::verifier(env)?;
     match verifier.verify(token, http::now_secs()) {
         Ok(claims) => Some(claims),
         Err(e) => {
@@ -93,11 +99,21 @@ fn assets(env: &Env) -> JsResult<worker::worker_sys::Fetcher> {
 }
 
 /// A public file: the assets binding answers as usual (its own caching, ETags, Range).
-async fn public(assets: &worker::worker_sys::Fetcher, req: &Request, head: bool) -> JsResult<Response> {
+async fn public(
+    assets: &worker::worker_sys::Fetcher,
+    req: &Request,
+    head: bool,
+) -> JsResult<Response> {
     let resp = forward(assets, req).await?;
     if (300..400).contains(&resp.status()) {
         // Assets' pretty-URL redirects are fine, unless one points into the private tree.
-        let location = resp.headers().get("Location").ok().flatten().unwrap_or_default().to_ascii_lowercase();
+        let location = resp
+            .headers()
+            .get("Location")
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         if location.contains("_gated") || location.contains("%5fgated") {
             return not_found(assets, head).await;
         }

@@ -49,7 +49,9 @@ pub(crate) fn verifier(env: &Env) -> Option<Rc<Verifier>> {
 
 /// The isolate's manifest, read from `/_gated/manifest.json` on the assets binding.
 /// `Ok(None)` when it is missing or invalid (the caller fails closed).
-pub(crate) async fn manifest(assets: &worker::worker_sys::Fetcher) -> JsResult<Option<Rc<Manifest>>> {
+pub(crate) async fn manifest(
+    assets: &worker::worker_sys::Fetcher,
+) -> JsResult<Option<Rc<Manifest>>> {
     if let Some(m) = MANIFEST.with(|c| c.borrow().clone()) {
         return Ok(Some(m));
     }
@@ -73,4 +75,3 @@ pub(crate) async fn manifest(assets: &worker::worker_sys::Fetcher) -> JsResult<O
     }
     Ok(None)
 }
-
