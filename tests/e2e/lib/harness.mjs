@@ -25,9 +25,29 @@ export function lyceumBin() {
   return path.join(ROOT, 'target/release/lyceum');
 }
 
-/** The worker bundle: prebuilt when $LYCEUM_WORKER_PREBUILT=1 (scripts/test.sh), else built now. */
+/** Newest modification time of the worker's sources (its crate, the gate, the lockfile). */
+function newestWorkerSource() {
+  let newest = 0;
+  const visit = (p) => {
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    if (!st) return;
+    if (st.isDirectory()) for (const e of fs.readdirSync(p)) visit(path.join(p, e));
+    else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of ['edge-worker/src', 'edge-worker/Cargo.toml', 'edge-worker/gate/src', 'edge-worker/gate/Cargo.toml', 'Cargo.lock']) {
+    visit(path.join(ROOT, p));
+  }
+  return newest;
+}
+
+/**
+ * The worker bundle: taken as is when $LYCEUM_WORKER_PREBUILT=1 (scripts/test.sh),
+ * else (re)built by scripts/build-worker.sh unless it is newer than every source.
+ */
 export function ensureWorker() {
-  if (process.env.LYCEUM_WORKER_PREBUILT !== '1') run(path.join(ROOT, 'scripts/build-worker.sh'), []);
+  const wasm = fs.statSync(path.join(ROOT, 'edge-worker/build/index_bg.wasm'), { throwIfNoEntry: false });
+  const fresh = wasm && wasm.mtimeMs > newestWorkerSource();
+  if (process.env.LYCEUM_WORKER_PREBUILT !== '1' && !fresh) run(path.join(ROOT, 'scripts/build-worker.sh'), []);
   const main = path.join(ROOT, 'edge-worker/build/index.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run scripts/build-worker.sh`);
 }
