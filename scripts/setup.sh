@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
-bin_version() { "$1" --version 2>/dev/null | awk '{print $2}'; }
+# The last word of `TOOL --version` (worker-build prints just `0.8.7`, wasm-bindgen `wasm-bindgen 0.2.130`).
+bin_version() { "$1" --version 2>/dev/null | awk '{print $NF}'; }
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
