@@ -47,11 +47,15 @@ fi
 [ "${1:-}" = "--worker" ] && exit 0
 
 # Debian's chromium for the real-browser tests (playwright-core drives it; it never
-# downloads a browser of its own).
-if ! command -v chromium >/dev/null; then
-  say "installing chromium (apt)"
+# downloads a browser of its own), and a small CJK font so screenshots of the bilingual
+# demo are legible.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]} (apt)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 say "tools ready"
