@@ -8,10 +8,13 @@
 //! - [`token`]: member-token (JWT) verification against configured keys.
 //! - [`decide`]: the access decision for one request.
 //! - [`session`]: the HTTP-facing pieces both adapters share (cookie, headers, `next`).
+//! - [`route`]: one request routed end to end (methods, `/_lyceum/*`, decision); the
+//!   adapters only do the I/O around it.
 
 pub mod decide;
 pub mod manifest;
 pub mod path;
+pub mod route;
 pub mod session;
 pub mod token;
 
