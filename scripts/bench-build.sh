@@ -62,8 +62,14 @@ ln -s "$WORK/site/content" "$H/content"
 cat >"$H/hugo.toml" <<TOML
 baseURL = "https://bench.example/"
 title = "Bench"
-languageCode = "en"
+locale = "en"
 disableKinds = ["taxonomy", "term"]
+# Like lyceum: one site feed of the newest 50 pages, plus sitemap.
+[outputs]
+home = ["html", "rss"]
+section = ["html"]
+[services.rss]
+limit = 50
 [markup.goldmark.renderer]
 unsafe = true
 TOML

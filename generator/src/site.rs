@@ -374,6 +374,23 @@ mod tests {
     }
 
     #[test]
+    fn home_exists_without_index_and_pages_find_their_section() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("site.yaml"), "title: My site\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("content/s/deep")).unwrap();
+        std::fs::write(dir.path().join("content/s/_index.md"), "---\ntitle: S\n---\n").unwrap();
+        std::fs::write(dir.path().join("content/s/deep/p.md"), "---\ntitle: P\n---\n").unwrap();
+        std::fs::write(dir.path().join("content/top.md"), "---\ntitle: Top\n---\n").unwrap();
+        let site = Site::load(dir.path(), &LoadOptions::default()).unwrap();
+        let home = &site.sections[0];
+        assert_eq!((home.url.as_str(), home.title.as_str(), home.file.is_none()), ("/", "My site", true));
+        let urls = |s: &Section| s.pages.iter().map(|&i| site.pages[i].url.as_str()).collect::<Vec<_>>();
+        assert_eq!(urls(home), ["/top/"]);
+        assert_eq!(urls(&site.sections[1]), ["/s/deep/p/"], "nearest ancestor section lists the page");
+        assert_eq!(site.sections[1].parent, Some(0));
+    }
+
+    #[test]
     fn gated_pages_keep_no_plain_text() {
         let Ok(Parsed::Page(p)) = page("content/a.md", "---\ntitle: T\nlevel: pro\n---\nsecret\n") else { panic!() };
         assert_eq!((p.body.plain, p.body.lead), (None, None));
