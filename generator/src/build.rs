@@ -147,17 +147,18 @@ impl From<Diagnostic> for BuildError {
     }
 }
 
-/// Refuse an output folder that is, or contains, the site: swapping it would delete the site.
+/// Refuse an output folder that is, or contains, any of the site's sources (the root,
+/// `content/`, `static/`, `themes/`, `site.yaml`): swapping it in would delete them.
 fn check_out_dir(options: &BuildOptions) -> Result<(), BuildError> {
     let root = options.root.canonicalize().map_err(|e| BuildError::io("open site root", &options.root, e))?;
-    let out = match options.out.canonicalize() {
-        Ok(out) => out,
-        Err(_) => return Ok(()),
+    let Ok(out) = options.out.canonicalize() else {
+        return Ok(());
     };
-    if root.starts_with(&out) {
+    let sources = [root.clone(), root.join("content"), root.join("static"), root.join("themes"), root.join("site.yaml")];
+    if sources.iter().filter_map(|s| s.canonicalize().ok()).any(|s| s.starts_with(&out)) {
         return Err(BuildError::Invalid(vec![Diagnostic::file(
             &options.out,
-            "the output folder contains the site; building would replace it",
+            "the output folder contains the site's sources; building would replace them",
         )
         .with_help("pass an output folder of its own, e.g. `--out dist`")]));
     }

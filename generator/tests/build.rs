@@ -184,10 +184,13 @@ fn refuses_to_replace_the_site_itself() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
     copy_tree(&fixture("site"), &site);
-    let out = lyceum(&site, &["build", "--out", "."]);
-    assert!(!out.status.success());
-    assert!(site.join("site.yaml").exists());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("contains the site"));
+    for out in [".", "content", "static", ".."] {
+        let before = read_tree(&site);
+        let result = lyceum(&site, &["build", "--out", out]);
+        assert!(!result.status.success(), "--out {out}");
+        assert!(String::from_utf8_lossy(&result.stderr).contains("contains the site's sources"), "--out {out}");
+        assert!(read_tree(&site) == before, "--out {out} changed the site");
+    }
 }
 
 #[test]
