@@ -1,9 +1,9 @@
 //! lyceum's Cloudflare Worker: thin glue between HTTP and the [`gate`] crate.
 //!
 //! Every request passes here first (`run_worker_first = true` in wrangler.toml):
-//! the gate normalises the path and decides public / full / teaser / not found, and
-//! this crate only turns that decision into a fetch from the `ASSETS` binding and a
-//! response. No access rule lives here; any doubt (no key, no manifest, an error)
+//! `gate::route` answers it or decides public / full / teaser / not found (the same
+//! function `lyceum serve` calls), and this crate only turns that into a fetch from
+//! the `ASSETS` binding and a response. No access rule lives here; any doubt (no key, no manifest, an error)
 //! ends in a teaser, a 404, a 503 or a plain 500 — never in gated bytes.
 //!
 //! To keep the wasm small the worker talks to `web_sys` types directly: no router,
@@ -11,7 +11,6 @@
 //! (they pull in the `url` crate with its IDNA tables).
 
 mod http;
-mod routes;
 mod serve;
 mod state;
 
@@ -28,7 +27,10 @@ async fn fetch(
         Err(_) => {
             // The JS error may quote request data; log only that it happened.
             console_error!("lyceum: internal error while handling a request");
-            Ok(http::plain(500, "Internal Server Error\n", false)?)
+            Ok(http::send(
+                &gate::route::Reply::plain(500, "Internal Server Error\n"),
+                false,
+            )?)
         }
     }
 }

@@ -1,90 +1,75 @@
-//! One request: method check, the worker's own routes, then the gate's decision
-//! turned into a response from the assets binding.
+//! One request: [`gate::route`] decides everything; this module only reads the
+//! request, loads the manifest when it is needed, and turns the outcome into a
+//! response from the assets binding.
 
-use gate::session::{GATED_HEADERS, LOGIN_PATH, LOGOUT_PATH, ME_PATH};
-use gate::{decide, Access, Claims};
+use gate::route::{route, Outcome, Reply};
+use gate::session::GATED_HEADERS;
 use worker::wasm_bindgen::JsCast;
 use worker::web_sys::{Request, Response};
 use worker::{console_log, js_sys, Env};
 
-use crate::http::{self, fetch_asset, forward, header, plain, respond, rewrap, JsResult};
-use crate::{routes, state};
+use crate::http::{fetch_asset, forward, header, now_secs, rewrap, send, JsResult};
+use crate::state;
 
 /// A path that never exists in a bundle: fetching it makes the assets binding
 /// answer with the site's 404 page (`not_found_handling = "404-page"`).
 const NOT_FOUND_PROBE: &str = "/.lyceum-not-found";
 
 pub(crate) async fn handle(req: &Request, env: &Env) -> JsResult<Response> {
-    let method = req.method();
-    let head = match method.as_str() {
-        "GET" => false,
-        "HEAD" => true,
-        _ => return http::method_not_allowed(),
+    let (method, url) = (req.method(), req.url());
+    let (authorization, cookie) = (header(req, "Authorization"), header(req, "Cookie"));
+    let request = gate::route::Request {
+        method: &method,
+        url: &url,
+        authorization: authorization.as_deref(),
+        cookie: cookie.as_deref(),
     };
-    let url = req.url();
-    let (raw_path, query) = http::split_url(&url);
+    let head = request.is_head();
+    // Built (and a missing key logged) on first use, by the requests that need it.
+    let keys = || state::verifier(env);
+    let now = now_secs();
 
-    match raw_path {
-        LOGIN_PATH => return routes::login(env, query, head),
-        LOGOUT_PATH => return routes::logout(head),
-        ME_PATH => return routes::me(req, env, head),
-        _ => {}
+    let mut routed = route(
+        &request,
+        state::loaded_manifest().as_deref(),
+        keys,
+        None,
+        now,
+    );
+    if routed.outcome == Outcome::NoManifest {
+        // Not loaded yet (or unusable last time): load it, then route again with it.
+        match state::manifest(&assets(env)?).await? {
+            Some(manifest) => routed = route(&request, Some(&manifest), keys, None, now),
+            None => return send(&Reply::unavailable(), head),
+        }
+    }
+    if let Some(log) = &routed.log {
+        console_log!("lyceum: {log}");
     }
 
-    // The private tree never depends on the manifest loading.
-    let assets = assets(env)?;
-    let normalized = match gate::path::normalize(raw_path) {
-        Ok(p) if !gate::path::is_private(&p) => p,
-        _ => return not_found(&assets, head).await,
-    };
-
-    let Some(manifest) = state::manifest(&assets).await? else {
+    match routed.outcome {
+        Outcome::Reply(reply) => send(&reply, head),
         // Without the manifest nothing tells a teaser URL from a public one.
-        return respond(
-            503,
-            &[
-                ("Content-Type", "text/plain; charset=utf-8"),
-                ("Cache-Control", "no-store"),
-                ("Retry-After", "60"),
-            ],
-            (!head).then_some("Service Unavailable\n"),
-        );
-    };
-
-    // Only a gated URL is worth a token verification (public paths need no crypto).
-    let claims = match manifest.lookup(&normalized) {
-        Some(_) => member(req, env),
-        None => None,
-    };
-    let access = decide(&manifest, raw_path, claims.as_ref());
-
-    match access {
-        Access::Public => public(&assets, req, head).await,
-        Access::NotFound => not_found(&assets, head).await,
-        Access::Full { file } => {
+        Outcome::NoManifest => send(&Reply::unavailable(), head),
+        Outcome::Public { .. } => public(&assets(env)?, req, head).await,
+        Outcome::NotFound => not_found(&assets(env)?, head).await,
+        Outcome::File { file, range: true } => {
             // Only a member's Range is honoured, and only on the full file.
             let range = header(req, "Range");
             let extra: Vec<(&str, &str)> =
                 range.as_deref().map(|r| ("Range", r)).into_iter().collect();
-            gated(&assets, &file, &method, &extra, &[200, 206, 416], head).await
+            gated(
+                &assets(env)?,
+                &file,
+                &method,
+                &extra,
+                &[200, 206, 416],
+                head,
+            )
+            .await
         }
-        Access::Teaser { file, .. } => gated(&assets, &file, &method, &[], &[200], head).await,
-    }
-}
-
-/// Verified claims of the request's token, or `None` (anonymous, invalid, or no key).
-fn member(req: &Request, env: &Env) -> Option<Claims> {
-    // Built (and a missing key logged) on the first gated request, token or not.
-    let verifier = state::verifier(env)?;
-    let authorization = header(req, "Authorization");
-    let cookie = header(req, "Cookie");
-    let token = gate::session::token_from_headers(authorization.as_deref(), cookie.as_deref())?;
-    match verifier.verify(token, http::now_secs()) {
-        Ok(claims) => Some(claims),
-        Err(e) => {
-            // TokenError's text never contains the token.
-            console_log!("lyceum: token refused: {e}");
-            None
+        Outcome::File { file, range: false } => {
+            gated(&assets(env)?, &file, &method, &[], &[200], head).await
         }
     }
 }
@@ -146,11 +131,7 @@ async fn not_found(assets: &worker::worker_sys::Fetcher, head: bool) -> JsResult
     let method = if head { "HEAD" } else { "GET" };
     let resp = fetch_asset(assets, NOT_FOUND_PROBE, method, &[]).await?;
     if resp.status() != 404 {
-        return not_found_fallback(head);
+        return send(&Reply::plain(404, "Not Found\n"), head);
     }
     rewrap(&resp, 404, &GATED_HEADERS)
-}
-
-fn not_found_fallback(head: bool) -> JsResult<Response> {
-    plain(404, "Not Found\n", head)
 }

@@ -12,7 +12,8 @@ use crate::http::{fetch_asset, JsResult};
 
 thread_local! {
     /// `None` when no usable key is configured: every gated URL then gets its teaser.
-    static VERIFIER: OnceCell<Option<Rc<Verifier>>> = const { OnceCell::new() };
+    /// Built once and kept for the isolate's life (hence `'static`).
+    static VERIFIER: OnceCell<Option<&'static Verifier>> = const { OnceCell::new() };
     /// Cached only once it loaded and validated; a failure is retried on the next request.
     static MANIFEST: RefCell<Option<Rc<Manifest>>> = const { RefCell::new(None) };
     static MANIFEST_ERROR_LOGGED: Cell<bool> = const { Cell::new(false) };
@@ -25,9 +26,9 @@ fn setting(env: &Env, name: &str) -> Option<String> {
 }
 
 /// The isolate's verifier, built from `LYCEUM_JWT_*` on first use.
-pub(crate) fn verifier(env: &Env) -> Option<Rc<Verifier>> {
+pub(crate) fn verifier(env: &Env) -> Option<&'static Verifier> {
     VERIFIER.with(|cell| {
-        cell.get_or_init(|| {
+        *cell.get_or_init(|| {
             let settings = Settings {
                 secret: setting(env, "LYCEUM_JWT_SECRET"),
                 jwks: setting(env, "LYCEUM_JWT_JWKS"),
@@ -35,7 +36,7 @@ pub(crate) fn verifier(env: &Env) -> Option<Rc<Verifier>> {
                 audience: setting(env, "LYCEUM_JWT_AUDIENCE"),
             };
             match Verifier::from_settings(&settings) {
-                Ok(v) => Some(Rc::new(v)),
+                Ok(v) => Some(&*Box::leak(Box::new(v))),
                 Err(e) => {
                     // ConfigError never contains key material.
                     console_error!("lyceum: gated content is denied to everyone: {e}");
@@ -43,8 +44,12 @@ pub(crate) fn verifier(env: &Env) -> Option<Rc<Verifier>> {
                 }
             }
         })
-        .clone()
     })
+}
+
+/// The manifest, if it is already loaded (no I/O).
+pub(crate) fn loaded_manifest() -> Option<Rc<Manifest>> {
+    MANIFEST.with(|c| c.borrow().clone())
 }
 
 /// The isolate's manifest, read from `/_gated/manifest.json` on the assets binding.
@@ -52,7 +57,7 @@ pub(crate) fn verifier(env: &Env) -> Option<Rc<Verifier>> {
 pub(crate) async fn manifest(
     assets: &worker::worker_sys::Fetcher,
 ) -> JsResult<Option<Rc<Manifest>>> {
-    if let Some(m) = MANIFEST.with(|c| c.borrow().clone()) {
+    if let Some(m) = loaded_manifest() {
         return Ok(Some(m));
     }
     let url = gate::path::asset_url(gate::manifest::MANIFEST_FILE);
