@@ -57,7 +57,7 @@ impl Rng {
 fn page(rng: &mut Rng, i: usize, sections: usize) -> (String, String) {
     let section = i % sections;
     let level = match i % 3 {
-        0 => Some(if i % 2 == 0 { "member" } else { "pro" }),
+        0 => Some(if i.is_multiple_of(2) { "member" } else { "pro" }),
         _ => None,
     };
     let mut md = String::with_capacity(6000);
@@ -71,7 +71,7 @@ fn page(rng: &mut Rng, i: usize, sections: usize) -> (String, String) {
     writeln!(md, "summary: \"{}\"\ntags: [t{}, t{}]\n---\n", rng.sentence(14), i % 17, i % 5).unwrap();
     md += &rng.paragraph();
     md += "\n\n";
-    if level.is_some() && i % 2 == 0 {
+    if level.is_some() && i.is_multiple_of(2) {
         md += "<!-- more -->\n\n";
     }
     for h in 0..4 {

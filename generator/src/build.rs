@@ -99,6 +99,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     })
 }
 
+/// One output-producing step, run alongside the pages.
+type Job<'a> = Box<dyn Fn() -> Result<Vec<Output>, BuildError> + Sync + 'a>;
+
 /// Render every output of `site` and write it into `staging`, in parallel. Collects every
 /// template error (one per template and message) rather than stopping at the first.
 pub fn write(site: &Site, theme: &Theme, renderer: &Renderer, staging: &impl Sink) -> Result<(), BuildError> {
@@ -109,7 +112,7 @@ pub fn write(site: &Site, theme: &Theme, renderer: &Renderer, staging: &impl Sin
     })?;
     let put = |outputs: Vec<Output>| outputs.iter().try_for_each(|o| staging.write(&o.path, o.contents.as_bytes()));
     let manifest = site.manifest().to_json();
-    let singles: Vec<Box<dyn Fn() -> Result<Vec<Output>, BuildError> + Sync + '_>> = vec![
+    let singles: Vec<Job<'_>> = vec![
         Box::new(|| Ok(vec![renderer.membership()?])),
         Box::new(|| Ok(vec![renderer.not_found()?])),
         Box::new(|| Ok(vec![Output { path: feeds::ATOM_FILE.into(), contents: feeds::atom(site) }])),

@@ -143,9 +143,7 @@ fn validate(config: &Config, source: &str) -> Result<(), Vec<Diagnostic>> {
             );
         }
     }
-    if !config.base_url.is_empty()
-        && !(config.base_url.starts_with("https://") || config.base_url.starts_with("http://"))
-    {
+    if !config.base_url.is_empty() && !config.base_url.starts_with("https://") && !config.base_url.starts_with("http://") {
         let (line, col) = key_position(source, "base_url", &config.base_url, 0);
         errors.push(
             Diagnostic::at(CONFIG_FILE, source, line, col, format!("`base_url` `{}` is not absolute", config.base_url))

@@ -84,6 +84,8 @@ pub struct Site {
 }
 
 /// A parsed source file, before URLs are checked across the site.
+// One short-lived value per file: boxing `Page` would only add an allocation per page.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Parsed {
     /// A page to build.
@@ -282,8 +284,8 @@ fn assemble(root: &Path, config: Config, mut pages: Vec<Page>, found: Vec<Sectio
     let nearest = |dir: &Path| -> usize {
         dir.ancestors().skip(1).find_map(|a| by_dir.get(a).copied()).unwrap_or(0)
     };
-    for i in 1..sections.len() {
-        sections[i].parent = Some(nearest(&sections[i].dir));
+    for section in sections.iter_mut().skip(1) {
+        section.parent = Some(nearest(&section.dir));
     }
     for page in &mut pages {
         let dir = page.file.parent().and_then(|p| p.strip_prefix(content::CONTENT_DIR).ok()).unwrap_or(Path::new(""));

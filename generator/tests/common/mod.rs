@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// `tests/fixtures/<rel>` of the repository.
-pub fn fixture(rel: &str) -> PathBuf {
+pub(crate) fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(rel)
 }
 
 /// Copy a folder tree (used to edit fixtures without touching the originals).
-pub fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
         let target = to.join(entry.path().strip_prefix(from).unwrap());
@@ -26,7 +26,7 @@ pub fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Run `lyceum <args>` in `cwd`.
-pub fn lyceum(cwd: &Path, args: &[&str]) -> Output {
+pub(crate) fn lyceum(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lyceum"))
         .current_dir(cwd)
         .args(args)
@@ -36,7 +36,7 @@ pub fn lyceum(cwd: &Path, args: &[&str]) -> Output {
 }
 
 /// Build `site` into `out`; panics with stderr if the build fails.
-pub fn build(site: &Path, out: &Path, extra: &[&str]) {
+pub(crate) fn build(site: &Path, out: &Path, extra: &[&str]) {
     let mut args = vec!["build", "--root", site.to_str().unwrap(), "--out", out.to_str().unwrap()];
     args.extend_from_slice(extra);
     let output = lyceum(site, &args);
@@ -44,7 +44,7 @@ pub fn build(site: &Path, out: &Path, extra: &[&str]) {
 }
 
 /// Every file of a bundle: `/`-separated relative path → bytes.
-pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(root)
         .into_iter()
         .map(|e| e.unwrap())
@@ -58,7 +58,7 @@ pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// Names in `dir`, sorted.
-pub fn names(dir: &Path) -> Vec<String> {
+pub(crate) fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> =
         std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
@@ -67,7 +67,7 @@ pub fn names(dir: &Path) -> Vec<String> {
 
 /// Compare `actual` with the committed file `expected`; `UPDATE_SNAPSHOTS=1` rewrites it
 /// instead (review the diff before committing).
-pub fn assert_snapshot(expected: &Path, actual: &str) {
+pub(crate) fn assert_snapshot(expected: &Path, actual: &str) {
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::create_dir_all(expected.parent().unwrap()).unwrap();
         std::fs::write(expected, actual).unwrap();
