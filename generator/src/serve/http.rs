@@ -1,36 +1,19 @@
-//! The gate as HTTP, for `lyceum serve`: the native twin of the edge worker's request
-//! handler (`edge-worker/src/serve.rs`, `routes.rs`). Same order of checks, same gate
-//! calls, same statuses and headers; only the file source differs (the serve folder on
-//! disk instead of the Worker's assets binding), plus the live-reload script injected
-//! into HTML answers.
+//! The gate as HTTP, for `lyceum serve`: an adapter around [`gate::route`], the very
+//! function the edge worker calls, so both answer every request the same way (order
+//! of checks, `/_lyceum/*` routes, statuses, headers). Only the I/O differs and lives
+//! here: files from the serve folder instead of the Worker's assets binding, the
+//! build-error page while no build has succeeded, the live-reload route, and the
+//! live-reload script injected into HTML answers.
 //!
-//! [`Gatekeeper::handle`] is a pure function of the request, the shared state and the
-//! clock, so the decision table is unit-tested without sockets.
+//! [`Gatekeeper::handle`] is a pure function of the request, the shared state, the
+//! folder and the clock, so it is unit-tested without sockets.
 
 use super::reload;
-use gate::session::{
-    clear_cookie, me_json, query_param, safe_next, session_cookie, token_from_headers, GATED_HEADERS, LOGIN_PATH,
-    LOGOUT_PATH, ME_PATH,
-};
-use gate::{decide, Access, Claims, Manifest, Verifier};
+use gate::route::{route, split_url, Outcome};
+use gate::session::GATED_HEADERS;
+use gate::{Claims, Manifest, Verifier};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-
-/// Methods answered; everything else gets 405.
-pub const ALLOW: &str = "GET, HEAD";
-
-/// The Worker's page for a refused sign-in link (kept identical).
-const INVALID_LINK: &str = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"robots\" content=\"noindex\"><title>Sign-in link not valid</title></head>\
-<body><h1>Sign-in link not valid</h1><p>This sign-in link is invalid or has expired. \
-Please request a new one.</p><p><a href=\"/\">Home</a></p></body></html>\n";
-
-/// Headers on every answer of the `/_lyceum/*` routes, as in the Worker.
-const NO_STORE: [(&str, &str); 3] = [
-    ("Cache-Control", "private, no-store"),
-    ("Vary", "Cookie, Authorization"),
-    ("Referrer-Policy", "no-referrer"),
-];
 
 /// What the builder publishes for the request threads.
 #[derive(Debug, Default)]
@@ -41,7 +24,8 @@ pub struct Shared {
     pub error: Option<String>,
 }
 
-/// One request, as far as the gate cares.
+/// One request: what the gate needs, plus `Range` (honoured on public files and a
+/// member's full file).
 #[derive(Debug, Clone, Default)]
 pub struct Request<'a> {
     pub method: &'a str,
@@ -67,6 +51,20 @@ impl Response {
             status,
             headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             body: body.into(),
+        }
+    }
+
+    /// One of the gate's replies, with the live-reload script if it is a page.
+    fn from_gate(reply: gate::route::Reply) -> Response {
+        let resp = Response {
+            status: reply.status,
+            headers: reply.headers.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            body: reply.body.into_bytes(),
+        };
+        if resp.header("Content-Type").is_some_and(|t| t.starts_with("text/html")) {
+            html(resp)
+        } else {
+            resp
         }
     }
 
@@ -101,98 +99,32 @@ pub struct Gatekeeper {
 impl Gatekeeper {
     /// Answer one request at time `now` (seconds since the Unix epoch).
     pub fn handle(&self, req: &Request<'_>, now: u64) -> Reply {
-        let (raw_path, query) = split_url(req.url);
-        if raw_path == reload::EVENTS_PATH && req.method == "GET" {
+        if req.method == "GET" && split_url(req.url).0 == reload::EVENTS_PATH {
             return Reply::LiveReload;
         }
-        let head = match req.method {
-            "GET" => false,
-            "HEAD" => true,
-            _ => {
-                return Reply::Response(Response::new(
-                    405,
-                    &[("Allow", ALLOW), ("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")],
-                    "Method Not Allowed\n",
-                ))
-            }
+        let request = gate::route::Request {
+            method: req.method,
+            url: req.url,
+            authorization: req.authorization,
+            cookie: req.cookie,
         };
-        let _ = head; // HEAD is GET without a body; the transport drops it.
-        Reply::Response(self.respond(req, raw_path, query, now))
-    }
-
-    fn respond(&self, req: &Request<'_>, raw_path: &str, query: &str, now: u64) -> Response {
-        match raw_path {
-            LOGIN_PATH => return self.login(query, now),
-            LOGOUT_PATH => {
-                let cookie = clear_cookie();
-                let mut headers = vec![("Location", "/"), ("Set-Cookie", cookie.as_str())];
-                headers.extend_from_slice(&NO_STORE);
-                return Response::new(303, &headers, "");
-            }
-            ME_PATH => return self.me(req, now),
-            _ => {}
-        }
-
-        // The private tree never depends on the manifest.
-        let path = match gate::path::normalize(raw_path) {
-            Ok(p) if !gate::path::is_private(&p) => p,
-            _ => return self.not_found(),
-        };
-
-        let manifest = {
+        let routed = {
             let shared = self.shared.read().expect("serve state lock");
-            match &shared.manifest {
-                Some(m) => m.clone(),
-                None => return build_failed_page(shared.error.as_deref()),
+            let routed =
+                route(&request, shared.manifest.as_ref(), || Some(&self.verifier), self.preview.as_ref(), now);
+            if routed.outcome == Outcome::NoManifest {
+                return Reply::Response(build_failed_page(shared.error.as_deref()));
             }
+            routed
         };
-
-        let access = match decide(&manifest, raw_path, None) {
-            Access::Teaser { .. } => decide(&manifest, raw_path, self.member(req, now).as_ref()),
-            other => other,
-        };
-        match access {
-            Access::Public => self.public(&path, query, req.range),
-            Access::NotFound => self.not_found(),
-            Access::Full { file } => self.gated(&file, req.range),
-            Access::Teaser { file, .. } => self.gated(&file, None),
-        }
-    }
-
-    /// Verified claims of the request's token, else the `--as` preview, else `None`.
-    fn member(&self, req: &Request<'_>, now: u64) -> Option<Claims> {
-        token_from_headers(req.authorization, req.cookie)
-            .and_then(|token| self.verifier.verify(token, now).ok())
-            .or_else(|| self.preview.clone())
-    }
-
-    fn login(&self, query: &str, now: u64) -> Response {
-        let token = query_param(query, "token");
-        let claims = token.as_deref().map(|t| self.verifier.verify(t, now));
-        match (token, claims) {
-            (Some(token), Some(Ok(claims))) => {
-                let cookie = session_cookie(&token, claims.exp, now);
-                let next = ascii_location(&safe_next(query_param(query, "next").as_deref()));
-                let mut headers = vec![("Location", next.as_str()), ("Set-Cookie", cookie.as_str())];
-                headers.extend_from_slice(&NO_STORE);
-                Response::new(303, &headers, "")
-            }
-            _ => {
-                let mut headers = vec![("Content-Type", "text/html; charset=utf-8")];
-                headers.extend_from_slice(&NO_STORE);
-                html(Response::new(401, &headers, INVALID_LINK))
-            }
-        }
-    }
-
-    fn me(&self, req: &Request<'_>, now: u64) -> Response {
-        let mut headers = vec![("Content-Type", "application/json")];
-        headers.extend_from_slice(&GATED_HEADERS);
-        headers.push(("Referrer-Policy", "no-referrer"));
-        match self.member(req, now) {
-            Some(claims) => Response::new(200, &headers, me_json(&claims)),
-            None => Response::new(401, &headers, "{\"error\":\"not signed in\"}\n"),
-        }
+        // HEAD is GET without a body; the transport drops it. `routed.log` (why a token
+        // was refused) is not printed: the preview never logged requests.
+        Reply::Response(match routed.outcome {
+            Outcome::Reply(reply) => Response::from_gate(reply),
+            Outcome::Public { path, query } => self.public(&path, &query, req.range),
+            Outcome::File { file, range } => self.gated(&file, req.range.filter(|_| range)),
+            Outcome::NotFound | Outcome::NoManifest => self.not_found(),
+        })
     }
 
     /// A public file, as a static-assets server with pretty URLs answers it.
@@ -234,11 +166,7 @@ impl Gatekeeper {
                 headers.extend_from_slice(&GATED_HEADERS);
                 html(Response::new(404, &headers, body))
             }
-            Err(_) => Response::new(
-                404,
-                &[("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")],
-                "Not Found\n",
-            ),
+            Err(_) => Response::from_gate(gate::route::Reply::plain(404, "Not Found\n")),
         }
     }
 
@@ -250,33 +178,6 @@ impl Gatekeeper {
         }
         let path = self.dir.join(rel);
         path.is_file().then_some(path)
-    }
-}
-
-/// Header values must be ASCII (tiny_http drops any other header): percent-encode any
-/// other byte of a (same-site) path, as the worker's `routes::ascii_location` does.
-fn ascii_location(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &b in path.as_bytes() {
-        if b.is_ascii_graphic() {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// `(path, query)` of a request target, like the worker's `split_url`.
-pub fn split_url(url: &str) -> (&str, &str) {
-    let rest = match url.find("://") {
-        Some(i) => url[i + 3..].find('/').map_or("/", |j| &url[i + 3 + j..]),
-        None => url,
-    };
-    let rest = rest.split('#').next().unwrap_or("/");
-    match rest.split_once('?') {
-        Some((path, query)) => (path, query),
-        None => (rest, ""),
     }
 }
 
@@ -548,6 +449,29 @@ mod tests {
         assert_eq!(r.status, 503);
         assert!(text(&r).contains("&lt;b&gt;") && !text(&r).contains("<b>"));
         assert!(matches!(k.handle(&url_get(reload::EVENTS_PATH), NOW), Reply::LiveReload));
+    }
+
+    /// Regression: serve verified a token only when the anonymous answer was a teaser,
+    /// so a member got 404 for a gated file without one (the worker served it).
+    #[test]
+    fn member_reads_a_gated_file_without_teaser() {
+        let (d, k) = keeper(None);
+        std::fs::create_dir_all(d.path().join("_gated/files")).unwrap();
+        std::fs::write(d.path().join("_gated/files/pro.pdf"), "PDF SECRET").unwrap();
+        k.shared.write().unwrap().manifest = Some(
+            Manifest::from_json(
+                r#"{"version":1,"levels":["member","pro"],"entries":{"/files/pro.pdf":{"level":"pro","file":"_gated/files/pro.pdf"}}}"#,
+            )
+            .unwrap(),
+        );
+        let r = get(&k, url("/files/pro.pdf"));
+        assert_eq!(r.status, 404);
+        assert!(!text(&r).contains("SECRET"));
+        let pro = format!("lyceum_session={}", token("pro"));
+        let req = Request { url: "/files/pro.pdf", cookie: Some(&pro), range: Some("bytes=0-2"), ..Default::default() };
+        let r = get(&k, req);
+        assert_eq!((r.status, text(&r)), (206, "PDF".to_string()));
+        assert_eq!(r.header("Cache-Control"), Some("private, no-store"));
     }
 
     fn url_get(u: &str) -> Request<'_> {
