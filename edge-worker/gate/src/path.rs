@@ -150,14 +150,21 @@ pub fn asset_url(file: &str) -> String {
     };
     let mut out = String::with_capacity(pretty.len() + 1);
     out.push('/');
-    for &b in pretty.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+    percent_encode(&mut out, pretty, |b| {
+        b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b)
+    });
+    out
+}
+
+/// Append `s` to `out`, percent-encoding (`%XX`) every byte that `keep` refuses.
+pub(crate) fn percent_encode(out: &mut String, s: &str, keep: impl Fn(u8) -> bool) {
+    for &b in s.as_bytes() {
+        if keep(b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
     }
-    out
 }
 
 #[cfg(test)]

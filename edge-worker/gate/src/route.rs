@@ -327,13 +327,7 @@ pub fn split_url(url: &str) -> (&str, &str) {
 /// same-site path.
 fn ascii_location(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
-    for &b in path.as_bytes() {
-        if b.is_ascii_graphic() {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
+    crate::path::percent_encode(&mut out, path, |b| b.is_ascii_graphic());
     out
 }
 
