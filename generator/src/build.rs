@@ -22,6 +22,8 @@ pub struct BuildOptions {
     pub drafts: bool,
     /// Overrides `base_url` from site.yaml.
     pub base_url: Option<String>,
+    /// Told the page count and each rendered page (for a progress line, template times).
+    pub observer: Option<std::sync::Arc<crate::progress::Observer>>,
 }
 
 /// What a successful build did.
@@ -82,7 +84,11 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let site = Site::load(&options.root, &LoadOptions { drafts: options.drafts, base_url: options.base_url.clone() })?;
     lap("load and parse");
     let theme = theme::load(&options.root, &site.config.theme)?;
-    let renderer = Renderer::new(&site, &theme)?;
+    let mut renderer = Renderer::new(&site, &theme)?;
+    if let Some(o) = &options.observer {
+        o.total.store(site.pages.len(), std::sync::atomic::Ordering::Relaxed);
+        renderer = renderer.observe(o.clone());
+    }
     lap("templates");
     let staging = Staging::new(&options.out)?;
     write(&site, &theme, &renderer, &staging)?;

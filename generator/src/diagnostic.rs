@@ -81,14 +81,12 @@ impl Diagnostic {
         if let Some(text) = &self.source_line {
             let gutter = self.line.to_string();
             let pad = " ".repeat(gutter.len());
-            out += &format!("{blue}{pad} |{reset}\n{blue}{gutter} |{reset} {text}\n");
+            // Tabs are shown as spaces, so the caret lines up whatever the terminal's tab stops.
+            let shown = text.replace('\t', TAB);
+            out += &format!("{blue}{pad} |{reset}\n{blue}{gutter} |{reset} {shown}\n");
             if self.col > 0 {
-                // Tabs keep their width so the caret lines up under the column.
-                let lead: String = text
-                    .chars()
-                    .take(self.col - 1)
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
-                    .collect();
+                let before: String = text.chars().take(self.col - 1).collect();
+                let lead = " ".repeat(display_width(&before.replace('\t', TAB)));
                 out += &format!("{blue}{pad} |{reset} {lead}{red}^{reset}\n");
             }
         }
@@ -134,6 +132,36 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// How a tab in a shown source line is displayed.
+const TAB: &str = "    ";
+
+/// Terminal columns of `text`: 2 for East Asian wide and fullwidth characters (CJK,
+/// Hangul, fullwidth forms, most emoji), 0 for combining marks and zero-width characters,
+/// 1 otherwise. A small stand-in for the `unicode-width` crate, enough to place a caret.
+pub fn display_width(text: &str) -> usize {
+    text.chars().map(char_width).sum()
+}
+
+fn char_width(c: char) -> usize {
+    let c = c as u32;
+    let zero = matches!(c,
+        0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x0610..=0x061A | 0x064B..=0x065F
+        | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x200B..=0x200F | 0x20D0..=0x20FF | 0xFE00..=0xFE0F
+        | 0xFE20..=0xFE2F | 0xFEFF | 0xE0100..=0xE01EF);
+    let wide = matches!(c,
+        0x1100..=0x115F | 0x231A..=0x231B | 0x2329..=0x232A | 0x23E9..=0x23EC | 0x2E80..=0x303E
+        | 0x3041..=0x33FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xA960..=0xA97F
+        | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE10..=0xFE19 | 0xFE30..=0xFE6F | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6 | 0x1F300..=0x1F64F | 0x1F900..=0x1F9FF | 0x20000..=0x2FFFD | 0x30000..=0x3FFFD);
+    if zero || c < 0x20 {
+        0
+    } else if wide {
+        2
+    } else {
+        1
+    }
+}
+
 /// Line and column (1-based, column in characters) of byte offset `at` in `source`.
 pub fn line_col(source: &str, at: usize) -> (usize, usize) {
     let at = at.min(source.len());
@@ -166,6 +194,29 @@ mod tests {
             d.render(false),
             "content/a.md:2:1: error: unknown key `levle`\n  |\n2 | levle: pro\n  | ^\n  = help: did you mean `level`?\n"
         );
+    }
+
+    #[test]
+    fn caret_counts_terminal_columns_for_wide_characters_and_tabs() {
+        let d = Diagnostic::at("a.md", "title: 入门课程x", 1, 12, "here");
+        let text = d.render(false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[2], "1 | title: 入门课程x");
+        assert_eq!(lines[3], format!("  | {}^", " ".repeat(15)), "7 + 8 columns before `x`");
+        let d = Diagnostic::at("a.md", "\tkey: x", 1, 2, "here");
+        let text = d.render(false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[2], "1 |     key: x");
+        assert_eq!(lines[3], "  |     ^");
+    }
+
+    #[test]
+    fn widths() {
+        assert_eq!(display_width("abc"), 3);
+        assert_eq!(display_width("入门"), 4);
+        assert_eq!(display_width("ｈｉ"), 4);
+        assert_eq!(display_width("한국"), 4);
+        assert_eq!(display_width("e\u{301}"), 1);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod feeds;
 pub mod front_matter;
 pub mod links;
 pub mod markdown;
+pub mod progress;
 pub mod render;
 pub mod scaffold;
 pub mod site;

@@ -36,6 +36,7 @@ pub struct Renderer {
     tera: Tera,
     globals: Context,
     theme_paths: BTreeMap<String, std::path::PathBuf>,
+    observer: Option<std::sync::Arc<crate::progress::Observer>>,
 }
 
 #[derive(Serialize)]
@@ -116,7 +117,13 @@ impl Renderer {
         tera.add_raw_templates(theme.templates.iter().map(|t| (t.name.as_str(), t.source.as_str())))
             .map_err(|e| vec![template_diagnostic(theme, &e)])?;
         let theme_paths = theme.templates.iter().map(|t| (t.name.clone(), t.path.clone())).collect();
-        Ok(Renderer { tera, globals: globals(site), theme_paths })
+        Ok(Renderer { tera, globals: globals(site), theme_paths, observer: None })
+    }
+
+    /// Report rendered pages (and template times, if it keeps them) to `observer`.
+    pub fn observe(mut self, observer: std::sync::Arc<crate::progress::Observer>) -> Renderer {
+        self.observer = Some(observer);
+        self
     }
 
     /// A page's outputs: `page.html` at its URL if public; if gated, `page.html` under
@@ -138,6 +145,9 @@ impl Renderer {
         ctx.insert("page", &page_view(site, page, Body::Full));
         let full = self.render_ctx("page.html", ctx, Some(page))?;
         let Some(level) = &page.front.level else {
+            if let Some(o) = &self.observer {
+                o.page_done();
+            }
             return Ok(vec![Output { path: file, contents: full }]);
         };
         let l = &site.config.levels[site.config.rank(level).expect("levels validated on load")];
@@ -145,6 +155,9 @@ impl Renderer {
         ctx.insert("required", &Required { id: &l.id, name: &l.name, price: l.price.as_deref() });
         let teaser = self.render_ctx("teaser.html", ctx, Some(page));
         ctx.remove("required");
+        if let Some(o) = &self.observer {
+            o.page_done();
+        }
         Ok(vec![Output { path: format!("_gated/{file}"), contents: full }, Output { path: file, contents: teaser? }])
     }
 
@@ -184,7 +197,12 @@ impl Renderer {
     }
 
     fn render_ctx(&self, template: &str, ctx: &Context, page: Option<&Page>) -> Result<String, Diagnostic> {
-        self.tera.render(template, ctx).map_err(|e| {
+        let render = || self.tera.render(template, ctx);
+        let rendered = match &self.observer {
+            Some(o) => o.time(template, render),
+            None => render(),
+        };
+        rendered.map_err(|e| {
             let path = self.theme_paths.get(template).cloned().unwrap_or_else(|| template.into());
             let d = Diagnostic::file(path, format!("template `{template}`: {}", chain(&e)));
             match page {

@@ -201,3 +201,65 @@ fn base_url_flag_overrides_site_yaml() {
     assert!(sitemap.contains("https://preview.example/%E7%AC%94%E8%AE%B0/"), "non-ASCII URLs percent-encoded");
     assert!(!Path::new("dist").exists());
 }
+
+#[test]
+fn json_summary_on_stdout_for_ci() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    let site = fixture("site");
+    let result = lyceum(&site, &["build", "--json", "--verbose", "--out", out.to_str().unwrap()]);
+    assert_eq!(result.status.code(), Some(0));
+    assert!(result.stderr.is_empty(), "--json prints nothing on stderr: {}", String::from_utf8_lossy(&result.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&result.stdout).expect("stdout is one JSON object");
+    assert_eq!(json["ok"], true);
+    let files = read_tree(&out).len() as u64;
+    assert_eq!(json["files"].as_u64(), Some(files));
+    assert_eq!(json["gated"].as_u64(), Some(3));
+    assert!(json["pages"].as_u64().unwrap() >= 6, "{json}");
+    assert!(json["sections"].as_u64().unwrap() >= 4, "{json}");
+    assert_eq!(json["out"].as_str(), out.to_str());
+    assert!(json["ms"].as_f64().unwrap() >= 0.0);
+    let stages = json["stages"].as_object().unwrap();
+    assert!(stages.contains_key("render and write") && stages.contains_key("swap"), "{stages:?}");
+    let templates: Vec<&str> = json["templates"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(templates.contains(&"page.html") && templates.len() <= 5, "{templates:?}");
+}
+
+#[test]
+fn json_errors_keep_the_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("invalid/many-errors"), &site);
+    let result = lyceum(&site, &["build", "--json", "--out", "../dist"]);
+    assert_eq!(result.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&result.stdout).expect("stdout is one JSON object");
+    assert_eq!(json["ok"], false);
+    let errors = json["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 3);
+    assert_eq!(errors[0]["path"], "content/a.md");
+    assert_eq!((errors[0]["line"].as_u64(), errors[0]["col"].as_u64()), (Some(3), Some(8)));
+    assert_eq!(errors[0]["message"], "unknown level `platinum`");
+    assert!(errors[0]["help"].as_str().unwrap().contains("`member`"));
+    assert!(json.get("pages").is_none());
+    assert!(!tmp.path().join("dist").exists());
+}
+
+#[test]
+fn quiet_build_prints_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    let result = lyceum(&fixture("site"), &["build", "--quiet", "--out", out.to_str().unwrap()]);
+    assert!(result.status.success());
+    assert!(result.stdout.is_empty() && result.stderr.is_empty(), "{}", String::from_utf8_lossy(&result.stderr));
+}
+
+#[test]
+fn verbose_lists_stages_and_slowest_templates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    let result = lyceum(&fixture("site"), &["build", "--verbose", "--out", out.to_str().unwrap()]);
+    assert!(result.status.success());
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("render and write:") && stderr.contains("slowest templates"), "{stderr}");
+    assert!(stderr.contains("page.html:"), "{stderr}");
+}

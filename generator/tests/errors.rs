@@ -36,6 +36,7 @@ macro_rules! cases {
 }
 
 cases! {
+    caret_under_cjk_counts_two_columns_per_character => "cjk-caret",
     duplicate_level => "duplicate-level",
     duplicate_url => "duplicate-url",
     invalid_utf8 => "invalid-utf8",
