@@ -186,27 +186,20 @@ pub fn check_level(level: &str, valid: &[String]) -> Result<(), TokenError> {
 }
 
 /// The level ids declared in `<root>/site.yaml`, lowest first, or `None` when there is
-/// no site.yaml there. Reads only `levels[].id`, so it works on any site.yaml the
-/// generator accepts.
+/// no site.yaml there. Read with [`crate::config::load`], the build's own parser, so a
+/// site.yaml the build rejects is rejected here too, with the same messages.
 pub fn site_levels(root: &Path) -> Result<Option<Vec<String>>, TokenError> {
-    #[derive(serde::Deserialize)]
-    struct Site {
-        #[serde(default)]
-        levels: Vec<Level>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Level {
-        id: String,
-    }
-    let path = root.join("site.yaml");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
+    let path = root.join(crate::config::CONFIG_FILE);
+    match std::fs::metadata(&path) {
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(TokenError::Read { path, source }),
-    };
-    let site: Site = serde_yaml::from_str(&text)
-        .map_err(|e| TokenError::SiteYaml { path: path.clone(), message: e.to_string() })?;
-    Ok(Some(site.levels.into_iter().map(|l| l.id).collect()))
+    }
+    let config = crate::config::load(root).map_err(|problems| TokenError::SiteYaml {
+        path: path.clone(),
+        message: problems.iter().map(|d| d.message.as_str()).collect::<Vec<_>>().join("; "),
+    })?;
+    Ok(Some(config.levels.into_iter().map(|l| l.id).collect()))
 }
 
 /// The verification settings from the environment (`LYCEUM_JWT_*`), read through `get`
@@ -397,6 +390,21 @@ mod tests {
         assert!(check_level("pro", &valid).is_ok());
         let msg = check_level("gold", &valid).unwrap_err().to_string();
         assert_eq!(msg, "unknown level `gold`; valid levels (lowest first): member, pro");
+    }
+
+    #[test]
+    fn site_levels_use_the_builds_site_yaml_parser() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(site_levels(dir.path()).unwrap().is_none(), "no site.yaml: no opinion");
+        let yaml = dir.path().join("site.yaml");
+        std::fs::write(&yaml, "title: T\nlevels:\n  - {id: member, name: M}\n  - {id: pro, name: P}\n").unwrap();
+        assert_eq!(site_levels(dir.path()).unwrap().unwrap(), ["member", "pro"]);
+        // What the build rejects (here a typo'd key and a duplicate id), token issue rejects too.
+        std::fs::write(&yaml, "title: T\nlevles: []\n").unwrap();
+        let err = site_levels(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("unknown key `levles`"), "{err}");
+        std::fs::write(&yaml, "title: T\nlevels:\n  - {id: a, name: A}\n  - {id: a, name: B}\n").unwrap();
+        assert!(site_levels(dir.path()).unwrap_err().to_string().contains("duplicate level id `a`"));
     }
 
     #[test]

@@ -102,10 +102,9 @@ fn now() -> u64 {
 
 fn issue(a: IssueArgs) -> anyhow::Result<()> {
     let ttl_secs = tok::parse_ttl(&a.ttl)?;
-    match tok::site_levels(&a.root)? {
-        Some(levels) => tok::check_level(&a.level, &levels)
-            .with_context(|| format!("in `{}`", a.root.join("site.yaml").display()))?,
-        None => {} // No site here: any level id is the caller's business.
+    // Without a site.yaml here, any level id is the caller's business.
+    if let Some(levels) = tok::site_levels(&a.root)? {
+        tok::check_level(&a.level, &levels).with_context(|| format!("in `{}`", a.root.join("site.yaml").display()))?;
     }
     let key = match &a.key {
         Some(path) => {

@@ -122,7 +122,7 @@ mod tests {
         let root = Path::new("/s");
         assert_eq!(relevant(root, Path::new("/s/content/a.md")), Some(PathBuf::from("content/a.md")));
         assert_eq!(relevant(root, Path::new("/s/site.yaml")), Some(PathBuf::from("site.yaml")));
-        assert_eq!(relevant(root, Path::new("/s/themes/x/templates/page.html")).is_some(), true);
+        assert!(relevant(root, Path::new("/s/themes/x/templates/page.html")).is_some());
         for ignored in ["/s/content/.a.md.swp", "/s/content/a.md~", "/s/content/4913", "/s/dist/a.html", "/s/README.md", "/t/content/a.md"] {
             assert_eq!(relevant(root, Path::new(ignored)), None, "{ignored}");
         }
