@@ -202,23 +202,63 @@ fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::H
                 std::thread::spawn(move || reload::stream(writer, &first, rx));
             }
             http::Reply::Response(resp) => {
-                let len = resp.body.len();
-                let headers = resp
-                    .headers
-                    .iter()
-                    .filter_map(|(k, v)| tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).ok())
-                    .collect();
-                let response = tiny_http::Response::new(
-                    tiny_http::StatusCode(resp.status),
-                    headers,
-                    std::io::Cursor::new(resp.body),
-                    Some(len),
-                    None,
-                );
-                let _ = request.respond(response);
+                let _ = request.respond(to_tiny(resp, &url));
             }
         }
     }
+}
+
+/// Header names already reported as unsendable, so a broken header is logged once, not
+/// on every request.
+static BAD_HEADERS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// A gate [`http::Response`] as a tiny_http response. A header that cannot be sent as is
+/// (a name that is not an HTTP token; a value with non-ASCII bytes, which tiny_http
+/// refuses, or CR/LF and other control characters, which it would send and so split the
+/// response) is never dropped silently: dropping `Cache-Control: private` or a
+/// `Set-Cookie` would change what the gate decided. The whole answer becomes a 500 and
+/// the header's name (never its value: it may carry a token) is logged once.
+fn to_tiny(resp: http::Response, url: &str) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+    let mut headers = Vec::with_capacity(resp.headers.len());
+    for (name, value) in &resp.headers {
+        match sendable_header(name, value) {
+            Some(h) => headers.push(h),
+            None => {
+                let mut seen = BAD_HEADERS.lock().unwrap_or_else(|e| e.into_inner());
+                if !seen.contains(name) {
+                    seen.push(name.clone());
+                    eprintln!(
+                        "lyceum serve: internal error: response header `{}` for {url} cannot be sent (non-ASCII or control characters); answering 500",
+                        name.escape_default()
+                    );
+                }
+                return internal_error();
+            }
+        }
+    }
+    let len = resp.body.len();
+    tiny_http::Response::new(tiny_http::StatusCode(resp.status), headers, std::io::Cursor::new(resp.body), Some(len), None)
+}
+
+/// `name: value` when both can go on the wire unchanged.
+fn sendable_header(name: &str, value: &str) -> Option<tiny_http::Header> {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    let visible = |b: u8| b == b'\t' || (b' '..=b'~').contains(&b);
+    if name.is_empty() || !name.bytes().all(token) || !value.bytes().all(visible) {
+        return None;
+    }
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
+}
+
+/// A bare 500 that carries nothing of the response it replaces.
+fn internal_error() -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+    let body = b"500 internal error: lyceum serve could not send this response; see the terminal\n".to_vec();
+    let len = body.len();
+    let headers = ["Content-Type: text/plain; charset=utf-8", "Cache-Control: no-store"]
+        .iter()
+        .filter_map(|h| h.parse().ok())
+        .collect();
+    tiny_http::Response::new(tiny_http::StatusCode(500), headers, std::io::Cursor::new(body), Some(len), None)
 }
 
 fn now() -> u64 {
@@ -327,5 +367,42 @@ fn open_browser(url: &str) {
         .spawn()
     {
         eprintln!("lyceum serve: could not open a browser ({cmd}: {e}); open {url} yourself");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(headers: &[(&str, &str)]) -> http::Response {
+        http::Response {
+            status: 200,
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: b"CANARY-SECRET-BODY".to_vec(),
+        }
+    }
+
+    fn sent(resp: http::Response) -> String {
+        let mut wire = Vec::new();
+        to_tiny(resp, "/x/").raw_print(&mut wire, tiny_http::HTTPVersion(1, 1), &[], false, None).unwrap();
+        String::from_utf8_lossy(&wire).into_owned()
+    }
+
+    #[test]
+    fn good_headers_are_all_sent() {
+        let wire = sent(response(&[("Cache-Control", "private, no-store"), ("Set-Cookie", "lyceum_session=a.b.c; HttpOnly")]));
+        assert!(wire.starts_with("HTTP/1.1 200"), "{wire}");
+        assert!(wire.contains("Cache-Control: private, no-store\r\n") && wire.contains("Set-Cookie: lyceum_session=a.b.c; HttpOnly\r\n"));
+    }
+
+    /// Regression: tiny_http refused the non-ASCII header and the old `filter_map(.ok())`
+    /// sent the response without it (here: without `Cache-Control: private`).
+    #[test]
+    fn unsendable_header_is_a_500_not_a_silent_drop() {
+        for (name, value) in [("Location", "/笔记/"), ("X-Split", "a\r\nSet-Cookie: evil=1"), ("Bad Name", "x"), ("", "x")] {
+            let wire = sent(response(&[("Cache-Control", "private, no-store"), (name, value)]));
+            assert!(wire.starts_with("HTTP/1.1 500"), "{name}: {wire}");
+            assert!(!wire.contains("CANARY-SECRET-BODY") && !wire.contains("evil"), "{name}: {wire}");
+        }
     }
 }
