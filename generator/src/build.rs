@@ -117,7 +117,10 @@ pub fn write(site: &Site, theme: &Theme, renderer: &Renderer, staging: &impl Sin
         StaticSource::Disk(path) => staging.copy(rel, path),
     })?;
     let put = |outputs: Vec<Output>| outputs.iter().try_for_each(|o| staging.write(&o.path, o.contents.as_bytes()));
-    let manifest = site.manifest().to_json();
+    // Page assets after static files and before pages, so a page wins a clash.
+    let assets = crate::assets::collect(site)?;
+    crate::assets::write(site, &assets, staging)?;
+    let manifest = crate::assets::manifest(site, &assets).to_json();
     let singles: Vec<Job<'_>> = vec![
         Box::new(|| Ok(vec![renderer.membership()?])),
         Box::new(|| Ok(vec![renderer.not_found()?])),

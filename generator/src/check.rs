@@ -240,6 +240,21 @@ mod tests {
     }
 
     #[test]
+    fn linked_files_must_be_in_the_bundle_at_the_pages_url() {
+        let dir = site(&[
+            ("content/a.md", "---\ntitle: A\n---\n![ok](fig.png) ![src](a/fig.png) ![draft](d/x.png)\n"),
+            ("content/a/fig.png", ""),
+            ("content/d.md", "---\ntitle: D\nstatus: draft\n---\n"),
+            ("content/d/x.png", ""),
+        ]);
+        let r = run(&dir);
+        assert_eq!(r.errors.len(), 2, "{:?}", r.errors);
+        assert!(r.errors[0].message.contains("no file at `/a/a/fig.png`"), "{}", r.errors[0]);
+        assert!(r.errors[0].help.as_deref().unwrap().contains("published at `/a/fig.png`"), "{:?}", r.errors[0].help);
+        assert!(r.errors[1].help.as_deref().unwrap().contains("not built"), "{:?}", r.errors[1].help);
+    }
+
+    #[test]
     fn draft_target_says_why() {
         let dir = site(&[
             ("content/a.md", "---\ntitle: A\n---\n[d](d.md)\n"),

@@ -4,6 +4,7 @@
 //! [`bundle::Staging`] (atomic write). [`build::build`] runs them all; `lyceum serve` and
 //! `lyceum check` call the stages they need.
 
+pub mod assets;
 pub mod build;
 pub mod bundle;
 pub mod check;

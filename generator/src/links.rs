@@ -9,15 +9,17 @@
 //!   file, or to `content/` when absolute) and stand for that page's URL.
 //! - anything else is a URL path, relative to the page's URL (`../x/` from `/essays/a/`
 //!   is `/essays/x/`), canonicalised exactly as the gate does ([`gate::path::normalize`]),
-//!   then looked up among the bundle's pages, sections and files; `/x` also finds `/x/`.
-//!   A relative file that is not in the bundle may still be a file next to the page's
-//!   source (`![](diagram.png)` beside `content/essays/a.md`).
+//!   then looked up among the bundle's pages, sections and files (gated files at their
+//!   URL without `_gated/`); `/x` also finds `/x/`. A linked file must be in the bundle:
+//!   page assets are published at their page's URL ([`crate::assets::place`]), so
+//!   `![](diagram.png)` in `content/essays/a.md` needs `content/essays/a/diagram.png`.
+//!   A link that only works relative to the source folder is broken, and says where the
+//!   file is published.
 //!
 //! What is reported: a missing page, file or anchor is an error (with a did-you-mean); a
 //! link into `/_gated/` (never served) or a public page embedding a gated page's asset
-//! (a URL below a gated page's URL, or a file in the folder named after a gated page,
-//! `content/courses/secret/…` for `content/courses/secret.md`) is a warning. Linking a
-//! gated page itself is fine: readers without the level get its teaser.
+//! (a URL below a gated page's URL) is a warning. Linking a gated page itself is fine:
+//! readers without the level get its teaser.
 
 use crate::content::{slash_path, CONTENT_DIR};
 use crate::diagnostic::{did_you_mean, line_col, Diagnostic};
@@ -43,8 +45,10 @@ pub struct LinkIndex {
     sources: HashMap<PathBuf, String>,
     /// Source of a draft not built this time → its URL, to say why a link to it fails.
     drafts: HashMap<PathBuf, String>,
-    /// URL of each gated page, and the folder its own files would live in.
-    gated: Vec<(String, PathBuf)>,
+    /// URL of each gated page (its files are published below it).
+    gated: Vec<String>,
+    /// Published page assets: source (`content/a/x.png`) → URL ([`crate::assets::place`]).
+    assets: HashMap<PathBuf, String>,
 }
 
 /// The page whose links are being checked.
@@ -76,7 +80,14 @@ impl LinkIndex {
     /// paths relative to the bundle root). `drafts` maps unbuilt draft sources to URLs.
     pub fn new(site: &Site, outputs: &[String], drafts: HashMap<PathBuf, String>) -> LinkIndex {
         let mut index = LinkIndex { root: site.root.clone(), drafts, ..LinkIndex::default() };
+        index.assets = crate::assets::collect(site).unwrap_or_default().into_iter().map(|a| (a.file, a.url)).collect();
         for rel in outputs {
+            // A gated file is served at its URL without `_gated/` (to members).
+            let rel = match rel.strip_prefix("_gated/") {
+                Some(_) if rel == gate::manifest::MANIFEST_FILE => continue,
+                Some(inner) => inner,
+                None => rel.as_str(),
+            };
             if gate::path::is_private(rel) {
                 continue;
             }
@@ -88,7 +99,7 @@ impl LinkIndex {
             index.urls.insert(page.url.clone(), Target { anchors: Some(html_ids(&page.body.html)) });
             index.sources.insert(page.file.clone(), page.url.clone());
             if page.gated() {
-                index.gated.push((page.url.clone(), page.file.with_extension("")));
+                index.gated.push(page.url.clone());
             }
         }
         for section in &site.sections {
@@ -169,13 +180,19 @@ impl LinkIndex {
                 _ => Resolved::Fine,
             };
         }
+        // A file next to the source is not necessarily next to the page's URL: say where it is.
         if !path.starts_with('/') {
             if let Some(file) = page.file.parent().and_then(|dir| join_file(dir, &percent_decode(path))) {
                 if self.root.join(&file).is_file() {
-                    return match self.gated.iter().find(|(_, folder)| file.starts_with(folder)) {
-                        Some((owner, _)) => Resolved::GatedAsset(owner.clone()),
-                        None => Resolved::Fine,
+                    let published = self.published(&file);
+                    let help = match &published {
+                        Some(at) => format!("the file is published at `{at}`; link that URL, or a path relative to the page's URL `{}`", page.url),
+                        None => "the file is not published: it belongs to a page that is not built".to_owned(),
                     };
+                    return Resolved::broken(
+                        format!("no file at `{url}` (relative links resolve against the page's URL `{}`, not its source folder)", page.url),
+                        Some(help),
+                    );
                 }
             }
         }
@@ -230,7 +247,12 @@ impl LinkIndex {
 
     /// The gated page whose URL is a proper prefix of `url` (its asset), if any.
     fn gated_owner_of_url(&self, url: &str) -> Option<String> {
-        self.gated.iter().find(|(owner, _)| url != owner && url.starts_with(owner.as_str())).map(|(o, _)| o.clone())
+        self.gated.iter().find(|owner| url != *owner && url.starts_with(owner.as_str())).cloned()
+    }
+
+    /// The URL a file under `content/` is published at, if it is.
+    fn published(&self, file: &Path) -> Option<&String> {
+        self.assets.get(file)
     }
 }
 

@@ -178,6 +178,9 @@ pub fn parse_file(config: &Config, file: &SourceFile, source: &str, drafts: bool
     let path = file.rel.as_path();
     let (front, split) = front_matter::parse(path, source)?;
     let dir = file.rel.parent().and_then(|p| p.strip_prefix(content::CONTENT_DIR).ok()).unwrap_or(Path::new(""));
+    // `content/x/index.md` is the page `/x/`, as `content/x.md` would be (its folder holds its files).
+    let index_of = dir.file_name().filter(|_| file.rel.file_name().is_some_and(|n| n == crate::assets::PAGE_INDEX_FILE));
+    let dir = if index_of.is_some() { dir.parent().unwrap_or(Path::new("")) } else { dir };
     let mut errors = Vec::new();
     let at = |key: &str, value: &str| front_matter::value_position(split.yaml, key, value);
     if file.is_section() {
@@ -212,7 +215,7 @@ pub fn parse_file(config: &Config, file: &SourceFile, source: &str, drafts: bool
     let slug = if file.is_section() {
         String::new()
     } else {
-        let stem = file.rel.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = index_of.or(file.rel.file_stem()).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let slug = slugify(front.slug.as_deref().unwrap_or(&stem));
         if slug.is_empty() {
             let d = match &front.slug {

@@ -19,6 +19,8 @@ const GATED_CANARIES: &[&str] = &[
     "CANARY-PRO-7f3a",
     "CANARY-PRO-LIST-7f3a",
     "CANARY-CJK-7f3a",
+    // A file beside the member essay (`content/essays/member-essay/worksheet.txt`).
+    "CANARY-ASSET-7f3a",
 ];
 
 /// Strings only in `draft`/`review` pages (title, summary and body).
@@ -58,6 +60,7 @@ fn only_gated_pages_are_under_gated() {
         [
             "_gated/courses/deliberate-practice/index.html",
             "_gated/essays/member-essay/index.html",
+            "_gated/essays/member-essay/worksheet.txt",
             "_gated/manifest.json",
             "_gated/笔记/会员专享/index.html",
         ]
@@ -85,18 +88,23 @@ fn manifest_maps_gated_urls() {
     let entries: Vec<(&str, &str, &str, &str)> = manifest
         .entries
         .iter()
-        .map(|(k, e)| (k.as_str(), e.level.as_str(), e.file.as_str(), e.teaser.as_deref().unwrap()))
+        .map(|(k, e)| (k.as_str(), e.level.as_str(), e.file.as_str(), e.teaser.as_deref().unwrap_or("(none: 404)")))
         .collect();
     assert_eq!(
         entries,
         [
             ("/courses/deliberate-practice/", "pro", "_gated/courses/deliberate-practice/index.html", "courses/deliberate-practice/index.html"),
             ("/essays/member-essay/", "member", "_gated/essays/member-essay/index.html", "essays/member-essay/index.html"),
+            // A gated page's file: members get it, everyone else a 404 (no teaser).
+            ("/essays/member-essay/worksheet.txt", "member", "_gated/essays/member-essay/worksheet.txt", "(none: 404)"),
             ("/笔记/会员专享/", "member", "_gated/笔记/会员专享/index.html", "笔记/会员专享/index.html"),
         ]
     );
     for (url, entry) in &manifest.entries {
-        assert!(tree.contains_key(&entry.file) && tree.contains_key(entry.teaser.as_ref().unwrap()), "{url}");
+        assert!(tree.contains_key(&entry.file), "{url}");
+        if let Some(teaser) = &entry.teaser {
+            assert!(tree.contains_key(teaser), "{url}");
+        }
         // The key is what the gate computes for the percent-encoded request path.
         let encoded: String = url.bytes().map(|b| if b.is_ascii() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
         assert_eq!(gate::path::normalize(&encoded).unwrap(), *url);
@@ -112,6 +120,7 @@ fn public_layout_feeds_and_static() {
         "about/index.html",
         "essays/index.html",
         "essays/public-essay/index.html",
+        "essays/public-essay/figure.svg",
         "courses/index.html",
         "笔记/index.html",
         "笔记/入门指南/index.html",
@@ -262,4 +271,35 @@ fn verbose_lists_stages_and_slowest_templates() {
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(stderr.contains("render and write:") && stderr.contains("slowest templates"), "{stderr}");
     assert!(stderr.contains("page.html:"), "{stderr}");
+}
+
+#[test]
+fn page_assets_follow_their_page_and_index_md_is_the_folder_url() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let put = |rel: &str, text: &str| {
+        let p = site.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    put("content/guide/index.md", "---\ntitle: Guide\nlevel: pro\n---\n![map](map.svg)\n");
+    put("content/guide/map.svg", "<svg>CANARY-GUIDE-MAP</svg>");
+    put("content/essays/draft-essay/secret.txt", "CANARY-DRAFT-ASSET");
+    put("content/files/report 1.txt", "public");
+    let out = tmp.path().join("dist");
+    build(&site, &out, &[]);
+    let tree = read_tree(&out);
+    assert!(tree.contains_key("_gated/guide/index.html") && tree.contains_key("guide/index.html"), "index.md is /guide/");
+    assert!(!tree.keys().any(|p| p.contains("guide/index/")));
+    assert!(tree.contains_key("_gated/guide/map.svg") && !tree.contains_key("guide/map.svg"));
+    assert!(tree.contains_key("files/report 1.txt"), "files of no page are public");
+    assert!(!tree.values().any(|b| contains(b, "CANARY-DRAFT-ASSET")), "files of an unbuilt draft are not published");
+    let manifest = gate::Manifest::from_json(std::str::from_utf8(&tree[gate::manifest::MANIFEST_FILE]).unwrap()).unwrap();
+    let e = &manifest.entries["/guide/map.svg"];
+    assert_eq!((e.level.as_str(), e.file.as_str(), e.teaser.is_none()), ("pro", "_gated/guide/map.svg", true));
+    // `lyceum check` agrees: the embed resolves against the page's URL.
+    let checked = lyceum(&site, &["check", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&checked.stdout).unwrap();
+    assert_eq!(v["errors"], serde_json::json!([]), "{v}");
 }

@@ -118,7 +118,7 @@ fn gated_assets_in_a_public_page_warn_but_teaser_links_do_not() {
     let (code, _) = json("gated-asset", &["--deny-warnings"]);
     assert_eq!(code, 1);
     let err = stderr(&check("gated-asset", &[]));
-    assert!(err.contains("content/courses/intro.md:6:12: warning: public page embeds `secret/diagram.png`"), "{err}");
+    assert!(err.contains("content/courses/intro.md:6:12: warning: public page embeds `../secret/diagram.png`"), "{err}");
 }
 
 #[test]

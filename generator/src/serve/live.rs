@@ -51,6 +51,8 @@ pub struct Rebuilt {
 
 struct Loaded {
     site: Site,
+    /// Page assets, for the manifest (gated ones are served to members only).
+    assets: Vec<crate::assets::Asset>,
     theme: Theme,
     renderer: Renderer,
 }
@@ -72,7 +74,7 @@ impl Live {
 
     /// The manifest of the site last built successfully.
     pub fn manifest(&self) -> Option<gate::Manifest> {
-        self.loaded.as_ref().map(|l| l.site.manifest())
+        self.loaded.as_ref().map(|l| crate::assets::manifest(&l.site, &l.assets))
     }
 
     /// Canonical URLs of the gated pages, highest level first.
@@ -101,7 +103,9 @@ impl Live {
         let files = staging.files();
         staging.commit()?;
         let pages = site.pages.len();
-        self.loaded = Some(Loaded { site, theme, renderer });
+        // The same placement `build::write` just used (an asset change is a full build).
+        let assets = crate::assets::collect(&site)?;
+        self.loaded = Some(Loaded { site, assets, theme, renderer });
         let elapsed = start.elapsed();
         Ok(Rebuilt { full: true, pages, files, first_ready: elapsed, elapsed })
     }

@@ -1,0 +1,217 @@
+//! Page assets: the non-markdown files under `content/`, published beside the page they
+//! belong to. [`place`] is the one answer to "which URL does this file get, and is it
+//! gated?", used by `lyceum build` (copying and the manifest), `lyceum check` (links are
+//! checked against the bundle it produces) and `lyceum serve` (the preview's manifest).
+//!
+//! A file belongs to the nearest page whose folder holds it, Zola-style: the page
+//! `content/courses/intro/index.md` or `content/courses/intro.md` owns
+//! `content/courses/intro/diagram.png`, published at the page's URL plus the path below
+//! the folder (`/courses/intro/diagram.png`, following a `slug`). A gated page's files go
+//! only under `_gated/` with a manifest entry without teaser, so the Worker serves them to
+//! members and answers 404 to everyone else. Files of a page that is not built (a draft)
+//! are not published at all. Any other file is public, in its folder's URL (folders
+//! slugified as for pages, the file name kept).
+
+use crate::build::BuildError;
+use crate::bundle::Sink;
+use crate::content::{slash_path, CONTENT_DIR};
+use crate::diagnostic::Diagnostic;
+use crate::site::Site;
+use crate::slug::slugify;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// The name that makes a folder a page (`content/x/index.md` is the page `/x/`).
+pub const PAGE_INDEX_FILE: &str = "index.md";
+
+/// One published file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    /// Source path relative to the site root (`content/courses/intro/diagram.png`).
+    pub file: PathBuf,
+    /// Canonical URL path, decoded, as the gate computes it (the manifest key).
+    pub url: String,
+    /// The owning page's level; `None` for a public file.
+    pub level: Option<String>,
+}
+
+impl Asset {
+    /// Bundle path: under `_gated/` for a gated file, else the URL's own path.
+    pub fn output(&self) -> String {
+        let rel = self.url.trim_start_matches('/');
+        match self.level {
+            Some(_) => format!("_gated/{rel}"),
+            None => rel.to_owned(),
+        }
+    }
+}
+
+/// Where a file under `content/` goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// Published.
+    Published(Asset),
+    /// Belongs to a page that is not built this time (the page's source); not published.
+    Unbuilt(PathBuf),
+    /// Not an asset: a page or section source.
+    Source,
+}
+
+/// Which URL `file` (relative to the site root, under `content/`) gets in `site`.
+pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
+    if file.extension().is_some_and(|e| e == "md") {
+        return Ok(Placement::Source);
+    }
+    let content = Path::new(CONTENT_DIR);
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == content || !d.starts_with(content) {
+            break;
+        }
+        let name = d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let owners = [d.join(PAGE_INDEX_FILE), d.with_file_name(format!("{name}.md"))];
+        for owner in owners {
+            if let Some(i) = site.page_index(&owner) {
+                let page = &site.pages[i];
+                let below = file.strip_prefix(d).expect("d is an ancestor of file");
+                let url = canonical(file, &format!("{}{}", page.url, slash_path(below)))?;
+                return Ok(Placement::Published(Asset { file: file.to_path_buf(), url, level: page.front.level.clone() }));
+            }
+            if site.root.join(&owner).is_file() {
+                return Ok(Placement::Unbuilt(owner));
+            }
+        }
+        dir = d.parent();
+    }
+    let folder = file.parent().and_then(|p| p.strip_prefix(content).ok()).unwrap_or(Path::new(""));
+    let mut url = String::from("/");
+    for part in folder.components() {
+        let name = part.as_os_str().to_string_lossy();
+        let slug = slugify(&name);
+        url += if slug.is_empty() { &name } else { &slug };
+        url.push('/');
+    }
+    url += &file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let url = canonical(file, &url)?;
+    Ok(Placement::Published(Asset { file: file.to_path_buf(), url, level: None }))
+}
+
+/// `path` (decoded) as the gate canonicalises the request for it.
+fn canonical(file: &Path, path: &str) -> Result<String, Diagnostic> {
+    let mut encoded = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    gate::path::normalize(&encoded).map_err(|e| {
+        Diagnostic::file(file, format!("this file cannot be served at `{path}` ({e})")).with_help("rename the file")
+    })
+}
+
+/// Every published file of `site`, sorted by source path. Hidden files and folders are
+/// skipped, as for pages.
+pub fn collect(site: &Site) -> Result<Vec<Asset>, Vec<Diagnostic>> {
+    let dir = site.root.join(CONTENT_DIR);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    let walk = walkdir::WalkDir::new(&dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk {
+        let entry = entry.map_err(|e| vec![Diagnostic::file(e.path().unwrap_or(&dir), format!("cannot read: {e}"))])?;
+        if entry.file_type().is_file() {
+            files.push(Path::new(CONTENT_DIR).join(entry.path().strip_prefix(&dir).expect("walk stays under content/")));
+        }
+    }
+    let mut assets = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match place(site, &file) {
+            Ok(Placement::Published(a)) => assets.push(a),
+            Ok(_) => {}
+            Err(d) => errors.push(d),
+        }
+    }
+    if errors.is_empty() {
+        Ok(assets)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Copy every asset into `sink`.
+pub fn write(site: &Site, assets: &[Asset], sink: &impl Sink) -> Result<(), BuildError> {
+    assets.par_iter().try_for_each(|a| sink.copy(&a.output(), &site.root.join(&a.file)))
+}
+
+/// The site's manifest ([`Site::manifest`]) plus an entry without teaser for every gated
+/// asset: members get the file, everyone else a 404.
+pub fn manifest(site: &Site, assets: &[Asset]) -> gate::Manifest {
+    let mut manifest = site.manifest();
+    for a in assets {
+        if let Some(level) = &a.level {
+            let entry = gate::GatedEntry { level: level.clone(), file: a.output(), teaser: None };
+            // A page's own URL is never an asset's: pages keep their entry.
+            manifest.entries.entry(a.url.clone()).or_insert(entry);
+        }
+    }
+    manifest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::LoadOptions;
+
+    fn site(files: &[(&str, &str)]) -> (tempfile::TempDir, Site) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("site.yaml"), "title: T\nlevels:\n  - {id: member, name: M}\n").unwrap();
+        for (rel, text) in files {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let site = Site::load(dir.path(), &LoadOptions::default()).unwrap();
+        (dir, site)
+    }
+
+    fn at(site: &Site, file: &str) -> Placement {
+        place(site, Path::new(file)).unwrap()
+    }
+
+    fn published(url: &str, level: Option<&str>, file: &str) -> Placement {
+        Placement::Published(Asset { file: file.into(), url: url.into(), level: level.map(Into::into) })
+    }
+
+    #[test]
+    fn files_follow_their_page() {
+        let (_d, s) = site(&[
+            ("content/courses/intro.md", "---\ntitle: I\nlevel: member\nslug: basics\n---\n"),
+            ("content/courses/intro/img/a.png", ""),
+            ("content/guide/index.md", "---\ntitle: G\n---\n"),
+            ("content/guide/map.svg", ""),
+            ("content/Notes/笔记 1.txt", ""),
+            ("content/draft.md", "---\ntitle: D\nstatus: draft\nlevel: member\n---\n"),
+            ("content/draft/x.png", ""),
+        ]);
+        assert_eq!(at(&s, "content/courses/intro/img/a.png"), published("/courses/basics/img/a.png", Some("member"), "content/courses/intro/img/a.png"));
+        assert_eq!(at(&s, "content/guide/map.svg"), published("/guide/map.svg", None, "content/guide/map.svg"));
+        assert_eq!(at(&s, "content/Notes/笔记 1.txt"), published("/notes/笔记 1.txt", None, "content/Notes/笔记 1.txt"));
+        assert_eq!(at(&s, "content/draft/x.png"), Placement::Unbuilt("content/draft.md".into()));
+        assert_eq!(at(&s, "content/guide/index.md"), Placement::Source);
+        let Placement::Published(a) = at(&s, "content/courses/intro/img/a.png") else { panic!() };
+        assert_eq!(a.output(), "_gated/courses/basics/img/a.png");
+        let assets = collect(&s).unwrap();
+        assert_eq!(assets.len(), 3, "the draft's file is not published: {assets:?}");
+        let m = manifest(&s, &assets);
+        let e = &m.entries["/courses/basics/img/a.png"];
+        assert_eq!((e.level.as_str(), e.file.as_str(), e.teaser.as_deref()), ("member", "_gated/courses/basics/img/a.png", None));
+        assert!(!m.entries.contains_key("/guide/map.svg"));
+    }
+}
