@@ -8,9 +8,10 @@ use worker::web_sys::{Headers, Request, RequestInit, RequestRedirect, Response, 
 
 pub(crate) type JsResult<T> = Result<T, JsValue>;
 
-/// A request header, if present and readable.
-pub(crate) fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
+/// A header, if present and readable. Callers read the request's `Headers` once
+/// (`req.headers()` is a call across the JS boundary) and ask it for each name.
+pub(crate) fn header(headers: &Headers, name: &str) -> Option<String> {
+    headers.get(name).ok().flatten()
 }
 
 /// Send one of the gate's replies: no body for HEAD, and a null body (not an empty
@@ -51,11 +52,14 @@ pub(crate) async fn fetch_asset(
     let init = RequestInit::new();
     init.set_method(method);
     init.set_redirect(RequestRedirect::Manual);
-    let h = Headers::new()?;
-    for (k, v) in headers {
-        h.set(k, v)?;
+    // Most fetches send no extra header: then no `Headers` object is built at all.
+    if !headers.is_empty() {
+        let h = Headers::new()?;
+        for (k, v) in headers {
+            h.set(k, v)?;
+        }
+        init.set_headers_headers(&h);
     }
-    init.set_headers_headers(&h);
     // The host is irrelevant to an assets binding; only the path is used. `path` is
     // already percent-encoded (gate::path::asset_url or a constant).
     let url = format!("https://assets.invalid{path}");

@@ -16,8 +16,11 @@ use crate::state;
 const NOT_FOUND_PROBE: &str = "/.lyceum-not-found";
 
 pub(crate) async fn handle(req: &Request, env: &Env) -> JsResult<Response> {
-    let (method, url) = (req.method(), req.url());
-    let (authorization, cookie) = (header(req, "Authorization"), header(req, "Cookie"));
+    let (method, url, headers) = (req.method(), req.url(), req.headers());
+    let (authorization, cookie) = (
+        header(&headers, "Authorization"),
+        header(&headers, "Cookie"),
+    );
     let request = gate::route::Request {
         method: &method,
         url: &url,
@@ -55,7 +58,7 @@ pub(crate) async fn handle(req: &Request, env: &Env) -> JsResult<Response> {
         Outcome::NotFound => not_found(&assets(env)?, head).await,
         Outcome::File { file, range: true } => {
             // Only a member's Range is honoured, and only on the full file.
-            let range = header(req, "Range");
+            let range = header(&headers, "Range");
             let extra: Vec<(&str, &str)> =
                 range.as_deref().map(|r| ("Range", r)).into_iter().collect();
             gated(
