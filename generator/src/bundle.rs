@@ -56,7 +56,7 @@ impl Staging {
     pub fn write(&self, rel: &str, contents: &[u8]) -> Result<(), BuildError> {
         let path = self.dir.join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| BuildError::io("create", parent, e))?;
+            make_dir(parent)?;
         }
         std::fs::write(&path, contents).map_err(|e| BuildError::io("write", &path, e))?;
         self.files.fetch_add(1, Ordering::Relaxed);
@@ -67,7 +67,7 @@ impl Staging {
     pub fn copy(&self, rel: &str, from: &Path) -> Result<(), BuildError> {
         let path = self.dir.join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| BuildError::io("create", parent, e))?;
+            make_dir(parent)?;
         }
         std::fs::copy(from, &path).map_err(|e| BuildError::io("copy", from, e))?;
         self.files.fetch_add(1, Ordering::Relaxed);
@@ -112,6 +112,17 @@ impl Drop for Staging {
             // Best effort: a leftover is removed by the next build anyway.
             let _ = remove_tree(&self.dir);
         }
+    }
+}
+
+/// `create_dir_all` without its leading `stat`: almost every page has a folder of its own,
+/// so a plain `mkdir` is the one syscall that usually suffices (a large build writes
+/// thousands of folders).
+fn make_dir(dir: &Path) -> Result<(), BuildError> {
+    match std::fs::create_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(_) => std::fs::create_dir_all(dir).map_err(|e| BuildError::io("create", dir, e)),
     }
 }
 

@@ -17,6 +17,10 @@ use tera::{Context, Tera};
 pub const TEMPLATES: [&str; 7] =
     ["base.html", "home.html", "section.html", "page.html", "teaser.html", "membership.html", "404.html"];
 
+/// Templates under this folder depend on the shared context only: they are rendered once
+/// per build, and `{% include "shared/x.html" %}` prints that output.
+pub const SHARED_DIR: &str = "shared/";
+
 /// How many pages `recent` on the home page lists.
 const RECENT: usize = 10;
 /// Length of a public page's description excerpt when it has no summary.
@@ -117,7 +121,21 @@ impl Renderer {
         tera.add_raw_templates(theme.templates.iter().map(|t| (t.name.as_str(), t.source.as_str())))
             .map_err(|e| vec![template_diagnostic(theme, &e)])?;
         let theme_paths = theme.templates.iter().map(|t| (t.name.clone(), t.path.clone())).collect();
-        Ok(Renderer { tera, globals: globals(site), theme_paths, observer: None })
+        let mut renderer = Renderer { tera, globals: globals(site), theme_paths, observer: None };
+        // Fragments that depend on the shared context only (the default theme's header with
+        // its nav loop, the footer) are rendered once here; each include then prints the text.
+        let shared = theme.templates.iter().filter(|t| t.name.starts_with(SHARED_DIR));
+        let rendered: Vec<(&str, String)> = shared
+            .map(|t| Ok((t.name.as_str(), renderer.render_ctx(&t.name, &renderer.globals, None)?)))
+            .collect::<Result<_, Diagnostic>>()
+            .map_err(|d| vec![d])?;
+        for (name, text) in rendered {
+            // `{% raw %}` keeps the text verbatim unless the text itself closes it.
+            if !text.contains("endraw") {
+                renderer.tera.add_raw_template(name, &format!("{{% raw %}}{text}{{% endraw %}}")).map_err(|e| vec![template_diagnostic(theme, &e)])?;
+            }
+        }
+        Ok(renderer)
     }
 
     /// Report rendered pages (and template times, if it keeps them) to `observer`.
