@@ -94,7 +94,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     write(&site, &theme, &renderer, &staging)?;
     lap("render and write");
     let files = staging.files();
-    staging.commit_detached()?;
+    staging.commit()?;
     lap("swap");
     Ok(BuildReport {
         pages: site.pages.len(),

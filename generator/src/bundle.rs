@@ -85,41 +85,6 @@ impl Staging {
         }
         Ok(())
     }
-
-    /// [`Staging::commit`], but the old bundle is deleted by a detached `rm -rf`, so the
-    /// command returns as soon as the new bundle is in place (deleting 10,000 pages' folders
-    /// is a quarter of a second). The old bundle first moves to `…lyceum-tmp.<pid>.old`: if
-    /// that deletion is killed mid-way, the next build removes the rest as a stale staging
-    /// folder. Without `rm` it is deleted here, as `commit` does.
-    pub fn commit_detached(mut self) -> Result<(), BuildError> {
-        if !self.target.exists() {
-            return self.commit();
-        }
-        swap(&self.dir, &self.target)?;
-        let mut old = self.dir.clone().into_os_string();
-        old.push(".old");
-        let old = PathBuf::from(old);
-        if std::fs::rename(&self.dir, &old).is_err() {
-            return Ok(()); // Drop removes it where it is.
-        }
-        self.committed = true;
-        let rm = std::process::Command::new("rm")
-            .arg("-rf")
-            .arg("--")
-            .arg(&old)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn();
-        match rm {
-            // Reaped if this process outlives it; otherwise it finishes on its own.
-            Ok(mut child) => drop(std::thread::spawn(move || child.wait())),
-            Err(_) => {
-                let _ = remove_tree(&old);
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Where rendered outputs go: a [`Staging`] folder for `lyceum build`; `lyceum check`
@@ -237,27 +202,6 @@ mod tests {
             s.write("a/index.html", round.as_bytes()).unwrap();
             s.commit().unwrap();
             assert_eq!(read(&target.join("a/index.html")), round);
-        }
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names, ["dist"]);
-    }
-
-    #[test]
-    fn detached_commit_replaces_and_leaves_only_stale_names() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("dist");
-        for round in ["one", "two", "three"] {
-            let s = Staging::new(&target).unwrap();
-            s.write("a/index.html", round.as_bytes()).unwrap();
-            s.commit_detached().unwrap();
-            assert_eq!(read(&target.join("a/index.html")), round);
-        }
-        // The old bundles are deleted in the background: wait, then nothing else is left.
-        for _ in 0..200 {
-            if std::fs::read_dir(dir.path()).unwrap().count() == 1 {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
         }
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, ["dist"]);

@@ -132,8 +132,7 @@ impl Renderer {
         for (name, text) in rendered {
             // `{% raw %}` keeps the text verbatim unless the text itself closes it.
             if !text.contains("endraw") {
-                let raw = format!("{{% raw %}}{text}{{% endraw %}}");
-                renderer.tera.add_raw_template(name, &raw).map_err(|e| vec![template_diagnostic(theme, &e)])?;
+                renderer.tera.add_raw_template(name, &format!("{{% raw %}}{text}{{% endraw %}}")).map_err(|e| vec![template_diagnostic(theme, &e)])?;
             }
         }
         Ok(renderer)
