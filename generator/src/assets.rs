@@ -59,7 +59,7 @@ pub enum Placement {
 
 /// Which URL `file` (relative to the site root, under `content/`) gets in `site`.
 pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
-    if file.extension().is_some_and(|e| e == "md") {
+    if crate::content::is_markdown(file) {
         return Ok(Placement::Source);
     }
     let content = Path::new(CONTENT_DIR);
@@ -99,13 +99,7 @@ pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
 /// `path` (decoded) as the gate canonicalises the request for it.
 fn canonical(file: &Path, path: &str) -> Result<String, Diagnostic> {
     let mut encoded = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
+    gate::path::percent_encode(&mut encoded, path, |b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b));
     gate::path::normalize(&encoded).map_err(|e| {
         Diagnostic::file(file, format!("this file cannot be served at `{path}` ({e})")).with_help("rename the file")
     })
@@ -114,21 +108,7 @@ fn canonical(file: &Path, path: &str) -> Result<String, Diagnostic> {
 /// Every published file of `site`, sorted by source path. Hidden files and folders are
 /// skipped, as for pages.
 pub fn collect(site: &Site) -> Result<Vec<Asset>, Vec<Diagnostic>> {
-    let dir = site.root.join(CONTENT_DIR);
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut files = Vec::new();
-    let walk = walkdir::WalkDir::new(&dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walk {
-        let entry = entry.map_err(|e| vec![Diagnostic::file(e.path().unwrap_or(&dir), format!("cannot read: {e}"))])?;
-        if entry.file_type().is_file() {
-            files.push(Path::new(CONTENT_DIR).join(entry.path().strip_prefix(&dir).expect("walk stays under content/")));
-        }
-    }
+    let files = crate::content::files(&site.root).map_err(|d| vec![d])?;
     let mut assets = Vec::new();
     let mut errors = Vec::new();
     for file in files {

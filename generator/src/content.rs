@@ -27,9 +27,10 @@ impl SourceFile {
     }
 }
 
-/// All `content/**/*.md`, sorted by path so builds are deterministic. Hidden files and
+/// Every file under `content/` (markdown and page assets alike) as paths relative to the
+/// site root (`content/posts/a.md`), sorted so builds are deterministic. Hidden files and
 /// folders (`.git`, editor swap files) are skipped.
-pub fn discover(root: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
+pub fn files(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let dir = root.join(CONTENT_DIR);
     if !dir.is_dir() {
         return Ok(Vec::new());
@@ -44,13 +45,26 @@ pub fn discover(root: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
             let at = e.path().unwrap_or(&dir).to_path_buf();
             Diagnostic::file(at, format!("cannot read: {e}"))
         })?;
-        if entry.file_type().is_file() && entry.path().extension().is_some_and(|x| x == "md") {
-            let rel = Path::new(CONTENT_DIR).join(entry.path().strip_prefix(&dir).expect("walk stays under content/"));
-            files.push(SourceFile { rel, abs: entry.into_path() });
+        if entry.file_type().is_file() {
+            files.push(Path::new(CONTENT_DIR).join(entry.path().strip_prefix(&dir).expect("walk stays under content/")));
         }
     }
     files.sort();
     Ok(files)
+}
+
+/// All `content/**/*.md`, sorted by path.
+pub fn discover(root: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
+    Ok(files(root)?
+        .into_iter()
+        .filter(|rel| is_markdown(rel))
+        .map(|rel| SourceFile { abs: root.join(&rel), rel })
+        .collect())
+}
+
+/// True for a markdown source (a page or a section), as opposed to a page asset.
+pub fn is_markdown(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "md")
 }
 
 /// Read a file as UTF-8; invalid bytes are reported with their offset and line.

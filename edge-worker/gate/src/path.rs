@@ -157,7 +157,7 @@ pub fn asset_url(file: &str) -> String {
 }
 
 /// Append `s` to `out`, percent-encoding (`%XX`) every byte that `keep` refuses.
-pub(crate) fn percent_encode(out: &mut String, s: &str, keep: impl Fn(u8) -> bool) {
+pub fn percent_encode(out: &mut String, s: &str, keep: impl Fn(u8) -> bool) {
     for &b in s.as_bytes() {
         if keep(b) {
             out.push(b as char);
