@@ -111,9 +111,22 @@ pub fn collect(site: &Site) -> Result<Vec<Asset>, Vec<Diagnostic>> {
     let files = crate::content::files(&site.root).map_err(|d| vec![d])?;
     let mut assets = Vec::new();
     let mut errors = Vec::new();
+    // A file served at a page's URL would be silently replaced by the page (or its teaser).
+    let pages: std::collections::HashMap<&str, &Path> = site
+        .pages
+        .iter()
+        .map(|p| (p.url.as_str(), p.file.as_path()))
+        .chain(site.sections.iter().filter_map(|s| Some((s.url.as_str(), s.file.as_deref()?))))
+        .collect();
     for file in files {
         match place(site, &file) {
-            Ok(Placement::Published(a)) => assets.push(a),
+            Ok(Placement::Published(a)) => match pages.get(a.url.as_str()) {
+                Some(page) => errors.push(
+                    Diagnostic::file(&a.file, format!("this file would be served at `{}`, the URL of `{}`", a.url, slash_path(page)))
+                        .with_help("rename the file or move it out of the page's folder"),
+                ),
+                None => assets.push(a),
+            },
             Ok(_) => {}
             Err(d) => errors.push(d),
         }
@@ -167,6 +180,19 @@ mod tests {
 
     fn published(url: &str, level: Option<&str>, file: &str) -> Placement {
         Placement::Published(Asset { file: file.into(), url: url.into(), level: level.map(Into::into) })
+    }
+
+    #[test]
+    fn a_file_at_a_page_url_is_an_error_not_a_silent_overwrite() {
+        // `bar/index.html` sits in no page's folder (the page is `foo.md` with slug `bar`),
+        // so it would be public at `/a/bar/`: exactly where the gated page's teaser goes.
+        let (_dir, s) = site(&[
+            ("content/a/foo.md", "---\ntitle: F\nlevel: member\nslug: bar\n---\n"),
+            ("content/a/bar/index.html", "mine"),
+        ]);
+        let errors = collect(&s).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.contains("`/a/bar/`, the URL of `content/a/foo.md`"), "{}", errors[0].message);
     }
 
     #[test]
