@@ -2,7 +2,8 @@
 //! exact positions of broken links (CJK included), gated-asset warnings, the JSON shape,
 //! the summary numbers, the exit codes CI relies on, and that nothing is ever written.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -166,7 +167,7 @@ fn drafts_flag_checks_drafts_too() {
 #[test]
 fn invalid_front_matter_is_an_error_like_build() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixture("clean"), dir.path());
+    common::copy_tree(&fixture("clean"), dir.path());
     std::fs::write(dir.path().join("content/essays/bad.md"), "---\ntitle: Bad\nlevel: gold\n---\n").unwrap();
     let (code, v) = {
         let out = lyceum(&["check", "--root", dir.path().to_str().unwrap(), "--format", "json"]);
@@ -196,47 +197,18 @@ fn exit_code_2_when_it_cannot_run() {
 fn check_writes_nothing() {
     for case in ["clean", "broken-page", "gated-asset"] {
         let dir = tempfile::tempdir().unwrap();
-        copy_dir(&fixture(case), dir.path());
-        let before = snapshot(dir.path());
+        common::copy_tree(&fixture(case), dir.path());
+        let before = common::dir_state(dir.path());
         for format in ["human", "json"] {
             let out = lyceum(&["check", "--root", dir.path().to_str().unwrap(), "--format", format]);
             assert!(out.status.code().is_some_and(|c| c < 2), "{case}: {}", stderr(&out));
         }
-        assert_eq!(snapshot(dir.path()), before, "{case}: check changed the site");
+        assert_eq!(common::dir_state(dir.path()), before, "{case}: check changed the site");
         assert!(!dir.path().join("dist").exists(), "{case}: check created dist/");
     }
 }
 
-/// Every file under `dir` with its bytes (folders as empty entries).
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(dir).unwrap().to_path_buf();
-            if path.is_dir() {
-                out.insert(rel, None);
-                stack.push(path);
-            } else {
-                out.insert(rel, Some(std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out
-}
 
-fn copy_dir(from: &Path, to: &Path) {
-    for (rel, bytes) in snapshot(from) {
-        match bytes {
-            None => std::fs::create_dir_all(to.join(rel)).unwrap(),
-            Some(b) => {
-                std::fs::create_dir_all(to.join(&rel).parent().unwrap()).unwrap();
-                std::fs::write(to.join(rel), b).unwrap();
-            }
-        }
-    }
-}
 
 #[test]
 fn reports_every_error_build_reports_on_the_invalid_fixtures() {

@@ -2,8 +2,9 @@
 //! edits (its gated sample only under `_gated/`), and a non-empty folder is refused
 //! without a single change.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn lyceum(args: &[&str]) -> Output {
@@ -78,7 +79,7 @@ fn non_empty_dir_is_refused_and_left_exactly_as_it_was() {
     std::fs::write(dir.join("site.yaml"), "title: mine\n").unwrap();
     std::fs::create_dir(dir.join("content")).unwrap();
     std::fs::write(dir.join("content/notes.md"), "my notes").unwrap();
-    let before = snapshot(dir);
+    let before = common::dir_state(dir);
     for extra in [&[][..], &["--with-theme"][..]] {
         let mut args = vec!["new", dir.to_str().unwrap()];
         args.extend_from_slice(extra);
@@ -86,28 +87,11 @@ fn non_empty_dir_is_refused_and_left_exactly_as_it_was() {
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("is not empty"), "{err}");
-        assert_eq!(snapshot(dir), before);
+        assert_eq!(common::dir_state(dir), before);
     }
     // A file where the folder should be is refused too.
     let out = lyceum(&["new", dir.join("site.yaml").to_str().unwrap()]);
     assert!(!out.status.success());
-    assert_eq!(snapshot(dir), before);
+    assert_eq!(common::dir_state(dir), before);
 }
 
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(dir).unwrap().to_path_buf();
-            if path.is_dir() {
-                out.insert(rel, None);
-                stack.push(path);
-            } else {
-                out.insert(rel, Some(std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out
-}

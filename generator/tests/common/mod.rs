@@ -93,3 +93,23 @@ pub(crate) fn assert_snapshot(expected: &Path, actual: &str) {
         );
     }
 }
+
+/// Every file under `dir` with its bytes, and every folder (as `None`): what a command
+/// that must change nothing is compared against.
+pub(crate) fn dir_state(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(dir).unwrap().to_path_buf();
+            if path.is_dir() {
+                out.insert(rel, None);
+                stack.push(path);
+            } else {
+                out.insert(rel, Some(std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out
+}
