@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 mod cmd;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Render a markdown membership site into one static bundle, preview it, and manage member tokens.
 #[derive(Parser)]
 #[command(name = "lyceum", version, about)]

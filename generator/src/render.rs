@@ -76,6 +76,8 @@ struct PageView<'a> {
     date: Option<&'a str>,
     level: Option<&'a str>,
     level_name: Option<&'a str>,
+    /// The level's rank (0 = lowest), so templates need no loop over `site.levels`.
+    rank: Option<usize>,
     summary: Option<&'a str>,
     description: Option<String>,
     tags: &'a [String],
@@ -105,6 +107,7 @@ struct Required<'a> {
     id: &'a str,
     name: &'a str,
     price: Option<&'a str>,
+    rank: usize,
 }
 
 /// What part of a page a view may carry. Only `Full` carries the body.
@@ -168,9 +171,10 @@ impl Renderer {
             }
             return Ok(vec![Output { path: file, contents: full }]);
         };
-        let l = &site.config.levels[site.config.rank(level).expect("levels validated on load")];
+        let rank = site.config.rank(level).expect("levels validated on load");
+        let l = &site.config.levels[rank];
         ctx.insert("page", &page_view(site, page, Body::Teaser));
-        ctx.insert("required", &Required { id: &l.id, name: &l.name, price: l.price.as_deref() });
+        ctx.insert("required", &Required { id: &l.id, name: &l.name, price: l.price.as_deref(), rank });
         let teaser = self.render_ctx("teaser.html", ctx, Some(page));
         ctx.remove("required");
         if let Some(o) = &self.observer {
@@ -274,6 +278,7 @@ fn globals(site: &Site) -> Context {
 fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
     let front = &page.front;
     let level = front.level.as_deref();
+    let rank = level.and_then(|l| site.config.rank(l));
     // A gated page's description is its summary or nothing: never body text.
     let description = match (&front.summary, &page.body.lead) {
         (Some(s), _) => Some(s.clone()),
@@ -291,7 +296,8 @@ fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
         permalink: format!("{}{}", site.config.base_url, page.url),
         date: front.date.as_ref().map(|d| d.day.as_str()),
         level,
-        level_name: level.and_then(|l| site.config.levels.iter().find(|x| x.id == l)).map(|l| l.name.as_str()),
+        level_name: rank.map(|r| site.config.levels[r].name.as_str()),
+        rank,
         summary: front.summary.as_deref(),
         description,
         tags: &front.tags,
