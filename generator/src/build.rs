@@ -96,13 +96,17 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let files = staging.files();
     staging.commit()?;
     lap("swap");
-    Ok(BuildReport {
+    let report = BuildReport {
         pages: site.pages.len(),
         gated: site.pages.iter().filter(|p| p.gated()).count(),
         sections: site.sections.len(),
         files,
         stages,
-    })
+    };
+    // Freeing every page's text is a serial tail of a large build that nobody waits
+    // for: hand it to a thread (a CLI exits first and leaves it to the OS).
+    std::thread::spawn(move || drop((site, renderer, theme)));
+    Ok(report)
 }
 
 /// One output-producing step, run alongside the pages.

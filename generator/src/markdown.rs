@@ -214,20 +214,27 @@ fn is_cjk(c: char) -> bool {
 }
 
 fn count(text: &str, words: &mut usize, cjk: &mut usize) {
+    let bytes = text.as_bytes();
     let mut in_word = false;
-    for c in text.chars() {
-        let word_char = if c.is_ascii() {
-            c.is_ascii_alphanumeric() || (in_word && c == '\'')
-        } else if is_cjk(c) {
-            *cjk += 1;
-            in_word = false;
-            continue;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let word_char = if b.is_ascii() {
+            i += 1;
+            // Branch-free on purpose: word boundaries are too frequent to predict, and
+            // this loop sees every byte of every page.
+            b.is_ascii_alphanumeric() | (in_word & (b == b'\''))
         } else {
+            let c = text[i..].chars().next().expect("i is on a char boundary");
+            i += c.len_utf8();
+            if is_cjk(c) {
+                *cjk += 1;
+                in_word = false;
+                continue;
+            }
             c.is_alphanumeric() || (in_word && c == '’')
         };
-        if word_char && !in_word {
-            *words += 1;
-        }
+        *words += usize::from(word_char & !in_word);
         in_word = word_char;
     }
 }
@@ -288,6 +295,9 @@ mod tests {
     fn counts_cjk_separately() {
         let r = render("Hello world, it's 中文字符 here.\n", true);
         assert_eq!((r.words, r.cjk_chars), (4, 4));
+        // Apostrophes join a word only inside it; ’ counts like '.
+        let r = render("'quoted' don’t rock'n'roll, Ünïcödé 42\n", false);
+        assert_eq!((r.words, r.cjk_chars), (5, 0));
         assert_eq!(r.plain.as_deref(), Some("Hello world, it's 中文字符 here."));
         assert_eq!(r.lead.as_deref(), Some("Hello world, it's 中文字符 here."));
         let r = render("# Title\n\n| a |\n|---|\n| b |\n\nFirst *para*\ngraph.\n\nSecond.\n", true);
