@@ -296,8 +296,8 @@ mod tests {
         let r = render("Hello world, it's 中文字符 here.\n", true);
         assert_eq!((r.words, r.cjk_chars), (4, 4));
         // Apostrophes join a word only inside it; ’ counts like '.
-        let r = render("'quoted' don’t rock'n'roll, Ünïcödé 42\n", false);
-        assert_eq!((r.words, r.cjk_chars), (5, 0));
+        let apostrophes = render("'quoted' don’t rock'n'roll, Ünïcödé 42\n", false);
+        assert_eq!((apostrophes.words, apostrophes.cjk_chars), (5, 0));
         assert_eq!(r.plain.as_deref(), Some("Hello world, it's 中文字符 here."));
         assert_eq!(r.lead.as_deref(), Some("Hello world, it's 中文字符 here."));
         let r = render("# Title\n\n| a |\n|---|\n| b |\n\nFirst *para*\ngraph.\n\nSecond.\n", true);
