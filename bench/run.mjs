@@ -249,8 +249,8 @@ for (const s of servers) {
 }
 const loadAfter = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-const wasm = fs.readFileSync(path.join(ROOT, 'edge-worker/build/index_bg.wasm'));
-const gz = Number(spawnSync('sh', ['-c', 'gzip -9 -c edge-worker/build/index_bg.wasm | wc -c'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim());
+const wasm = fs.readFileSync(path.join(ROOT, 'edge-worker/build/worker/index.wasm'));
+const gz = Number(spawnSync('sh', ['-c', 'gzip -9 -c edge-worker/build/worker/index.wasm | wc -c'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim());
 const nproc = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim();
 console.log(`\nlyceum edge worker benchmark — local wrangler dev (workerd), loopback only`);
 console.log(`machine: ${nproc} cores, load average ${loadBefore} at start, ${loadAfter} at end; ${((Date.now() - t0) / 1000).toFixed(0)} s`);

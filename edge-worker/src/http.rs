@@ -1,10 +1,13 @@
 //! Small HTTP helpers over raw `web_sys` types: send a gate reply, copy a fetched
-//! response with extra headers, fetch from the assets binding.
+//! response with extra headers, start fetches from the assets binding (the caller
+//! hands their promise to the JS entry to await).
 
 use gate::route::Reply;
-use worker::js_sys;
+use worker::js_sys::{self, Promise};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys::{Headers, Request, RequestInit, RequestRedirect, Response, ResponseInit};
+use worker::worker_sys::Fetcher;
+use worker::Env;
 
 pub(crate) type JsResult<T> = Result<T, JsValue>;
 
@@ -41,14 +44,23 @@ pub(crate) fn rewrap(resp: &Response, status: u16, set: &[(&str, &str)]) -> JsRe
     Response::new_with_opt_readable_stream_and_init(resp.body().as_ref(), &init)
 }
 
-/// Fetch `path` from the static-assets binding with `method` and optional extra
-/// request headers. Redirects are returned, never followed.
-pub(crate) async fn fetch_asset(
-    assets: &worker::worker_sys::Fetcher,
+/// The static-assets binding.
+fn assets(env: &Env) -> JsResult<Fetcher> {
+    let binding = js_sys::Reflect::get(env, &"ASSETS".into())?;
+    if binding.is_undefined() {
+        return Err("ASSETS binding missing".into());
+    }
+    Ok(binding.unchecked_into())
+}
+
+/// Start fetching `path` from the static-assets binding with `method` and optional
+/// extra request headers. Redirects are returned, never followed.
+pub(crate) fn fetch_asset(
+    env: &Env,
     path: &str,
     method: &str,
     headers: &[(&str, &str)],
-) -> JsResult<Response> {
+) -> JsResult<Promise> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_redirect(RequestRedirect::Manual);
@@ -63,19 +75,12 @@ pub(crate) async fn fetch_asset(
     // The host is irrelevant to an assets binding; only the path is used. `path` is
     // already percent-encoded (gate::path::asset_url or a constant).
     let url = format!("https://assets.invalid{path}");
-    let promise = assets.fetch_with_str_and_init(&url, &init)?;
-    let value = js_sys::futures::JsFuture::from(promise).await?;
-    value.dyn_into::<Response>()
+    assets(env)?.fetch_with_str_and_init(&url, &init)
 }
 
-/// Forward the incoming request unchanged to the assets binding.
-pub(crate) async fn forward(
-    assets: &worker::worker_sys::Fetcher,
-    req: &Request,
-) -> JsResult<Response> {
-    let promise = assets.fetch(req)?;
-    let value = js_sys::futures::JsFuture::from(promise).await?;
-    value.dyn_into::<Response>()
+/// Start forwarding the incoming request unchanged to the assets binding.
+pub(crate) fn forward(env: &Env, req: &Request) -> JsResult<Promise> {
+    assets(env)?.fetch(req)
 }
 
 /// Seconds since the Unix epoch, from the runtime's clock.

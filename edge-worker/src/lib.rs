@@ -2,9 +2,17 @@
 //!
 //! Every request passes here first (`run_worker_first = true` in wrangler.toml):
 //! `gate::route` answers it or decides public / full / teaser / not found (the same
-//! function `lyceum serve` calls), and this crate only turns that into a fetch from
-//! the `ASSETS` binding and a response. No access rule lives here; any doubt (no key, no manifest, an error)
-//! ends in a teaser, a 404, a 503 or a plain 500 — never in gated bytes.
+//! function `lyceum serve` calls), and this crate only turns that into fetches from
+//! the `ASSETS` binding and a response. No access rule lives here; any doubt (no key,
+//! no manifest, an error) ends in a teaser, a 404, a 503 or a plain 500 — never in
+//! gated bytes.
+//!
+//! The entry is `entry.mjs`, not a `#[event(fetch)]` future: it calls the synchronous
+//! exports [`begin`] and [`resume`] and only awaits the promises they hand
+//! it. On workerd a Rust future costs far more per request than an `await` in JS
+//! (wasm-bindgen-futures' closures, microtask queue and promise wrappers, and the
+//! panic-recovery proxy `worker-build` puts around a `#[event]` entry), while every
+//! decision stays here.
 //!
 //! To keep the wasm small the worker talks to `web_sys` types directly: no router,
 //! no `worker::Request` conversion, and never `Request::url()` / `Response::redirect`
@@ -14,23 +22,4 @@ mod http;
 mod serve;
 mod state;
 
-use worker::{console_error, event, web_sys, Context, Env};
-
-#[event(fetch)]
-async fn fetch(
-    req: web_sys::Request,
-    env: Env,
-    _ctx: Context,
-) -> worker::Result<web_sys::Response> {
-    match serve::handle(&req, &env).await {
-        Ok(resp) => Ok(resp),
-        Err(_) => {
-            // The JS error may quote request data; log only that it happened.
-            console_error!("lyceum: internal error while handling a request");
-            Ok(http::send(
-                &gate::route::Reply::plain(500, "Internal Server Error\n"),
-                false,
-            )?)
-        }
-    }
-}
+pub use serve::{begin, internal_error, resume, Step};

@@ -1,12 +1,16 @@
-//! One request: [`gate::route`] decides everything; this module only reads the
-//! request, loads the manifest when it is needed, and turns the outcome into a
-//! response from the assets binding.
+//! One request, as a chain of synchronous steps: [`gate::route`] decides everything;
+//! this module reads the request, starts the assets fetches an outcome needs, and
+//! turns what they return into the response. The JS entry only awaits the promise a
+//! [`Step`] holds and hands its value to [`resume`].
 
 use gate::route::{route, Outcome, Reply};
 use gate::session::GATED_HEADERS;
-use worker::wasm_bindgen::JsCast;
+use gate::Manifest;
+use worker::js_sys::Promise;
+use worker::wasm_bindgen::prelude::wasm_bindgen;
+use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys::{Request, Response};
-use worker::{console_log, js_sys, Env};
+use worker::{console_error, console_log, Env};
 
 use crate::http::{fetch_asset, forward, header, now_secs, rewrap, send, JsResult};
 use crate::state;
@@ -15,7 +19,83 @@ use crate::state;
 /// answer with the site's 404 page (`not_found_handling = "404-page"`).
 const NOT_FOUND_PROBE: &str = "/.lyceum-not-found";
 
-pub(crate) async fn handle(req: &Request, env: &Env) -> JsResult<Response> {
+/// One request in progress: its response, or a promise whose value [`resume`] needs.
+#[wasm_bindgen]
+pub struct Step {
+    req: Request,
+    env: Env,
+    state: State,
+}
+
+enum State {
+    Done(Response),
+    Wait(Promise, Then),
+}
+
+/// What the awaited value is, and what to do with it.
+enum Then {
+    /// The manifest's response, then its text; then the request is routed with it.
+    ManifestResponse,
+    ManifestText,
+    /// A public file: served as is, unless it redirects into the private tree.
+    Public,
+    /// A full page or teaser: served with the gated headers only with an `ok` status.
+    Gated { file: String, ok: &'static [u16] },
+    /// The site's 404 page.
+    NotFound,
+}
+
+#[wasm_bindgen]
+impl Step {
+    /// The response, once there is one.
+    #[wasm_bindgen(getter)]
+    pub fn response(&self) -> Option<Response> {
+        match &self.state {
+            // `Clone::clone`: the same JS object (`Response::clone` would copy the body).
+            State::Done(resp) => Some(Clone::clone(resp)),
+            State::Wait(..) => None,
+        }
+    }
+
+    /// The promise (an assets fetch or a body read) to await and pass to [`resume`].
+    #[wasm_bindgen(getter)]
+    pub fn wait(&self) -> Option<Promise> {
+        match &self.state {
+            State::Wait(promise, _) => Some(promise.clone()),
+            State::Done(_) => None,
+        }
+    }
+}
+
+/// The first step of a request. An error (thrown) is answered by [`internal_error`].
+#[wasm_bindgen]
+pub fn begin(req: Request, env: Env) -> JsResult<Step> {
+    let state = routed(&req, &env, None)?;
+    Ok(Step { req, env, state })
+}
+
+/// The next step, given the awaited value of `step.wait`.
+#[wasm_bindgen]
+pub fn resume(step: Step, value: JsValue) -> JsResult<Step> {
+    let Step { req, env, state } = step;
+    let state = match state {
+        State::Wait(_, then) => next(&req, &env, then, value)?,
+        done => done,
+    };
+    Ok(Step { req, env, state })
+}
+
+/// The answer to a request whose step threw or whose promise rejected: a plain 500.
+#[wasm_bindgen]
+pub fn internal_error() -> JsResult<Response> {
+    // The JS error may quote request data; log only that it happened.
+    console_error!("lyceum: internal error while handling a request");
+    send(&Reply::plain(500, "Internal Server Error\n"), false)
+}
+
+/// Route the request. `loaded` is a manifest that just loaded; without it, the
+/// isolate's manifest is used, and loaded first if there is none yet.
+fn routed(req: &Request, env: &Env, loaded: Option<&Manifest>) -> JsResult<State> {
     let (method, url, headers) = (req.method(), req.url(), req.headers());
     let (authorization, cookie) = (
         header(&headers, "Authorization"),
@@ -28,113 +108,112 @@ pub(crate) async fn handle(req: &Request, env: &Env) -> JsResult<Response> {
         cookie: cookie.as_deref(),
     };
     let head = request.is_head();
+    let cached = loaded.is_none().then(state::loaded_manifest).flatten();
     // Built (and a missing key logged) on first use, by the requests that need it.
     let keys = || state::verifier(env);
-    let now = now_secs();
-
-    let mut routed = route(
-        &request,
-        state::loaded_manifest().as_deref(),
-        keys,
-        None,
-        now,
-    );
-    if routed.outcome == Outcome::NoManifest {
-        // Not loaded yet (or unusable last time): load it, then route again with it.
-        match state::manifest(&assets(env)?).await? {
-            Some(manifest) => routed = route(&request, Some(&manifest), keys, None, now),
-            None => return send(&Reply::unavailable(), head),
-        }
-    }
+    let routed = route(&request, loaded.or(cached.as_deref()), keys, None, now_secs());
     if let Some(log) = &routed.log {
         console_log!("lyceum: {log}");
     }
 
-    match routed.outcome {
-        Outcome::Reply(reply) => send(&reply, head),
+    Ok(match routed.outcome {
+        Outcome::Reply(reply) => State::Done(send(&reply, head)?),
+        // Not loaded yet (or unusable last time): load it, then route again with it.
+        Outcome::NoManifest if loaded.is_none() => {
+            let url = gate::path::asset_url(gate::manifest::MANIFEST_FILE);
+            State::Wait(fetch_asset(env, &url, "GET", &[])?, Then::ManifestResponse)
+        }
         // Without the manifest nothing tells a teaser URL from a public one.
-        Outcome::NoManifest => send(&Reply::unavailable(), head),
-        Outcome::Public { .. } => public(&assets(env)?, req, head).await,
-        Outcome::NotFound => not_found(&assets(env)?, head).await,
+        Outcome::NoManifest => State::Done(send(&Reply::unavailable(), head)?),
+        Outcome::Public { .. } => State::Wait(forward(env, req)?, Then::Public),
+        Outcome::NotFound => not_found(env, head)?,
         Outcome::File { file, range: true } => {
             // Only a member's Range is honoured, and only on the full file.
             let range = header(&headers, "Range");
             let extra: Vec<(&str, &str)> =
                 range.as_deref().map(|r| ("Range", r)).into_iter().collect();
-            gated(
-                &assets(env)?,
-                &file,
-                &method,
-                &extra,
-                &[200, 206, 416],
-                head,
-            )
-            .await
+            gated(env, file, &method, &extra, &[200, 206, 416])?
         }
-        Outcome::File { file, range: false } => {
-            gated(&assets(env)?, &file, &method, &[], &[200], head).await
+        Outcome::File { file, range: false } => gated(env, file, &method, &[], &[200])?,
+    })
+}
+
+/// What to do with the awaited `value` of a step.
+fn next(req: &Request, env: &Env, then: Then, value: JsValue) -> JsResult<State> {
+    let unavailable = || Ok(State::Done(send(&Reply::unavailable(), is_head(req))?));
+    match then {
+        Then::ManifestResponse => {
+            let resp: Response = value.dyn_into()?;
+            if resp.status() == 200 {
+                return Ok(State::Wait(resp.text()?, Then::ManifestText));
+            }
+            state::manifest_unusable(&format!("HTTP {}", resp.status()));
+            unavailable()
+        }
+        Then::ManifestText => match state::keep_manifest(&value.as_string().unwrap_or_default()) {
+            Some(manifest) => routed(req, env, Some(&manifest)),
+            None => unavailable(),
+        },
+        Then::Public => {
+            let resp: Response = value.dyn_into()?;
+            if (300..400).contains(&resp.status()) {
+                // Assets' pretty-URL redirects are fine, unless one points into the private tree.
+                let location = header(&resp.headers(), "Location")
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                if location.contains("_gated") || location.contains("%5fgated") {
+                    return not_found(env, is_head(req));
+                }
+            }
+            Ok(State::Done(resp))
+        }
+        Then::Gated { file, ok } => {
+            let resp: Response = value.dyn_into()?;
+            let status = resp.status();
+            // Nothing from a gated fetch is forwarded unless its status is one of `ok`.
+            if !ok.contains(&status) {
+                console_log!("lyceum: bundle file {file} answered HTTP {status}");
+                return not_found(env, is_head(req));
+            }
+            Ok(State::Done(rewrap(&resp, status, &GATED_HEADERS)?))
+        }
+        Then::NotFound => {
+            let resp: Response = value.dyn_into()?;
+            if resp.status() != 404 {
+                return Ok(State::Done(send(&Reply::plain(404, "Not Found\n"), is_head(req))?));
+            }
+            Ok(State::Done(rewrap(&resp, 404, &GATED_HEADERS)?))
         }
     }
 }
 
-/// The static-assets binding.
-fn assets(env: &Env) -> JsResult<worker::worker_sys::Fetcher> {
-    let binding = js_sys::Reflect::get(env, &"ASSETS".into())?;
-    if binding.is_undefined() {
-        return Err("ASSETS binding missing".into());
+/// A `HEAD` request (read again on the rare steps that need it after routing).
+fn is_head(req: &Request) -> bool {
+    let method = req.method();
+    gate::route::Request {
+        method: &method,
+        ..Default::default()
     }
-    Ok(binding.unchecked_into())
+    .is_head()
 }
 
-/// A public file: the assets binding answers as usual (its own caching, ETags, Range).
-async fn public(
-    assets: &worker::worker_sys::Fetcher,
-    req: &Request,
-    head: bool,
-) -> JsResult<Response> {
-    let resp = forward(assets, req).await?;
-    if (300..400).contains(&resp.status()) {
-        // Assets' pretty-URL redirects are fine, unless one points into the private tree.
-        let location = resp
-            .headers()
-            .get("Location")
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if location.contains("_gated") || location.contains("%5fgated") {
-            return not_found(assets, head).await;
-        }
-    }
-    Ok(resp)
-}
-
-/// A full page or teaser, fetched at its canonical asset URL, with the gated headers.
-/// Any unexpected status (a redirect, a missing file) becomes a 404: nothing from a
-/// gated fetch is forwarded unless it is one of `ok` statuses.
-async fn gated(
-    assets: &worker::worker_sys::Fetcher,
-    file: &str,
+/// A full page or teaser, fetched at its canonical asset URL.
+fn gated(
+    env: &Env,
+    file: String,
     method: &str,
     extra: &[(&str, &str)],
-    ok: &[u16],
-    head: bool,
-) -> JsResult<Response> {
-    let resp = fetch_asset(assets, &gate::path::asset_url(file), method, extra).await?;
-    let status = resp.status();
-    if !ok.contains(&status) {
-        console_log!("lyceum: bundle file {file} answered HTTP {status}");
-        return not_found(assets, head).await;
-    }
-    rewrap(&resp, status, &GATED_HEADERS)
+    ok: &'static [u16],
+) -> JsResult<State> {
+    let promise = fetch_asset(env, &gate::path::asset_url(&file), method, extra)?;
+    Ok(State::Wait(promise, Then::Gated { file, ok }))
 }
 
 /// The site's 404 page (from the assets binding), never cached publicly.
-async fn not_found(assets: &worker::worker_sys::Fetcher, head: bool) -> JsResult<Response> {
+fn not_found(env: &Env, head: bool) -> JsResult<State> {
     let method = if head { "HEAD" } else { "GET" };
-    let resp = fetch_asset(assets, NOT_FOUND_PROBE, method, &[]).await?;
-    if resp.status() != 404 {
-        return send(&Reply::plain(404, "Not Found\n"), head);
-    }
-    rewrap(&resp, 404, &GATED_HEADERS)
+    Ok(State::Wait(
+        fetch_asset(env, NOT_FOUND_PROBE, method, &[])?,
+        Then::NotFound,
+    ))
 }

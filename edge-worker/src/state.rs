@@ -8,8 +8,6 @@ use gate::{Manifest, Settings, Verifier};
 use worker::wasm_bindgen::JsValue;
 use worker::{console_error, js_sys, Env};
 
-use crate::http::{fetch_asset, JsResult};
-
 thread_local! {
     /// `None` when no usable key is configured: every gated URL then gets its teaser.
     /// Built once and kept for the isolate's life (hence `'static`).
@@ -52,31 +50,26 @@ pub(crate) fn loaded_manifest() -> Option<Rc<Manifest>> {
     MANIFEST.with(|c| c.borrow().clone())
 }
 
-/// The isolate's manifest, read from `/_gated/manifest.json` on the assets binding.
-/// `Ok(None)` when it is missing or invalid (the caller fails closed).
-pub(crate) async fn manifest(
-    assets: &worker::worker_sys::Fetcher,
-) -> JsResult<Option<Rc<Manifest>>> {
-    if let Some(m) = loaded_manifest() {
-        return Ok(Some(m));
-    }
-    let url = gate::path::asset_url(gate::manifest::MANIFEST_FILE);
-    let resp = fetch_asset(assets, &url, "GET", &[]).await?;
-    let problem = if resp.status() != 200 {
-        format!("HTTP {}", resp.status())
-    } else {
-        let text = js_sys::futures::JsFuture::from(resp.text()?).await?;
-        match Manifest::from_json(&text.as_string().unwrap_or_default()) {
-            Ok(m) => {
-                let m = Rc::new(m);
-                MANIFEST.with(|c| *c.borrow_mut() = Some(m.clone()));
-                return Ok(Some(m));
-            }
-            Err(e) => e.to_string(),
+/// Parse `/_gated/manifest.json` (as read from the assets binding) and keep it for
+/// the isolate's life; `None` (logged) when it is invalid: the caller fails closed.
+pub(crate) fn keep_manifest(text: &str) -> Option<Rc<Manifest>> {
+    match Manifest::from_json(text) {
+        Ok(m) => {
+            let m = Rc::new(m);
+            MANIFEST.with(|c| *c.borrow_mut() = Some(m.clone()));
+            Some(m)
         }
-    };
+        Err(e) => {
+            manifest_unusable(&e.to_string());
+            None
+        }
+    }
+}
+
+/// Say once per isolate why the manifest could not be used; it is retried on the next request.
+pub(crate) fn manifest_unusable(problem: &str) {
     if !MANIFEST_ERROR_LOGGED.with(|l| l.replace(true)) {
+        let url = gate::path::asset_url(gate::manifest::MANIFEST_FILE);
         console_error!("lyceum: manifest {url} unusable ({problem}); answering 503 until it loads");
     }
-    Ok(None)
 }

@@ -17,8 +17,8 @@ test('wrangler.toml: assets are the lyceum bundle behind the ASSETS binding', ()
   assert.equal(config.assets.not_found_handling, '404-page');
 });
 
-test("wrangler.toml: main is worker-build's output, date within the bundled workerd", () => {
-  assert.equal(config.main, 'build/index.js');
+test('wrangler.toml: main is the JS entry over worker-build\'s output, date within the bundled workerd', () => {
+  assert.equal(config.main, 'entry.mjs');
   assert.match(config.compatibility_date, /^\d{4}-\d{2}-\d{2}$/);
   assert.ok(config.compatibility_date <= '2026-04-26', config.compatibility_date);
 });

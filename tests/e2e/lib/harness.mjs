@@ -45,7 +45,7 @@ function newestWorkerSource() {
  * else (re)built by scripts/build-worker.sh unless it is newer than every source.
  */
 export function ensureWorker() {
-  const wasm = fs.statSync(path.join(ROOT, 'edge-worker/build/index_bg.wasm'), { throwIfNoEntry: false });
+  const wasm = fs.statSync(path.join(ROOT, 'edge-worker/build/worker/index.wasm'), { throwIfNoEntry: false });
   const fresh = wasm && wasm.mtimeMs > newestWorkerSource();
   if (process.env.LYCEUM_WORKER_PREBUILT !== '1' && !fresh) run(path.join(ROOT, 'scripts/build-worker.sh'), []);
   const main = path.join(ROOT, 'edge-worker/build/index.js');
