@@ -8,7 +8,7 @@
 //! gated bytes.
 //!
 //! The entry is `entry.mjs`, not a `#[event(fetch)]` future: it calls the synchronous
-//! exports [`begin`] and [`resume`] and only awaits the promises they hand
+//! exports [`begin`] and [`Step::resume`] and only awaits the promises they hand
 //! it. On workerd a Rust future costs far more per request than an `await` in JS
 //! (wasm-bindgen-futures' closures, microtask queue and promise wrappers, and the
 //! panic-recovery proxy `worker-build` puts around a `#[event]` entry), while every
@@ -22,4 +22,4 @@ mod http;
 mod serve;
 mod state;
 
-pub use serve::{begin, internal_error, resume, Step};
+pub use serve::{begin, internal_error, Step};

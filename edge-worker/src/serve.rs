@@ -1,7 +1,7 @@
 //! One request, as a chain of synchronous steps: [`gate::route`] decides everything;
 //! this module reads the request, starts the assets fetches an outcome needs, and
 //! turns what they return into the response. The JS entry only awaits the promise a
-//! [`Step`] holds and hands its value to [`resume`].
+//! [`Step`] holds and hands its value back to [`Step::resume`].
 
 use gate::route::{route, Outcome, Reply};
 use gate::session::GATED_HEADERS;
@@ -19,7 +19,7 @@ use crate::state;
 /// answer with the site's 404 page (`not_found_handling = "404-page"`).
 const NOT_FOUND_PROBE: &str = "/.lyceum-not-found";
 
-/// One request in progress: its response, or a promise whose value [`resume`] needs.
+/// One request in progress: its response, or a promise whose value [`Step::resume`] needs.
 #[wasm_bindgen]
 pub struct Step {
     req: Request,
@@ -45,28 +45,6 @@ enum Then {
     NotFound,
 }
 
-#[wasm_bindgen]
-impl Step {
-    /// The response, once there is one.
-    #[wasm_bindgen(getter)]
-    pub fn response(&self) -> Option<Response> {
-        match &self.state {
-            // `Clone::clone`: the same JS object (`Response::clone` would copy the body).
-            State::Done(resp) => Some(Clone::clone(resp)),
-            State::Wait(..) => None,
-        }
-    }
-
-    /// The promise (an assets fetch or a body read) to await and pass to [`resume`].
-    #[wasm_bindgen(getter)]
-    pub fn wait(&self) -> Option<Promise> {
-        match &self.state {
-            State::Wait(promise, _) => Some(promise.clone()),
-            State::Done(_) => None,
-        }
-    }
-}
-
 /// The first step of a request. An error (thrown) is answered by [`internal_error`].
 #[wasm_bindgen]
 pub fn begin(req: Request, env: Env) -> JsResult<Step> {
@@ -74,15 +52,35 @@ pub fn begin(req: Request, env: Env) -> JsResult<Step> {
     Ok(Step { req, env, state })
 }
 
-/// The next step, given the awaited value of `step.wait`.
+// One `Step` per request, advanced in place and consumed by `finish`: every
+// wasm-bindgen object that JS leaves to the GC costs a finalization callback.
 #[wasm_bindgen]
-pub fn resume(step: Step, value: JsValue) -> JsResult<Step> {
-    let Step { req, env, state } = step;
-    let state = match state {
-        State::Wait(_, then) => next(&req, &env, then, value)?,
-        done => done,
-    };
-    Ok(Step { req, env, state })
+impl Step {
+    /// The promise (an assets fetch or a body read) to await and pass to `resume`;
+    /// `undefined` once the response is ready.
+    #[wasm_bindgen(getter)]
+    pub fn wait(&self) -> Option<Promise> {
+        match &self.state {
+            State::Wait(promise, _) => Some(promise.clone()),
+            State::Done(_) => None,
+        }
+    }
+
+    /// Advance with the awaited value of `wait`.
+    pub fn resume(&mut self, value: JsValue) -> JsResult<()> {
+        if let State::Wait(_, then) = &self.state {
+            self.state = next(&self.req, &self.env, then, value)?;
+        }
+        Ok(())
+    }
+
+    /// The response, once `wait` is `undefined`.
+    pub fn finish(self) -> Option<Response> {
+        match self.state {
+            State::Done(resp) => Some(resp),
+            State::Wait(..) => None,
+        }
+    }
 }
 
 /// The answer to a request whose step threw or whose promise rejected: a plain 500.
@@ -139,7 +137,7 @@ fn routed(req: &Request, env: &Env, loaded: Option<&Manifest>) -> JsResult<State
 }
 
 /// What to do with the awaited `value` of a step.
-fn next(req: &Request, env: &Env, then: Then, value: JsValue) -> JsResult<State> {
+fn next(req: &Request, env: &Env, then: &Then, value: JsValue) -> JsResult<State> {
     let unavailable = || Ok(State::Done(send(&Reply::unavailable(), is_head(req))?));
     match then {
         Then::ManifestResponse => {
