@@ -208,6 +208,29 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
+    fn removing_the_old_bundle_deletes_deep_trees_but_never_follows_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("keep"), "mine").unwrap();
+        let target = dir.path().join("dist");
+        let old = Staging::new(&target).unwrap();
+        old.write("_gated/a/b/c/index.html", b"deep").unwrap();
+        old.write("x/index.html", b"x").unwrap();
+        std::os::unix::fs::symlink(&outside, old.dir().join("_gated/a/link")).unwrap();
+        std::os::unix::fs::symlink(&outside, old.dir().join("top-link")).unwrap();
+        old.commit().unwrap();
+        let new = Staging::new(&target).unwrap();
+        new.write("index.html", b"new").unwrap();
+        new.commit().unwrap();
+        assert_eq!(read(&outside.join("keep")), "mine");
+        let names: Vec<_> = std::fs::read_dir(&target).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["index.html"]);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "only dist and outside remain");
+    }
+
+    #[test]
     fn dropping_leaves_target_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("dist");
