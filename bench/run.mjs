@@ -4,17 +4,15 @@
 // req/s under a bounded concurrency, from loopback only. Not a test.
 //
 // Latency through `wrangler dev` is dominated by its local proxy and by machine load,
-// so it also measures workerd CPU time per request (robust to load): the utime+stime
-// (/proc/<pid>/stat) of the workerd process that runs the worker itself — wrangler
-// starts two per `dev`: a proxy bound to --port, and the user worker's (bound to an
-// ephemeral port, with the inspector) — before and after --cpu-n sequential keep-alive
-// requests of one scenario, minus its idle CPU over the same wall time (measured while
-// the other worker's run is driven, i.e. under the same machine load), divided by
-// --cpu-n. --cpu-reps rounds, rust and js interleaved (order alternating); the median
-// is reported. The proxy workerd's CPU per request is shown too (same code for both).
+// so it also measures workerd CPU time per request: the CPU (ns, /proc/<pid>/task/*/
+// schedstat) of the workerd process that runs the worker itself — wrangler starts two
+// per `dev`: a proxy bound to --port, and the user worker's — around blocks of
+// --cpu-block sequential keep-alive requests. The workers take turns block by block
+// (--cpu-blocks rounds, order alternating), so a change in machine load hits both alike;
+// the ratio reported is the median of the per-round rust/js ratios.
 //
 //   node bench/run.mjs [--n 500] [--concurrency 8] [--seconds 5]
-//                      [--cpu-n 1000] [--cpu-reps 3] [--only latency|cpu]
+//                      [--cpu-blocks 40] [--cpu-block 50] [--only latency|cpu]
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -29,8 +27,8 @@ const arg = (name, dflt) => {
 const N = arg('n', 500);
 const CONC = arg('concurrency', 8);
 const SECONDS = arg('seconds', 5);
-const CPU_N = arg('cpu-n', 1000);
-const CPU_REPS = arg('cpu-reps', 3);
+const CPU_BLOCKS = arg('cpu-blocks', 40);
+const CPU_BLOCK = arg('cpu-block', 50);
 const ONLY = (() => {
   const i = process.argv.indexOf('--only');
   return i > 0 ? process.argv[i + 1] : null;
@@ -38,10 +36,9 @@ const ONLY = (() => {
 const DO_LATENCY = ONLY !== 'cpu';
 const DO_CPU = ONLY !== 'latency';
 if (ONLY && !['cpu', 'latency'].includes(ONLY)) throw new Error('--only latency|cpu');
-if (!(CPU_N > 0 && CPU_N <= 20000 && CPU_REPS > 0 && CPU_REPS <= 9)) throw new Error('--cpu-n 1..20000, --cpu-reps 1..9');
-// A whole CPU run must end within this (bounded in count and in time).
+if (!(CPU_BLOCKS > 0 && CPU_BLOCKS <= 1000 && CPU_BLOCK > 0 && CPU_BLOCK <= 1000)) throw new Error('--cpu-blocks 1..1000, --cpu-block 1..1000');
+// A scenario's CPU rounds must end within this (bounded in count and in time).
 const CPU_RUN_LIMIT_MS = 300_000;
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 ensureWorker();
 const dir = tempDir('lyceum-bench-');
@@ -111,11 +108,17 @@ async function throughput(base, p, headers) {
 
 // ---- workerd CPU per request ------------------------------------------------------
 
-/** utime+stime of a process (all its threads), in clock ticks. */
-function cpuTicks(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-  return Number(f[11]) + Number(f[12]); // utime (14), stime (15)
+/** CPU time of a process, all its threads, in ns (schedstat: finer than clock ticks). */
+function cpuNs(pid) {
+  let ns = 0;
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // A thread that ended between listing and reading.
+    }
+  }
+  return ns;
 }
 
 /** The workerd processes in wrangler's process group: the user worker's and the proxy's
@@ -133,63 +136,35 @@ function workerdPids(server) {
   return { user: user[0], proxy: proxy[0] };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** CPU_N sequential keep-alive requests to one server; workerd ticks of every server
- *  (the others are idle meanwhile: their baseline). */
-async function cpuRun(servers, k, p, headers, expect) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  try {
-    for (let i = 0; i < 100; i++) await once(agent, servers[k].base, p, headers); // warm this path
-    const pids = servers.map((s) => [s.cpu.user, s.cpu.proxy]);
-    const before = pids.map((ps) => ps.map(cpuTicks));
-    const t0 = process.hrtime.bigint();
-    const deadline = Date.now() + CPU_RUN_LIMIT_MS;
-    for (let i = 0; i < CPU_N; i++) {
-      const [st] = await once(agent, servers[k].base, p, headers);
-      if (st !== expect) throw new Error(`${p}: HTTP ${st}, expected ${expect}`);
-      if (Date.now() > deadline) throw new Error(`CPU run over ${CPU_RUN_LIMIT_MS / 1000} s: machine too loaded, lower --cpu-n`);
-    }
-    const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-    const after = pids.map((ps) => ps.map(cpuTicks));
-    return { wallMs, ticks: after.map((a, j) => a.map((t, i) => t - before[j][i])) };
-  } finally {
-    agent.destroy();
-  }
-}
-
-/** µs of workerd CPU per request for each server: [{user, proxy}], median of CPU_REPS. */
+/** µs of worker CPU per request for each server, and the median of the per-round
+ *  ratios of server 0 to server 1: CPU_BLOCKS rounds in which each server in turn
+ *  (order alternating) answers CPU_BLOCK sequential keep-alive requests. */
 async function cpuPerRequest(servers, p, headers, expect) {
-  const usPerTick = 1e6 / CLK_TCK;
-  const samples = servers.map(() => ({ user: [], proxy: [], wallMs: [] }));
-  for (let rep = 0; rep < CPU_REPS; rep++) {
-    const order = rep % 2 ? [...servers.keys()].reverse() : [...servers.keys()];
-    const runs = [];
-    for (const k of order) runs[k] = await cpuRun(servers, k, p, headers, expect);
-    for (const k of servers.keys()) {
-      // Idle baseline of k: its ticks while another server's run was driven, as a rate,
-      // applied to its own run's wall time.
-      let idleTicks = [0, 0];
-      let idleMs = 0;
-      for (const j of servers.keys()) {
-        if (j === k) continue;
-        idleTicks = idleTicks.map((t, i) => t + runs[j].ticks[k][i]);
-        idleMs += runs[j].wallMs;
+  const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+  try {
+    for (const [k, s] of servers.entries()) for (let i = 0; i < 100; i++) await once(agents[k], s.base, p, headers); // warm this path
+    const blocks = servers.map(() => []);
+    const deadline = Date.now() + CPU_RUN_LIMIT_MS;
+    for (let round = 0; round < CPU_BLOCKS; round++) {
+      const order = round % 2 ? [...servers.keys()].reverse() : [...servers.keys()];
+      for (const k of order) {
+        const before = cpuNs(servers[k].cpu.user);
+        for (let i = 0; i < CPU_BLOCK; i++) {
+          const [st] = await once(agents[k], servers[k].base, p, headers);
+          if (st !== expect) throw new Error(`${p}: HTTP ${st}, expected ${expect}`);
+        }
+        blocks[k].push(cpuNs(servers[k].cpu.user) - before);
       }
-      const own = runs[k];
-      const net = own.ticks[k].map((t, i) => t - (idleTicks[i] * own.wallMs) / idleMs);
-      samples[k].user.push((net[0] * usPerTick) / CPU_N);
-      samples[k].proxy.push((net[1] * usPerTick) / CPU_N);
-      samples[k].wallMs.push(own.wallMs);
-      samples[k].idle = (samples[k].idle ?? 0) + idleTicks[0];
+      if (Date.now() > deadline) throw new Error(`CPU rounds over ${CPU_RUN_LIMIT_MS / 1000} s: machine too loaded, lower --cpu-blocks`);
     }
+    const usPerRequest = (ns) => ns.reduce((a, b) => a + b, 0) / (ns.length * CPU_BLOCK) / 1000;
+    const ratios = blocks[0].map((ns, round) => ns / blocks[1][round]).sort((a, b) => a - b);
+    const quantile = (q) => ratios[Math.floor(q * ratios.length)];
+    return { us: blocks.map(usPerRequest), ratio: quantile(0.5), spread: [quantile(0.25), quantile(0.75)] };
+  } finally {
+    agents.forEach((a) => a.destroy());
   }
-  return samples.map((s) => ({
-    user: median(s.user),
-    userAll: s.user,
-    proxy: median(s.proxy),
-    msPerReq: median(s.wallMs) / CPU_N,
-  }));
 }
 
 const workers = [
@@ -231,9 +206,8 @@ try {
   }
   if (DO_CPU) {
     for (const [label, p, headers] of scenarios) {
-      const per = await cpuPerRequest(servers, p, headers, 200);
-      workers.forEach(([name], k) => { cpu[`${label}|${name}`] = per[k]; });
-      process.stderr.write(`bench: cpu ${label}: ${per.map((r) => r.user.toFixed(0)).join(' / ')} µs\n`);
+      cpu[label] = await cpuPerRequest(servers, p, headers, 200);
+      process.stderr.write(`bench: cpu ${label}: ${cpu[label].us.map((us) => us.toFixed(0)).join(' / ')} µs, ratio ${cpu[label].ratio.toFixed(3)}\n`);
     }
   }
 } finally {
@@ -257,15 +231,13 @@ console.log(`machine: ${nproc} cores, load average ${loadBefore} at start, ${loa
 console.log(`wasm: ${wasm.length} bytes raw, ${gz} bytes gzip -9 (${(gz / 1024).toFixed(1)} KiB)`);
 const row = (...c) => console.log(c.map((x, i) => String(x).padEnd(i === 0 ? 31 : 13)).join(' '));
 if (DO_CPU) {
-  console.log(`\nworkerd CPU per request (utime+stime from /proc, CLK_TCK=${CLK_TCK}, minus idle over the same wall time): ` +
-    `median of ${CPU_REPS} runs × ${CPU_N} sequential keep-alive requests, rust and js interleaved. ` +
-    `"worker" = the workerd running the worker (+ its assets service); "proxy" = wrangler's proxy workerd (not the gate).`);
-  row('scenario', 'rust µs/req', 'js µs/req', 'rust/js', 'rust runs', 'js runs', 'proxy µs r/js', 'ms/req r/js');
+  console.log(`\nworkerd CPU per request (schedstat of the workerd running the worker and its assets service): ` +
+    `${CPU_BLOCKS} rounds × ${CPU_BLOCK} sequential keep-alive requests per worker, the workers taking turns; ` +
+    `rust/js = median of the per-round ratios (quartiles in brackets).`);
+  row('scenario', 'rust µs/req', 'js µs/req', 'rust/js', 'quartiles');
   for (const [label] of scenarios) {
-    const [r, j] = workers.map(([name]) => cpu[`${label}|${name}`]);
-    row(label, r.user.toFixed(0), j.user.toFixed(0), (r.user / j.user).toFixed(2),
-      r.userAll.map((x) => x.toFixed(0)).join(','), j.userAll.map((x) => x.toFixed(0)).join(','),
-      `${r.proxy.toFixed(0)}/${j.proxy.toFixed(0)}`, `${r.msPerReq.toFixed(1)}/${j.msPerReq.toFixed(1)}`);
+    const c = cpu[label];
+    row(label, c.us[0].toFixed(0), c.us[1].toFixed(0), c.ratio.toFixed(3), `[${c.spread.map((x) => x.toFixed(3)).join(', ')}]`);
   }
 }
 if (DO_LATENCY) {

@@ -6,7 +6,7 @@
 # Loopback only; every wrangler/workerd it starts is stopped (also on Ctrl-C).
 # Takes ~6-8 min on a loaded 2-core machine (--only cpu|latency runs one part).
 #
-#   scripts/bench-worker.sh [--cpu-n 1000] [--cpu-reps 3] [--n 500] [--concurrency 8]
+#   scripts/bench-worker.sh [--cpu-blocks 40] [--cpu-block 50] [--n 500] [--concurrency 8]
 #                           [--seconds 5] [--only cpu|latency]
 # Env: LYCEUM_BIN (prebuilt lyceum), LYCEUM_WORKER_PREBUILT=1 (skip the worker build).
 set -euo pipefail
