@@ -104,8 +104,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         stages,
     };
     // Freeing every page's text is a serial tail of a large build that nobody waits
-    // for: hand it to a thread (a CLI exits first and leaves it to the OS).
-    std::thread::spawn(move || drop((site, renderer, theme)));
+    // for: hand it to a thread (a CLI exits first and leaves it to the OS). If no
+    // thread can be started, the closure, and the data with it, is dropped right here.
+    let _ = std::thread::Builder::new().spawn(move || drop((site, renderer, theme)));
     Ok(report)
 }
 
