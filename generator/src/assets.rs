@@ -165,11 +165,7 @@ mod tests {
     fn site(files: &[(&str, &str)]) -> (tempfile::TempDir, Site) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("site.yaml"), "title: T\nlevels:\n  - {id: member, name: M}\n").unwrap();
-        for (rel, text) in files {
-            let path = dir.path().join(rel);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
+        crate::testing::write_files(dir.path(), files);
         let site = Site::load(dir.path(), &LoadOptions::default()).unwrap();
         (dir, site)
     }

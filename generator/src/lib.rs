@@ -27,3 +27,16 @@ pub mod token;
 pub use build::{build, BuildError, BuildOptions, BuildReport};
 pub use diagnostic::Diagnostic;
 pub use site::{LoadOptions, Site};
+
+/// Helpers shared by the unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Write each `(relative path, text)` under `root`, creating folders.
+    pub(crate) fn write_files(root: &std::path::Path, files: &[(&str, &str)]) {
+        for (rel, text) in files {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+}

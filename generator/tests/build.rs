@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{build, copy_tree, fixture, lyceum, names, read_tree};
+use common::{build, copy_tree, fixture, lyceum, names, read_tree, write_files};
 use std::path::Path;
 
 /// Strings that appear only in gated bodies of the fixture (body, heading, table, code,
@@ -278,15 +278,15 @@ fn page_assets_follow_their_page_and_index_md_is_the_folder_url() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
     copy_tree(&fixture("site"), &site);
-    let put = |rel: &str, text: &str| {
-        let p = site.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    };
-    put("content/guide/index.md", "---\ntitle: Guide\nlevel: pro\n---\n![map](map.svg)\n");
-    put("content/guide/map.svg", "<svg>CANARY-GUIDE-MAP</svg>");
-    put("content/essays/draft-essay/secret.txt", "CANARY-DRAFT-ASSET");
-    put("content/files/report 1.txt", "public");
+    write_files(
+        &site,
+        &[
+            ("content/guide/index.md", "---\ntitle: Guide\nlevel: pro\n---\n![map](map.svg)\n"),
+            ("content/guide/map.svg", "<svg>CANARY-GUIDE-MAP</svg>"),
+            ("content/essays/draft-essay/secret.txt", "CANARY-DRAFT-ASSET"),
+            ("content/files/report 1.txt", "public"),
+        ],
+    );
     let out = tmp.path().join("dist");
     build(&site, &out, &[]);
     let tree = read_tree(&out);

@@ -296,17 +296,17 @@ mod tests {
 
     fn keeper(preview: Option<&str>) -> (tempfile::TempDir, Gatekeeper) {
         let dir = tempfile::tempdir().unwrap();
-        let write = |rel: &str, text: &str| {
-            let p = dir.path().join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
-        };
-        write("index.html", "<html><body>home</body></html>");
-        write("404.html", "<html><body>missing</body></html>");
-        write("style.css", "0123456789");
-        write("a/index.html", "<html><body>public a</body></html>");
-        write("g/index.html", "<html><body>TEASER</body></html>");
-        write("_gated/g/index.html", "<html><body>FULL SECRET</body></html>");
+        crate::testing::write_files(
+            dir.path(),
+            &[
+                ("index.html", "<html><body>home</body></html>"),
+                ("404.html", "<html><body>missing</body></html>"),
+                ("style.css", "0123456789"),
+                ("a/index.html", "<html><body>public a</body></html>"),
+                ("g/index.html", "<html><body>TEASER</body></html>"),
+                ("_gated/g/index.html", "<html><body>FULL SECRET</body></html>"),
+            ],
+        );
         let manifest = Manifest::from_json(
             r#"{"version":1,"levels":["member","pro"],"entries":{"/g/":{"level":"pro","file":"_gated/g/index.html","teaser":"g/index.html"}}}"#,
         )

@@ -26,6 +26,15 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Run `lyceum <args>` in `cwd`.
+/// Write each `(relative path, text)` under `root`, creating folders.
+pub(crate) fn write_files(root: &Path, files: &[(&str, &str)]) {
+    for (rel, text) in files {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
 pub(crate) fn lyceum(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lyceum"))
         .current_dir(cwd)
