@@ -33,6 +33,8 @@ const ONLY = (() => {
   const i = process.argv.indexOf('--only');
   return i > 0 ? process.argv[i + 1] : null;
 })();
+// DevTools attached to the workers' inspector (wrangler dev's default) or not (as in production).
+const DEVTOOLS = process.argv.includes('--devtools');
 const DO_LATENCY = ONLY !== 'cpu';
 const DO_CPU = ONLY !== 'latency';
 if (ONLY && !['cpu', 'latency'].includes(ONLY)) throw new Error('--only latency|cpu');
@@ -190,7 +192,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 try {
   for (const [name, config] of workers) {
-    servers.push(await startWrangler({ dist, config, envFile: path.join(dir, 'bench.vars'), stateDir: path.join(dir, `state-${name.replace('/', '-')}`) }));
+    servers.push(await startWrangler({ dist, config, devtools: DEVTOOLS, envFile: path.join(dir, 'bench.vars'), stateDir: path.join(dir, `state-${name.replace('/', '-')}`) }));
   }
   for (const s of servers) s.cpu = workerdPids(s);
   for (const [label, p, headers] of scenarios) {

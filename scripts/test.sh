@@ -11,8 +11,9 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 step "setup"
 scripts/setup.sh
 
-step "rust tests (gate, generator)"
+step "rust tests (gate, generator, edge worker's native unit tests)"
 cargo test --locked
+cargo test --locked -p edge-worker --lib
 
 step "gate builds for wasm32"
 cargo check --locked -p gate --target wasm32-unknown-unknown

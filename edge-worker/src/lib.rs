@@ -8,18 +8,20 @@
 //! gated bytes.
 //!
 //! The entry is `entry.mjs`, not a `#[event(fetch)]` future: it calls the synchronous
-//! exports [`begin`] and [`Step::resume`] and only awaits the promises they hand
-//! it. On workerd a Rust future costs far more per request than an `await` in JS
+//! exports [`begin`], [`pending`], [`resume`] and [`finish`] with a request's slot
+//! number and only awaits the promises they hand it. On workerd a Rust future costs far more per request than an `await` in JS
 //! (wasm-bindgen-futures' closures, microtask queue and promise wrappers, and the
 //! panic-recovery proxy `worker-build` puts around a `#[event]` entry), while every
 //! decision stays here.
 //!
 //! To keep the wasm small the worker talks to `web_sys` types directly: no router,
 //! no `worker::Request` conversion, and never `Request::url()` / `Response::redirect`
-//! (they pull in the `url` crate with its IDNA tables).
+//! (they pull in the `url` crate with its IDNA tables). Calls across the JS boundary
+//! are the cost per request that remains, so `http` makes as few as it can.
 
 mod http;
 mod serve;
+mod slots;
 mod state;
 
-pub use serve::{begin, internal_error, Step};
+pub use serve::{begin, finish, internal_error, pending, resume};

@@ -1,29 +1,37 @@
 //! One request, as a chain of synchronous steps: [`gate::route`] decides everything;
 //! this module reads the request, starts the assets fetches an outcome needs, and
 //! turns what they return into the response. The JS entry only awaits the promise a
-//! [`Step`] holds and hands its value back to [`Step::resume`].
+//! step is waiting on and hands its value back to [`resume`].
+//!
+//! A request in progress lives in a per-isolate slot table and JS holds only its number:
+//! a wasm-bindgen object per request would cost a `FinalizationRegistry` registration
+//! and an instance check on every call, on every request.
+
+use std::cell::RefCell;
 
 use gate::route::{route, Outcome, Reply};
 use gate::session::GATED_HEADERS;
 use gate::Manifest;
-use worker::js_sys::Promise;
+use worker::js_sys::{self, Promise};
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys::{Request, Response};
 use worker::{console_error, console_log, Env};
 
-use crate::http::{fetch_asset, forward, header, now_secs, rewrap, send, JsResult};
+use crate::http::{fetch_asset, forward, header, rewrap, send, JsResult};
+use crate::slots::Slots;
 use crate::state;
 
 /// A path that never exists in a bundle: fetching it makes the assets binding
 /// answer with the site's 404 page (`not_found_handling = "404-page"`).
 const NOT_FOUND_PROBE: &str = "/.lyceum-not-found";
 
-/// One request in progress: its response, or a promise whose value [`Step::resume`] needs.
-#[wasm_bindgen]
-pub struct Step {
+/// One request in progress.
+struct Step {
     req: Request,
     env: Env,
+    /// As sent; read once.
+    method: String,
     state: State,
 }
 
@@ -45,62 +53,112 @@ enum Then {
     NotFound,
 }
 
-/// The first step of a request. An error (thrown) is answered by [`internal_error`].
-#[wasm_bindgen]
-pub fn begin(req: Request, env: Env) -> JsResult<Step> {
-    let state = routed(&req, &env, None)?;
-    Ok(Step { req, env, state })
+thread_local! {
+    /// The requests in progress.
+    static STEPS: RefCell<Slots<Step>> = const { RefCell::new(Slots::new()) };
 }
 
-// One `Step` per request, advanced in place and consumed by `finish`: every
-// wasm-bindgen object that JS leaves to the GC costs a finalization callback.
-#[wasm_bindgen]
 impl Step {
-    /// The promise (an assets fetch or a body read) to await and pass to `resume`;
-    /// `undefined` once the response is ready.
-    #[wasm_bindgen(getter)]
-    pub fn wait(&self) -> Option<Promise> {
+    /// The promise this step waits on, if it waits.
+    fn waiting(&self) -> Option<Promise> {
         match &self.state {
             State::Wait(promise, _) => Some(promise.clone()),
             State::Done(_) => None,
         }
     }
+}
 
-    /// Advance with the awaited value of `wait`.
-    pub fn resume(&mut self, value: JsValue) -> JsResult<()> {
-        if let State::Wait(_, then) = &self.state {
-            self.state = next(&self.req, &self.env, then, value)?;
-        }
-        Ok(())
+/// Start a request: route it and keep it in a slot. An error (thrown) leaves no
+/// slot and is answered by [`internal_error`].
+#[wasm_bindgen]
+pub fn begin(req: Request, env: Env) -> JsResult<u32> {
+    let method = req.method();
+    let now_ms = js_sys::Date::now();
+    let state = routed(&req, &env, &method, None, now_ms)?;
+    let step = Step {
+        req,
+        env,
+        method,
+        state,
+    };
+    STEPS
+        .with(|steps| steps.borrow_mut().insert(step, now_ms))
+        .ok_or_else(|| "lyceum: too many requests in progress".into())
+}
+
+/// The promise request `id` waits on, to await and pass to [`resume`]; `undefined`
+/// once its response is ready.
+#[wasm_bindgen]
+pub fn pending(id: u32) -> Option<Promise> {
+    STEPS.with(|steps| steps.borrow().get(id)?.waiting())
+}
+
+/// Advance request `id` with the awaited value of its promise; returns the next
+/// promise to await, or `undefined` once the response is ready.
+#[wasm_bindgen]
+pub fn resume(id: u32, value: JsValue) -> JsResult<Option<Promise>> {
+    let mut step = take(id).ok_or("lyceum: no such request")?;
+    if let State::Wait(_, then) = &step.state {
+        // On an error the slot stays free: the entry answers with `internal_error`.
+        step.state = next(&step, then, value)?;
     }
+    let wait = step.waiting();
+    STEPS.with(|steps| steps.borrow_mut().put_back(id, step));
+    Ok(wait)
+}
 
-    /// The response, once `wait` is `undefined`.
-    pub fn finish(self) -> Option<Response> {
-        match self.state {
-            State::Done(resp) => Some(resp),
-            State::Wait(..) => None,
-        }
+/// The response of request `id`, once [`pending`] is `undefined`; frees its slot.
+#[wasm_bindgen]
+pub fn finish(id: u32) -> Option<Response> {
+    match take(id)?.state {
+        State::Done(resp) => Some(resp),
+        State::Wait(..) => None,
     }
 }
 
 /// The answer to a request whose step threw or whose promise rejected: a plain 500.
+/// Frees the request's slot, if it has one.
 #[wasm_bindgen]
-pub fn internal_error() -> JsResult<Response> {
+pub fn internal_error(id: Option<u32>) -> JsResult<Response> {
+    if let Some(id) = id {
+        drop(take(id));
+    }
     // The JS error may quote request data; log only that it happened.
     console_error!("lyceum: internal error while handling a request");
     send(&Reply::plain(500, "Internal Server Error\n"), false)
 }
 
-/// Route the request. `loaded` is a manifest that just loaded; without it, the
-/// isolate's manifest is used, and loaded first if there is none yet.
-fn routed(req: &Request, env: &Env, loaded: Option<&Manifest>) -> JsResult<State> {
-    let (method, url, headers) = (req.method(), req.url(), req.headers());
+/// A `HEAD` request (the gate's own test of the method).
+fn is_head(method: &str) -> bool {
+    gate::route::Request {
+        method,
+        ..Default::default()
+    }
+    .is_head()
+}
+
+/// Take request `id` out of its slot (freeing it), if it is still there.
+fn take(id: u32) -> Option<Step> {
+    STEPS.with(|steps| steps.borrow_mut().take(id))
+}
+
+/// Route the request at `now_ms` (the runtime's clock). `loaded` is a manifest that
+/// just loaded; without it, the isolate's manifest is used, and loaded first if there
+/// is none yet.
+fn routed(
+    req: &Request,
+    env: &Env,
+    method: &str,
+    loaded: Option<&Manifest>,
+    now_ms: f64,
+) -> JsResult<State> {
+    let (url, headers) = (req.url(), req.headers());
     let (authorization, cookie) = (
         header(&headers, "Authorization"),
         header(&headers, "Cookie"),
     );
     let request = gate::route::Request {
-        method: &method,
+        method,
         url: &url,
         authorization: authorization.as_deref(),
         cookie: cookie.as_deref(),
@@ -109,7 +167,8 @@ fn routed(req: &Request, env: &Env, loaded: Option<&Manifest>) -> JsResult<State
     let cached = loaded.is_none().then(state::loaded_manifest).flatten();
     // Built (and a missing key logged) on first use, by the requests that need it.
     let keys = || state::verifier(env);
-    let routed = route(&request, loaded.or(cached.as_deref()), keys, None, now_secs());
+    let now = (now_ms / 1000.0) as u64;
+    let routed = route(&request, loaded.or(cached.as_deref()), keys, None, now);
     if let Some(log) = &routed.log {
         console_log!("lyceum: {log}");
     }
@@ -130,15 +189,17 @@ fn routed(req: &Request, env: &Env, loaded: Option<&Manifest>) -> JsResult<State
             let range = header(&headers, "Range");
             let extra: Vec<(&str, &str)> =
                 range.as_deref().map(|r| ("Range", r)).into_iter().collect();
-            gated(env, file, &method, &extra, &[200, 206, 416])?
+            gated(env, file, method, &extra, &[200, 206, 416])?
         }
-        Outcome::File { file, range: false } => gated(env, file, &method, &[], &[200])?,
+        Outcome::File { file, range: false } => gated(env, file, method, &[], &[200])?,
     })
 }
 
-/// What to do with the awaited `value` of a step.
-fn next(req: &Request, env: &Env, then: &Then, value: JsValue) -> JsResult<State> {
-    let unavailable = || Ok(State::Done(send(&Reply::unavailable(), is_head(req))?));
+/// What to do with the awaited `value` of a step. Every awaited value but the
+/// manifest's text is the `Response` of a fetch this module started.
+fn next(step: &Step, then: &Then, value: JsValue) -> JsResult<State> {
+    let (env, head) = (&step.env, is_head(&step.method));
+    let unavailable = || Ok(State::Done(send(&Reply::unavailable(), head)?));
     match then {
         Then::ManifestResponse => {
             let resp: Response = value.dyn_into()?;
@@ -149,50 +210,40 @@ fn next(req: &Request, env: &Env, then: &Then, value: JsValue) -> JsResult<State
             unavailable()
         }
         Then::ManifestText => match state::keep_manifest(&value.as_string().unwrap_or_default()) {
-            Some(manifest) => routed(req, env, Some(&manifest)),
+            Some(manifest) => routed(&step.req, env, &step.method, Some(&manifest), js_sys::Date::now()),
             None => unavailable(),
         },
         Then::Public => {
-            let resp: Response = value.dyn_into()?;
+            let resp: Response = value.unchecked_into();
             if (300..400).contains(&resp.status()) {
                 // Assets' pretty-URL redirects are fine, unless one points into the private tree.
                 let location = header(&resp.headers(), "Location")
                     .unwrap_or_default()
                     .to_ascii_lowercase();
                 if location.contains("_gated") || location.contains("%5fgated") {
-                    return not_found(env, is_head(req));
+                    return not_found(env, head);
                 }
             }
             Ok(State::Done(resp))
         }
         Then::Gated { file, ok } => {
-            let resp: Response = value.dyn_into()?;
+            let resp: Response = value.unchecked_into();
             let status = resp.status();
             // Nothing from a gated fetch is forwarded unless its status is one of `ok`.
             if !ok.contains(&status) {
                 console_log!("lyceum: bundle file {file} answered HTTP {status}");
-                return not_found(env, is_head(req));
+                return not_found(env, head);
             }
-            Ok(State::Done(rewrap(&resp, status, &GATED_HEADERS)?))
+            Ok(State::Done(rewrap(&resp, &GATED_HEADERS)?))
         }
         Then::NotFound => {
-            let resp: Response = value.dyn_into()?;
+            let resp: Response = value.unchecked_into();
             if resp.status() != 404 {
-                return Ok(State::Done(send(&Reply::plain(404, "Not Found\n"), is_head(req))?));
+                return Ok(State::Done(send(&Reply::plain(404, "Not Found\n"), head)?));
             }
-            Ok(State::Done(rewrap(&resp, 404, &GATED_HEADERS)?))
+            Ok(State::Done(rewrap(&resp, &GATED_HEADERS)?))
         }
     }
-}
-
-/// A `HEAD` request (read again on the rare steps that need it after routing).
-fn is_head(req: &Request) -> bool {
-    let method = req.method();
-    gate::route::Request {
-        method: &method,
-        ..Default::default()
-    }
-    .is_head()
 }
 
 /// A full page or teaser, fetched at its canonical asset URL.

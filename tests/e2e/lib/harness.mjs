@@ -118,8 +118,10 @@ export function writeDevVars(file, vars) {
 /**
  * Start `wrangler dev` on the real edge-worker/wrangler.toml, overriding only the
  * assets directory (`--assets`), with vars from `envFile`. Resolves once it answers.
+ * `devtools: false` keeps wrangler's DevTools proxy off the worker's inspector (as in
+ * production, where none is attached): the benchmark's setting.
  */
-export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER_TOML, log = false }) {
+export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER_TOML, log = false, devtools = true }) {
   const port = await freePort();
   const inspector = await freePort();
   const args = [
@@ -129,7 +131,12 @@ export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER
   ];
   const child = spawn(path.join(ROOT, 'node_modules/.bin/wrangler'), args, {
     cwd: path.dirname(config),
-    env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' },
+    env: {
+      ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1',
+      // wrangler dev has no flag for it: inside a VS Code debug terminal it leaves the
+      // inspector to VS Code and attaches none of its own.
+      ...(devtools ? {} : { VSCODE_INSPECTOR_OPTIONS: '{}' }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group, so workerd can be found and stopped
   });
@@ -175,7 +182,7 @@ export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER
   const groupKill = (sig) => {
     try { process.kill(-child.pid, sig); } catch { /* gone */ }
   };
-  return { base, port, stop, output: () => output, pid: child.pid };
+  return { base, port, inspector, stop, output: () => output, pid: child.pid };
 }
 
 /**
