@@ -1,11 +1,12 @@
-// Profile (not a test): where the edge worker's CPU goes on local `wrangler dev`.
-// Starts the Rust worker and its JavaScript twin (bench/worker) over the fixture site,
-// takes a V8 sampling CPU profile of each through workerd's inspector while it answers
-// N sequential requests of one scenario, and prints the self time per function (JS,
-// wasm and workerd's own builtins), heaviest first. Loopback only; wrangler is stopped.
+// Profile (not a test): where the edge worker's own CPU goes, on local `wrangler dev`.
+// Starts the benchmark harness (bench/isolate: the Rust worker, its JavaScript twin and
+// a forward-only floor in one isolate, against an in-memory ASSETS), takes a V8 sampling
+// CPU profile through the inspector while each worker answers N calls of one scenario,
+// and prints the self time per function (JS, wasm and workerd's own builtins), heaviest
+// first. Loopback only; wrangler is stopped.
 //
 //   node --experimental-websocket bench/profile.mjs [--scenario allowed|denied|public]
-//                                                   [--n 2000] [--top 30] [--interval 50]
+//                                                   [--n 20000] [--top 30] [--interval 50]
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -17,10 +18,10 @@ const opt = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const SCENARIO = opt('scenario', 'allowed');
-const N = Number(opt('n', 2000));
+const N = Number(opt('n', 20000));
 const TOP = Number(opt('top', 30));
 const INTERVAL_US = Number(opt('interval', 50));
-if (!(N > 0 && N <= 20_000)) throw new Error('--n 1..20000');
+if (!(N > 0 && N <= 100_000)) throw new Error('--n 1..100000');
 if (typeof WebSocket === 'undefined') throw new Error('run with node --experimental-websocket');
 
 ensureWorker();
@@ -80,36 +81,35 @@ function selfTimes(profile) {
   return { total, rows: [...self].sort((a, b) => b[1] - a[1]) };
 }
 
-async function profileOne(name, config) {
-  const server = await startWrangler({ dist, config, envFile: path.join(dir, 'bench.vars'), stateDir: path.join(dir, `state-${name}`) });
-  try {
-    // wrangler's inspector proxy: it forwards to the user worker's isolate only.
-    const [target] = await (await fetch(`http://127.0.0.1:${server.inspector}/json`)).json();
-    for (let i = 0; i < 200; i++) await request(server.base, urlPath, { headers }); // warm up
-    const c = await cdp(target.webSocketDebuggerUrl);
-    await c.send('Profiler.enable');
-    await c.send('Profiler.setSamplingInterval', { interval: INTERVAL_US });
-    await c.send('Profiler.start');
-    for (let i = 0; i < N; i++) {
-      const r = await request(server.base, urlPath, { headers });
-      if (r.status !== 200) throw new Error(`${name} ${urlPath}: HTTP ${r.status}`);
-    }
-    const { profile } = await c.send('Profiler.stop');
-    c.close();
-    return selfTimes(profile);
-  } finally {
-    await server.stop();
-  }
+/** A CPU profile of `calls` calls of one worker in the harness. */
+async function profileWorker(c, harness, name, calls) {
+  const q = `/run?worker=${name}&n=${calls}&path=${encodeURIComponent(urlPath)}${headers.Cookie ? `&cookie=${encodeURIComponent(headers.Cookie)}` : ''}`;
+  const r0 = await request(harness.base, q.replace(`n=${calls}`, 'n=2000')); // warm up
+  if (r0.status !== 200) throw new Error(`harness ${name}: HTTP ${r0.status}`);
+  await c.send('Profiler.start');
+  const r = await request(harness.base, q, { timeout: 120_000 });
+  const { profile } = await c.send('Profiler.stop');
+  if (r.status !== 200 || r.body.trim() !== '200') throw new Error(`harness ${name}: HTTP ${r.status} ${r.body}`);
+  return selfTimes(profile);
 }
 
-const workers = [
-  ['rust', path.join(ROOT, 'edge-worker/wrangler.toml')],
-  ['js', path.join(ROOT, 'bench/worker/wrangler.toml')],
-];
-for (const [name, config] of workers) {
-  const { total, rows } = await profileOne(name, config);
-  console.log(`\n${name}: ${SCENARIO} ${urlPath}, ${N} requests; sampled ${(total / 1000).toFixed(0)} ms in the isolate (${(total / N).toFixed(1)} µs/request)`);
-  for (const [fn, us] of rows.slice(0, TOP)) {
-    console.log(`${(us / N).toFixed(2).padStart(9)} µs/req  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${fn}`);
+const vars = path.join(dir, 'isolate.vars');
+writeDevVars(vars, { LYCEUM_JWT_SECRET: secret, MANIFEST: JSON.stringify(manifest) });
+const harness = await startWrangler({ config: path.join(ROOT, 'bench/isolate/wrangler.toml'), envFile: vars, stateDir: path.join(dir, 'state') });
+try {
+  // wrangler's inspector proxy: it forwards to the harness worker's isolate.
+  const [target] = await (await fetch(`http://127.0.0.1:${harness.inspector}/json`)).json();
+  const c = await cdp(target.webSocketDebuggerUrl);
+  await c.send('Profiler.enable');
+  await c.send('Profiler.setSamplingInterval', { interval: INTERVAL_US });
+  for (const name of ['rust', 'js', 'floor']) {
+    const { total, rows } = await profileWorker(c, harness, name, N);
+    console.log(`\n${name}: ${SCENARIO} ${urlPath}, ${N} calls in the harness; ${(total / N).toFixed(1)} µs/call sampled (profiler overhead included)`);
+    for (const [fn, us] of rows.slice(0, TOP)) {
+      console.log(`${(us / N).toFixed(2).padStart(9)} µs/call  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${fn}`);
+    }
   }
+  c.close();
+} finally {
+  await harness.stop();
 }

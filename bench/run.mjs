@@ -35,9 +35,15 @@ const ONLY = (() => {
 })();
 // DevTools attached to the workers' inspector (wrangler dev's default) or not (as in production).
 const DEVTOOLS = process.argv.includes('--devtools');
-const DO_LATENCY = ONLY !== 'cpu';
-const DO_CPU = ONLY !== 'latency';
-if (ONLY && !['cpu', 'latency'].includes(ONLY)) throw new Error('--only latency|cpu');
+// Measured workerds on a core of their own (see pinProcesses); --no-pin leaves the scheduler free.
+const PIN = !process.argv.includes('--no-pin');
+const DO_LATENCY = !ONLY || ONLY === 'latency';
+const DO_CPU = !ONLY || ONLY === 'cpu';
+const DO_ISOLATE = !ONLY || ONLY === 'isolate';
+if (ONLY && !['cpu', 'latency', 'isolate'].includes(ONLY)) throw new Error('--only latency|cpu|isolate');
+const ISOLATE_ROUNDS = arg('isolate-rounds', 40);
+const ISOLATE_N = arg('isolate-n', 500);
+if (!(ISOLATE_ROUNDS > 0 && ISOLATE_ROUNDS <= 1000 && ISOLATE_N > 0 && ISOLATE_N <= 100_000)) throw new Error('--isolate-rounds 1..1000, --isolate-n 1..100000');
 if (!(CPU_BLOCKS > 0 && CPU_BLOCKS <= 1000 && CPU_BLOCK > 0 && CPU_BLOCK <= 1000)) throw new Error('--cpu-blocks 1..1000, --cpu-block 1..1000');
 // A scenario's CPU rounds must end within this (bounded in count and in time).
 const CPU_RUN_LIMIT_MS = 300_000;
@@ -56,6 +62,15 @@ const scenarios = [
   ['gated, allowed (HS256 cookie)', encodeURI(gatedUrl), { Cookie: `lyceum_session=${token}` }],
   ['gated, denied (teaser)', encodeURI(gatedUrl), {}],
 ];
+
+/** The median of `xs` and its distribution-free 95% interval (order statistics n/2 ∓ 0.98·√n). */
+function medianCi(xs) {
+  const v = [...xs].sort((a, b) => a - b);
+  const n = v.length;
+  const lo = Math.max(0, Math.floor(n / 2 - 0.98 * Math.sqrt(n)));
+  const hi = Math.min(n - 1, Math.ceil(n / 2 + 0.98 * Math.sqrt(n)) - 1);
+  return { median: v[Math.floor(n / 2)], ci: [v[lo], v[hi]] };
+}
 
 function once(agent, base, p, headers) {
   const u = new URL(base);
@@ -161,11 +176,69 @@ async function cpuPerRequest(servers, p, headers, expect) {
       if (Date.now() > deadline) throw new Error(`CPU rounds over ${CPU_RUN_LIMIT_MS / 1000} s: machine too loaded, lower --cpu-blocks`);
     }
     const usPerRequest = (ns) => ns.reduce((a, b) => a + b, 0) / (ns.length * CPU_BLOCK) / 1000;
-    const ratios = blocks[0].map((ns, round) => ns / blocks[1][round]).sort((a, b) => a - b);
-    const quantile = (q) => ratios[Math.floor(q * ratios.length)];
-    return { us: blocks.map(usPerRequest), ratio: quantile(0.5), spread: [quantile(0.25), quantile(0.75)] };
+    const { median, ci } = medianCi(blocks[0].map((ns, round) => ns / blocks[1][round]));
+    return { us: blocks.map(usPerRequest), ratio: median, ci };
   } finally {
     agents.forEach((a) => a.destroy());
+  }
+}
+
+/** The workers' own CPU per request: the harness (bench/isolate) runs the Rust worker,
+ *  the JS twin and a forward-only floor in one isolate against an in-memory ASSETS, and
+ *  answers `n` calls of one per HTTP request. The three take turns (rotating order) for
+ *  ISOLATE_ROUNDS rounds; CPU is the harness workerd's, around each batch. */
+async function isolateCpu(harness, scenario) {
+  const [, p, headers] = scenario;
+  const names = ['rust', 'js', 'floor'];
+  const cookie = headers.Cookie ? `&cookie=${encodeURIComponent(headers.Cookie)}` : '';
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const run = async (name, n) => {
+    const [st] = await once(agent, harness.base, `/run?worker=${name}&n=${n}&path=${encodeURIComponent(p)}${cookie}`, {});
+    if (st !== 200) throw new Error(`harness ${name} ${p}: HTTP ${st}`);
+  };
+  try {
+    for (const name of names) await run(name, ISOLATE_N); // warm up: caches filled, code optimised
+    const us = Object.fromEntries(names.map((n) => [n, []]));
+    const deadline = Date.now() + CPU_RUN_LIMIT_MS;
+    for (let round = 0; round < ISOLATE_ROUNDS; round++) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(round + k) % names.length];
+        const before = cpuNs(harness.cpu.user);
+        await run(name, ISOLATE_N);
+        us[name].push((cpuNs(harness.cpu.user) - before) / ISOLATE_N / 1000);
+      }
+      if (Date.now() > deadline) throw new Error(`isolate rounds over ${CPU_RUN_LIMIT_MS / 1000} s: lower --isolate-rounds`);
+    }
+    // Per round, each worker's own work: its CPU minus the floor's in the same round.
+    const own = (name) => medianCi(us[name].map((x, r) => x - us.floor[r]));
+    return {
+      total: Object.fromEntries(names.map((n) => [n, medianCi(us[n]).median])),
+      rust: own('rust'),
+      js: own('js'),
+      ratio: medianCi(us.rust.map((x, r) => (x - us.floor[r]) / (us.js[r] - us.floor[r]))),
+    };
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Less noise on a 2-core machine: both workers' workerds (which take turns, never
+ *  running at once) on the last core, and everything else of this benchmark (this
+ *  client, wrangler, the proxies) on the others, so the measured processes do not
+ *  share a core, its caches and its time slices with the load generator. */
+function pinProcesses(servers) {
+  const cores = Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim());
+  if (!(cores >= 2)) return;
+  const last = String(cores - 1);
+  const rest = cores > 2 ? `0-${cores - 2}` : '0';
+  const taskset = (cpus, pid) => {
+    const r = spawnSync('taskset', ['-a', '-cp', cpus, String(pid)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`taskset ${cpus} ${pid}: ${r.stderr}`);
+  };
+  taskset(rest, process.pid);
+  for (const s of servers) {
+    const group = spawnSync('pgrep', ['-g', String(s.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+    for (const pid of group) taskset(pid === s.cpu.user ? last : rest, pid);
   }
 }
 
@@ -176,6 +249,7 @@ const workers = [
 const servers = [];
 const results = {};
 const cpu = {};
+const isolate = {};
 const loadBefore = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const t0 = Date.now();
 
@@ -191,10 +265,11 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 
 try {
-  for (const [name, config] of workers) {
+  for (const [name, config] of DO_LATENCY || DO_CPU ? workers : []) {
     servers.push(await startWrangler({ dist, config, devtools: DEVTOOLS, envFile: path.join(dir, 'bench.vars'), stateDir: path.join(dir, `state-${name.replace('/', '-')}`) }));
   }
   for (const s of servers) s.cpu = workerdPids(s);
+  if (PIN && servers.length) pinProcesses(servers);
   for (const [label, p, headers] of scenarios) {
     if (DO_LATENCY) {
       const lat = await latencies(servers, p, headers);
@@ -210,6 +285,19 @@ try {
     for (const [label, p, headers] of scenarios) {
       cpu[label] = await cpuPerRequest(servers, p, headers, 200);
       process.stderr.write(`bench: cpu ${label}: ${cpu[label].us.map((us) => us.toFixed(0)).join(' / ')} µs, ratio ${cpu[label].ratio.toFixed(3)}\n`);
+    }
+  }
+  if (DO_ISOLATE) {
+    const vars = path.join(dir, 'isolate.vars');
+    writeDevVars(vars, { LYCEUM_JWT_SECRET: secret, MANIFEST: JSON.stringify(manifest) });
+    const harness = await startWrangler({ config: path.join(ROOT, 'bench/isolate/wrangler.toml'), devtools: DEVTOOLS, envFile: vars, stateDir: path.join(dir, 'state-isolate') });
+    servers.push(harness);
+    harness.cpu = workerdPids(harness);
+    if (PIN) pinProcesses([harness]);
+    for (const scenario of scenarios) {
+      isolate[scenario[0]] = await isolateCpu(harness, scenario);
+      const r = isolate[scenario[0]];
+      process.stderr.write(`bench: own cpu ${scenario[0]}: rust ${r.rust.median.toFixed(1)} / js ${r.js.median.toFixed(1)} µs, ratio ${r.ratio.median.toFixed(3)}\n`);
     }
   }
 } finally {
@@ -235,11 +323,22 @@ const row = (...c) => console.log(c.map((x, i) => String(x).padEnd(i === 0 ? 31 
 if (DO_CPU) {
   console.log(`\nworkerd CPU per request (schedstat of the workerd running the worker and its assets service): ` +
     `${CPU_BLOCKS} rounds × ${CPU_BLOCK} sequential keep-alive requests per worker, the workers taking turns; ` +
-    `rust/js = median of the per-round ratios (quartiles in brackets).`);
-  row('scenario', 'rust µs/req', 'js µs/req', 'rust/js', 'quartiles');
+    `rust/js = median of the per-round ratios, with its 95% confidence interval. DevTools ${DEVTOOLS ? 'attached (wrangler dev\'s default)' : 'not attached (as in production; --devtools attaches them)'}.`);
+  row('scenario', 'rust µs/req', 'js µs/req', 'rust/js', '95% CI');
   for (const [label] of scenarios) {
     const c = cpu[label];
-    row(label, c.us[0].toFixed(0), c.us[1].toFixed(0), c.ratio.toFixed(3), `[${c.spread.map((x) => x.toFixed(3)).join(', ')}]`);
+    row(label, c.us[0].toFixed(0), c.us[1].toFixed(0), c.ratio.toFixed(3), `[${c.ci.map((x) => x.toFixed(3)).join(', ')}]`);
+  }
+}
+if (DO_ISOLATE) {
+  console.log(`\nthe workers' own CPU per request (bench/isolate: the Rust worker, the JS twin and a floor that only ` +
+    `forwards to ASSETS, in one isolate, against an in-memory ASSETS): ${ISOLATE_ROUNDS} rounds × ${ISOLATE_N} calls each, ` +
+    `taking turns; own = µs per call minus the floor's in the same round; medians with 95% confidence intervals.`);
+  row('scenario', 'floor µs', 'rust own µs', 'js own µs', 'rust/js own');
+  const fmt = ({ median, ci }, d) => `${median.toFixed(d)} [${ci.map((x) => x.toFixed(d)).join(', ')}]`;
+  for (const [label] of scenarios) {
+    const r = isolate[label];
+    console.log([label.padEnd(31), r.total.floor.toFixed(1).padEnd(13), fmt(r.rust, 1).padEnd(22), fmt(r.js, 1).padEnd(22), fmt(r.ratio, 3)].join(' '));
   }
 }
 if (DO_LATENCY) {

@@ -1,20 +1,21 @@
-//! Small HTTP helpers over raw `web_sys` types: send a gate reply, copy a fetched
-//! response with extra headers, start fetches from the assets binding (the caller
+//! Small HTTP helpers over raw `web_sys` types: send a gate reply, re-wrap a fetched
+//! response with the gated headers, start fetches from the assets binding (the caller
 //! hands their promise to the JS entry to await).
 //!
-//! Every call across the JS boundary costs CPU on each request, so these helpers make
-//! as few as they can: constant strings are interned (sent as a cached JS string, not
-//! decoded from UTF-8 again), the plain `RequestInit`s are built once per isolate, and a
-//! fetched response is re-wrapped with the platform's own copy (`new Response(body, resp)`).
+//! They make as few calls across the JS boundary as they can (see `js`): constant
+//! strings and asset URLs are JS strings made once per isolate, the plain
+//! `RequestInit`s are built once per isolate, and a fetched response is re-wrapped with
+//! the platform's own copy (`new Response(body, resp)`).
 
 use std::cell::OnceCell;
 
 use gate::route::Reply;
-use worker::js_sys::{self, Promise};
-use worker::wasm_bindgen::{intern, JsCast, JsValue};
+use worker::js_sys::Promise;
+use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys::{Headers, Request, RequestInit, RequestRedirect, Response, ResponseInit};
-use worker::worker_sys::Fetcher;
 use worker::Env;
+
+use crate::js::{self, FetcherJs, HeadersJs, Strings};
 
 pub(crate) type JsResult<T> = Result<T, JsValue>;
 
@@ -22,15 +23,12 @@ thread_local! {
     /// `{method, redirect: "manual"}` for GET and HEAD: read by `fetch` when it is
     /// called and never changed after, so one object serves every fetch.
     static PLAIN_INIT: [OnceCell<RequestInit>; 2] = const { [OnceCell::new(), OnceCell::new()] };
-    /// The name of the assets binding in `env`, as a JS string.
-    static ASSETS: JsValue = JsValue::from_str("ASSETS");
 }
 
-/// A header, if present and readable. Callers read the request's `Headers` once
-/// (`req.headers()` is a call across the JS boundary) and ask it for each name.
-/// `name` is a constant: it is interned.
-pub(crate) fn header(headers: &Headers, name: &'static str) -> Option<String> {
-    headers.get(intern(name)).ok().flatten()
+/// A header, if present. Callers read the request's `Headers` once (`req.headers()` is
+/// a call across the JS boundary) and ask it for each name.
+pub(crate) fn header(headers: &Headers, name: impl FnOnce(&Strings) -> &JsValue) -> Option<String> {
+    js::strings(|s| headers.unchecked_ref::<HeadersJs>().get(name(s)))
 }
 
 /// Send one of the gate's replies: no body for HEAD, and a null body (not an empty
@@ -38,7 +36,7 @@ pub(crate) fn header(headers: &Headers, name: &'static str) -> Option<String> {
 pub(crate) fn send(reply: &Reply, head: bool) -> JsResult<Response> {
     let h = Headers::new()?;
     for (k, v) in &reply.headers {
-        h.append(intern(k), v)?;
+        h.append(k, v)?;
     }
     let init = ResponseInit::new();
     init.set_status(reply.status);
@@ -47,24 +45,27 @@ pub(crate) fn send(reply: &Reply, head: bool) -> JsResult<Response> {
     Response::new_with_opt_str_and_init(body, &init)
 }
 
-/// Re-wrap a fetched response (same status, headers and body stream) with constant
+/// Re-wrap a fetched response (same status, headers and body stream) with the gated
 /// headers set, replacing any of the same name. A fetched response's headers are
 /// immutable; the copy the platform makes from `new Response(body, resp)` is not.
-pub(crate) fn rewrap(resp: &Response, set: &[(&'static str, &'static str)]) -> JsResult<Response> {
+pub(crate) fn rewrap_gated(resp: &Response) -> JsResult<Response> {
     let out = Response::new_with_opt_readable_stream_and_init(
         resp.body().as_ref(),
         resp.unchecked_ref::<ResponseInit>(),
     )?;
     let h = out.headers();
-    for (k, v) in set {
-        h.set(intern(k), intern(v))?;
-    }
+    let h = h.unchecked_ref::<HeadersJs>();
+    js::strings(|s| {
+        for (k, v) in &s.gated_headers {
+            h.set(k, v);
+        }
+    });
     Ok(out)
 }
 
 /// The static-assets binding.
-fn assets(env: &Env) -> JsResult<Fetcher> {
-    let binding = ASSETS.with(|name| js_sys::Reflect::get(env, name))?;
+fn assets(env: &Env) -> JsResult<FetcherJs> {
+    let binding = js::strings(|s| js::property(env, &s.assets));
     if binding.is_undefined() {
         return Err("ASSETS binding missing".into());
     }
@@ -74,7 +75,7 @@ fn assets(env: &Env) -> JsResult<Fetcher> {
 /// A `RequestInit` with `method`, no automatic redirects and `headers` (if any).
 fn request_init(method: &str, headers: &[(&str, &str)]) -> JsResult<RequestInit> {
     let init = RequestInit::new();
-    init.set_method(intern(if method == "HEAD" { "HEAD" } else { "GET" }));
+    init.set_method(method);
     init.set_redirect(RequestRedirect::Manual);
     if !headers.is_empty() {
         let h = Headers::new()?;
@@ -86,37 +87,36 @@ fn request_init(method: &str, headers: &[(&str, &str)]) -> JsResult<RequestInit>
     Ok(init)
 }
 
-/// Start fetching `path` from the static-assets binding with `method` (GET, or HEAD)
-/// and optional extra request headers. Redirects are returned, never followed.
-///
-/// `path` is interned: it must be a constant or come from the manifest (a bounded set),
-/// never from the request. It is already percent-encoded (gate::path::asset_url).
+/// Start fetching bundle file `file` (as the manifest names it, e.g.
+/// `_gated/x/index.html`, or a constant) from the static-assets binding at its pretty
+/// URL, with a `HEAD` or `GET` and optional extra request headers. Redirects are
+/// returned, never followed.
 pub(crate) fn fetch_asset(
     env: &Env,
-    path: &str,
-    method: &str,
+    file: &str,
+    head: bool,
     headers: &[(&str, &str)],
 ) -> JsResult<Promise> {
     // The host is irrelevant to an assets binding; only the path is used.
-    let url = format!("https://assets.invalid{path}");
-    let url = intern(&url);
+    let url = js::url(file, |f| format!("https://assets.invalid{}", gate::path::asset_url(f)));
     let fetcher = assets(env)?;
+    let method = if head { "HEAD" } else { "GET" };
     if !headers.is_empty() {
-        return fetcher.fetch_with_str_and_init(url, &request_init(method, headers)?);
+        return Ok(fetcher.fetch(&url, &request_init(method, headers)?));
     }
     PLAIN_INIT.with(|inits| {
-        let cell = &inits[usize::from(method == "HEAD")];
+        let cell = &inits[usize::from(head)];
         if let Some(init) = cell.get() {
-            return fetcher.fetch_with_str_and_init(url, init);
+            return Ok(fetcher.fetch(&url, init));
         }
         let init = request_init(method, &[])?;
-        let promise = fetcher.fetch_with_str_and_init(url, &init);
+        let promise = fetcher.fetch(&url, &init);
         let _ = cell.set(init);
-        promise
+        Ok(promise)
     })
 }
 
 /// Start forwarding the incoming request unchanged to the assets binding.
 pub(crate) fn forward(env: &Env, req: &Request) -> JsResult<Promise> {
-    assets(env)?.fetch(req)
+    Ok(assets(env)?.forward(req))
 }

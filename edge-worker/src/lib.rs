@@ -17,9 +17,10 @@
 //! To keep the wasm small the worker talks to `web_sys` types directly: no router,
 //! no `worker::Request` conversion, and never `Request::url()` / `Response::redirect`
 //! (they pull in the `url` crate with its IDNA tables). Calls across the JS boundary
-//! are the cost per request that remains, so `http` makes as few as it can.
+//! are the cost per request that remains, so `http` and `js` make as few as they can.
 
 mod http;
+mod js;
 mod serve;
 mod slots;
 mod state;

@@ -10,7 +10,6 @@
 use std::cell::RefCell;
 
 use gate::route::{route, Outcome, Reply};
-use gate::session::GATED_HEADERS;
 use gate::Manifest;
 use worker::js_sys::{self, Promise};
 use worker::wasm_bindgen::prelude::wasm_bindgen;
@@ -18,13 +17,13 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys::{Request, Response};
 use worker::{console_error, console_log, Env};
 
-use crate::http::{fetch_asset, forward, header, rewrap, send, JsResult};
+use crate::http::{fetch_asset, forward, header, rewrap_gated, send, JsResult};
 use crate::slots::Slots;
 use crate::state;
 
-/// A path that never exists in a bundle: fetching it makes the assets binding
+/// A file that never exists in a bundle: fetching it makes the assets binding
 /// answer with the site's 404 page (`not_found_handling = "404-page"`).
-const NOT_FOUND_PROBE: &str = "/.lyceum-not-found";
+const NOT_FOUND_PROBE: &str = ".lyceum-not-found";
 
 /// One request in progress.
 struct Step {
@@ -154,8 +153,8 @@ fn routed(
 ) -> JsResult<State> {
     let (url, headers) = (req.url(), req.headers());
     let (authorization, cookie) = (
-        header(&headers, "Authorization"),
-        header(&headers, "Cookie"),
+        header(&headers, |s| &s.authorization),
+        header(&headers, |s| &s.cookie),
     );
     let request = gate::route::Request {
         method,
@@ -177,8 +176,8 @@ fn routed(
         Outcome::Reply(reply) => State::Done(send(&reply, head)?),
         // Not loaded yet (or unusable last time): load it, then route again with it.
         Outcome::NoManifest if loaded.is_none() => {
-            let url = gate::path::asset_url(gate::manifest::MANIFEST_FILE);
-            State::Wait(fetch_asset(env, &url, "GET", &[])?, Then::ManifestResponse)
+            let manifest = fetch_asset(env, gate::manifest::MANIFEST_FILE, false, &[])?;
+            State::Wait(manifest, Then::ManifestResponse)
         }
         // Without the manifest nothing tells a teaser URL from a public one.
         Outcome::NoManifest => State::Done(send(&Reply::unavailable(), head)?),
@@ -186,12 +185,12 @@ fn routed(
         Outcome::NotFound => not_found(env, head)?,
         Outcome::File { file, range: true } => {
             // Only a member's Range is honoured, and only on the full file.
-            let range = header(&headers, "Range");
+            let range = header(&headers, |s| &s.range);
             let extra: Vec<(&str, &str)> =
                 range.as_deref().map(|r| ("Range", r)).into_iter().collect();
-            gated(env, file, method, &extra, &[200, 206, 416])?
+            gated(env, file, head, &extra, &[200, 206, 416])?
         }
-        Outcome::File { file, range: false } => gated(env, file, method, &[], &[200])?,
+        Outcome::File { file, range: false } => gated(env, file, head, &[], &[200])?,
     })
 }
 
@@ -217,7 +216,7 @@ fn next(step: &Step, then: &Then, value: JsValue) -> JsResult<State> {
             let resp: Response = value.unchecked_into();
             if (300..400).contains(&resp.status()) {
                 // Assets' pretty-URL redirects are fine, unless one points into the private tree.
-                let location = header(&resp.headers(), "Location")
+                let location = header(&resp.headers(), |s| &s.location)
                     .unwrap_or_default()
                     .to_ascii_lowercase();
                 if location.contains("_gated") || location.contains("%5fgated") {
@@ -234,14 +233,14 @@ fn next(step: &Step, then: &Then, value: JsValue) -> JsResult<State> {
                 console_log!("lyceum: bundle file {file} answered HTTP {status}");
                 return not_found(env, head);
             }
-            Ok(State::Done(rewrap(&resp, &GATED_HEADERS)?))
+            Ok(State::Done(rewrap_gated(&resp)?))
         }
         Then::NotFound => {
             let resp: Response = value.unchecked_into();
             if resp.status() != 404 {
                 return Ok(State::Done(send(&Reply::plain(404, "Not Found\n"), head)?));
             }
-            Ok(State::Done(rewrap(&resp, &GATED_HEADERS)?))
+            Ok(State::Done(rewrap_gated(&resp)?))
         }
     }
 }
@@ -250,19 +249,18 @@ fn next(step: &Step, then: &Then, value: JsValue) -> JsResult<State> {
 fn gated(
     env: &Env,
     file: String,
-    method: &str,
+    head: bool,
     extra: &[(&str, &str)],
     ok: &'static [u16],
 ) -> JsResult<State> {
-    let promise = fetch_asset(env, &gate::path::asset_url(&file), method, extra)?;
+    let promise = fetch_asset(env, &file, head, extra)?;
     Ok(State::Wait(promise, Then::Gated { file, ok }))
 }
 
 /// The site's 404 page (from the assets binding), never cached publicly.
 fn not_found(env: &Env, head: bool) -> JsResult<State> {
-    let method = if head { "HEAD" } else { "GET" };
     Ok(State::Wait(
-        fetch_asset(env, NOT_FOUND_PROBE, method, &[])?,
+        fetch_asset(env, NOT_FOUND_PROBE, head, &[])?,
         Then::NotFound,
     ))
 }

@@ -119,13 +119,14 @@ export function writeDevVars(file, vars) {
  * Start `wrangler dev` on the real edge-worker/wrangler.toml, overriding only the
  * assets directory (`--assets`), with vars from `envFile`. Resolves once it answers.
  * `devtools: false` keeps wrangler's DevTools proxy off the worker's inspector (as in
- * production, where none is attached): the benchmark's setting.
+ * production, where none is attached): the benchmark's setting. Without `dist` the
+ * config's own assets (if any) are used.
  */
 export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER_TOML, log = false, devtools = true }) {
   const port = await freePort();
   const inspector = await freePort();
   const args = [
-    'dev', '--config', config, '--assets', dist, '--env-file', envFile,
+    'dev', '--config', config, ...(dist ? ['--assets', dist] : []), '--env-file', envFile,
     '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--persist-to', stateDir, '--local', '--show-interactive-dev-session=false', '--log-level', log ? 'log' : 'warn',
   ];
