@@ -15,7 +15,7 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys::{Headers, Request, RequestInit, RequestRedirect, Response, ResponseInit};
 use worker::Env;
 
-use crate::js::{self, FetcherJs, HeadersJs, Strings};
+use crate::js::{self, FetcherJs, HeadersJs, ResponseJs, Strings};
 
 pub(crate) type JsResult<T> = Result<T, JsValue>;
 
@@ -48,11 +48,9 @@ pub(crate) fn send(reply: &Reply, head: bool) -> JsResult<Response> {
 /// Re-wrap a fetched response (same status, headers and body stream) with the gated
 /// headers set, replacing any of the same name. A fetched response's headers are
 /// immutable; the copy the platform makes from `new Response(body, resp)` is not.
-pub(crate) fn rewrap_gated(resp: &Response) -> JsResult<Response> {
-    let out = Response::new_with_opt_readable_stream_and_init(
-        resp.body().as_ref(),
-        resp.unchecked_ref::<ResponseInit>(),
-    )?;
+pub(crate) fn rewrap_gated(resp: &Response) -> Response {
+    let body = resp.body().map_or(JsValue::NULL, JsValue::from);
+    let out: Response = ResponseJs::new(&body, resp).unchecked_into();
     let h = out.headers();
     let h = h.unchecked_ref::<HeadersJs>();
     js::strings(|s| {
@@ -60,7 +58,7 @@ pub(crate) fn rewrap_gated(resp: &Response) -> JsResult<Response> {
             h.set(k, v);
         }
     });
-    Ok(out)
+    out
 }
 
 /// The static-assets binding.

@@ -5,7 +5,8 @@
 //! and each `catch` import runs inside a closure created per call. So the constant
 //! strings live here as JS strings made once per isolate, and the calls that cannot
 //! throw with them (header reads and writes with valid constant names and values, a
-//! property read on the `env` object, fetches) are imported without `catch`.
+//! property read on the `env` object, fetches, re-wrapping a response) are imported
+//! without `catch`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -13,7 +14,7 @@ use std::collections::HashMap;
 use worker::js_sys::Promise;
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::JsValue;
-use worker::web_sys::{Request, RequestInit};
+use worker::web_sys::{Request, RequestInit, Response};
 
 #[wasm_bindgen]
 extern "C" {
@@ -34,6 +35,13 @@ extern "C" {
     pub(crate) fn fetch(this: &FetcherJs, url: &JsValue, init: &RequestInit) -> Promise;
     #[wasm_bindgen(method, js_name = fetch)]
     pub(crate) fn forward(this: &FetcherJs, request: &Request) -> Promise;
+
+    /// `new Response(body, init)`, with `init` a fetched `Response` (its status and a
+    /// mutable copy of its headers); never throws for a fetched response's fresh body.
+    #[wasm_bindgen(js_name = Response)]
+    pub(crate) type ResponseJs;
+    #[wasm_bindgen(constructor, js_class = "Response")]
+    pub(crate) fn new(body: &JsValue, init: &Response) -> ResponseJs;
 
     /// `target[key]` of an object; never throws for an object.
     #[wasm_bindgen(js_namespace = Reflect, js_name = get)]

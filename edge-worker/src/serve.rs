@@ -233,14 +233,14 @@ fn next(step: &Step, then: &Then, value: JsValue) -> JsResult<State> {
                 console_log!("lyceum: bundle file {file} answered HTTP {status}");
                 return not_found(env, head);
             }
-            Ok(State::Done(rewrap_gated(&resp)?))
+            Ok(State::Done(rewrap_gated(&resp)))
         }
         Then::NotFound => {
             let resp: Response = value.unchecked_into();
             if resp.status() != 404 {
                 return Ok(State::Done(send(&Reply::plain(404, "Not Found\n"), head)?));
             }
-            Ok(State::Done(rewrap_gated(&resp)?))
+            Ok(State::Done(rewrap_gated(&resp)))
         }
     }
 }
