@@ -1,18 +1,25 @@
 // Benchmark: lyceum's Rust/wasm edge worker vs a JavaScript/WebCrypto twin
-// (bench/worker), both on local `wrangler dev` (workerd) over the fixture site.
-// Reports per-request latency (p50/p99 of N sequential keep-alive requests) and
-// req/s under a bounded concurrency, from loopback only. Not a test.
+// (bench/worker), on local `wrangler dev` (workerd), loopback only. Not a test.
+// Three parts, for a public page, a gated page allowed and a gated page denied:
 //
-// Latency through `wrangler dev` is dominated by its local proxy and by machine load,
-// so it also measures workerd CPU time per request: the CPU (ns, /proc/<pid>/task/*/
-// schedstat) of the workerd process that runs the worker itself — wrangler starts two
-// per `dev`: a proxy bound to --port, and the user worker's — around blocks of
-// --cpu-block sequential keep-alive requests. The workers take turns block by block
-// (--cpu-blocks rounds, order alternating), so a change in machine load hits both alike;
-// the ratio reported is the median of the per-round rust/js ratios.
+// - cpu: end to end over the fixture site, the CPU (ns, /proc/<pid>/task/*/schedstat)
+//   of the workerd process that runs the worker and its assets service — wrangler starts
+//   two per `dev`: a proxy bound to --port, and the user worker's — around blocks of
+//   --cpu-block sequential keep-alive requests. The workers take turns block by block
+//   (--cpu-blocks rounds, order alternating), so a change in machine load hits both
+//   alike; reported: the median of the per-round rust/js ratios and its 95% interval.
+// - isolate: the workers' own CPU, without the assets service that dominates the
+//   end-to-end cost: bench/isolate runs both and a forward-only floor in one isolate
+//   against an in-memory ASSETS (see isolateCpu).
+// - latency: p50/p99 of N sequential keep-alive requests and req/s under a bounded
+//   concurrency (dominated by wrangler's proxy and machine load).
 //
-//   node bench/run.mjs [--n 500] [--concurrency 8] [--seconds 5]
-//                      [--cpu-blocks 40] [--cpu-block 50] [--only latency|cpu]
+// DevTools stay off the workers' inspector unless --devtools (production has none;
+// wrangler dev attaches them by default and they add work to every request).
+//
+//   node bench/run.mjs [--only cpu|isolate|latency] [--devtools]
+//                      [--cpu-blocks 400] [--cpu-block 10] [--isolate-rounds 120] [--isolate-n 1000]
+//                      [--n 500] [--concurrency 8] [--seconds 5]
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -27,22 +34,20 @@ const arg = (name, dflt) => {
 const N = arg('n', 500);
 const CONC = arg('concurrency', 8);
 const SECONDS = arg('seconds', 5);
-const CPU_BLOCKS = arg('cpu-blocks', 40);
-const CPU_BLOCK = arg('cpu-block', 50);
+const CPU_BLOCKS = arg('cpu-blocks', 400);
+const CPU_BLOCK = arg('cpu-block', 10);
 const ONLY = (() => {
   const i = process.argv.indexOf('--only');
   return i > 0 ? process.argv[i + 1] : null;
 })();
 // DevTools attached to the workers' inspector (wrangler dev's default) or not (as in production).
 const DEVTOOLS = process.argv.includes('--devtools');
-// Measured workerds on a core of their own (see pinProcesses); --no-pin leaves the scheduler free.
-const PIN = !process.argv.includes('--no-pin');
 const DO_LATENCY = !ONLY || ONLY === 'latency';
 const DO_CPU = !ONLY || ONLY === 'cpu';
 const DO_ISOLATE = !ONLY || ONLY === 'isolate';
 if (ONLY && !['cpu', 'latency', 'isolate'].includes(ONLY)) throw new Error('--only latency|cpu|isolate');
-const ISOLATE_ROUNDS = arg('isolate-rounds', 40);
-const ISOLATE_N = arg('isolate-n', 500);
+const ISOLATE_ROUNDS = arg('isolate-rounds', 120);
+const ISOLATE_N = arg('isolate-n', 1000);
 if (!(ISOLATE_ROUNDS > 0 && ISOLATE_ROUNDS <= 1000 && ISOLATE_N > 0 && ISOLATE_N <= 100_000)) throw new Error('--isolate-rounds 1..1000, --isolate-n 1..100000');
 if (!(CPU_BLOCKS > 0 && CPU_BLOCKS <= 1000 && CPU_BLOCK > 0 && CPU_BLOCK <= 1000)) throw new Error('--cpu-blocks 1..1000, --cpu-block 1..1000');
 // A scenario's CPU rounds must end within this (bounded in count and in time).
@@ -154,9 +159,10 @@ function workerdPids(server) {
 }
 
 
-/** µs of worker CPU per request for each server, and the median of the per-round
- *  ratios of server 0 to server 1: CPU_BLOCKS rounds in which each server in turn
- *  (order alternating) answers CPU_BLOCK sequential keep-alive requests. */
+/** µs of worker CPU per request for each server, and the median (with its 95%
+ *  interval) of the per-round ratios of each server to the last one (the JS twin):
+ *  CPU_BLOCKS rounds in which each server in turn (order rotating) answers CPU_BLOCK
+ *  sequential keep-alive requests. */
 async function cpuPerRequest(servers, p, headers, expect) {
   const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
   try {
@@ -164,8 +170,8 @@ async function cpuPerRequest(servers, p, headers, expect) {
     const blocks = servers.map(() => []);
     const deadline = Date.now() + CPU_RUN_LIMIT_MS;
     for (let round = 0; round < CPU_BLOCKS; round++) {
-      const order = round % 2 ? [...servers.keys()].reverse() : [...servers.keys()];
-      for (const k of order) {
+      for (let j = 0; j < servers.length; j++) {
+        const k = (round + j) % servers.length;
         const before = cpuNs(servers[k].cpu.user);
         for (let i = 0; i < CPU_BLOCK; i++) {
           const [st] = await once(agents[k], servers[k].base, p, headers);
@@ -176,8 +182,11 @@ async function cpuPerRequest(servers, p, headers, expect) {
       if (Date.now() > deadline) throw new Error(`CPU rounds over ${CPU_RUN_LIMIT_MS / 1000} s: machine too loaded, lower --cpu-blocks`);
     }
     const usPerRequest = (ns) => ns.reduce((a, b) => a + b, 0) / (ns.length * CPU_BLOCK) / 1000;
-    const { median, ci } = medianCi(blocks[0].map((ns, round) => ns / blocks[1][round]));
-    return { us: blocks.map(usPerRequest), ratio: median, ci };
+    const base = blocks[blocks.length - 1];
+    return {
+      us: blocks.map(usPerRequest),
+      ratios: blocks.map((b) => medianCi(b.map((ns, round) => ns / base[round]))),
+    };
   } finally {
     agents.forEach((a) => a.destroy());
   }
@@ -222,28 +231,11 @@ async function isolateCpu(harness, scenario) {
   }
 }
 
-/** Less noise on a 2-core machine: both workers' workerds (which take turns, never
- *  running at once) on the last core, and everything else of this benchmark (this
- *  client, wrangler, the proxies) on the others, so the measured processes do not
- *  share a core, its caches and its time slices with the load generator. */
-function pinProcesses(servers) {
-  const cores = Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim());
-  if (!(cores >= 2)) return;
-  const last = String(cores - 1);
-  const rest = cores > 2 ? `0-${cores - 2}` : '0';
-  const taskset = (cpus, pid) => {
-    const r = spawnSync('taskset', ['-a', '-cp', cpus, String(pid)], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`taskset ${cpus} ${pid}: ${r.stderr}`);
-  };
-  taskset(rest, process.pid);
-  for (const s of servers) {
-    const group = spawnSync('pgrep', ['-g', String(s.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
-    for (const pid of group) taskset(pid === s.cpu.user ? last : rest, pid);
-  }
-}
-
+// The JS twin last: ratios are to it. The floor only forwards to the assets: how close
+// it comes to the twin shows how much of the end-to-end CPU any worker can change.
 const workers = [
   ['rust/wasm', path.join(ROOT, 'edge-worker/wrangler.toml')],
+  ['floor', path.join(ROOT, 'bench/floor/wrangler.toml')],
   ['js/webcrypto', path.join(ROOT, 'bench/worker/wrangler.toml')],
 ];
 const servers = [];
@@ -269,14 +261,13 @@ try {
     servers.push(await startWrangler({ dist, config, devtools: DEVTOOLS, envFile: path.join(dir, 'bench.vars'), stateDir: path.join(dir, `state-${name.replace('/', '-')}`) }));
   }
   for (const s of servers) s.cpu = workerdPids(s);
-  if (PIN && servers.length) pinProcesses(servers);
   for (const [label, p, headers] of scenarios) {
     if (DO_LATENCY) {
       const lat = await latencies(servers, p, headers);
       // Two alternating rounds per worker, averaged.
       const rps = servers.map(() => 0);
       for (let round = 0; round < 2; round++) {
-        for (const k of round ? [1, 0] : [0, 1]) rps[k] += (await throughput(servers[k].base, p, headers)) / 2;
+        for (const k of round ? [...servers.keys()].reverse() : servers.keys()) rps[k] += (await throughput(servers[k].base, p, headers)) / 2;
       }
       workers.forEach(([name], k) => { results[`${label}|${name}`] = { ...lat[k], rps: rps[k] }; });
     }
@@ -284,7 +275,7 @@ try {
   if (DO_CPU) {
     for (const [label, p, headers] of scenarios) {
       cpu[label] = await cpuPerRequest(servers, p, headers, 200);
-      process.stderr.write(`bench: cpu ${label}: ${cpu[label].us.map((us) => us.toFixed(0)).join(' / ')} µs, ratio ${cpu[label].ratio.toFixed(3)}\n`);
+      process.stderr.write(`bench: cpu ${label}: ${cpu[label].us.map((us) => us.toFixed(0)).join(' / ')} µs, rust/js ${cpu[label].ratios[0].median.toFixed(3)}\n`);
     }
   }
   if (DO_ISOLATE) {
@@ -293,7 +284,6 @@ try {
     const harness = await startWrangler({ config: path.join(ROOT, 'bench/isolate/wrangler.toml'), devtools: DEVTOOLS, envFile: vars, stateDir: path.join(dir, 'state-isolate') });
     servers.push(harness);
     harness.cpu = workerdPids(harness);
-    if (PIN) pinProcesses([harness]);
     for (const scenario of scenarios) {
       isolate[scenario[0]] = await isolateCpu(harness, scenario);
       const r = isolate[scenario[0]];
@@ -323,11 +313,13 @@ const row = (...c) => console.log(c.map((x, i) => String(x).padEnd(i === 0 ? 31 
 if (DO_CPU) {
   console.log(`\nworkerd CPU per request (schedstat of the workerd running the worker and its assets service): ` +
     `${CPU_BLOCKS} rounds × ${CPU_BLOCK} sequential keep-alive requests per worker, the workers taking turns; ` +
-    `rust/js = median of the per-round ratios, with its 95% confidence interval. DevTools ${DEVTOOLS ? 'attached (wrangler dev\'s default)' : 'not attached (as in production; --devtools attaches them)'}.`);
-  row('scenario', 'rust µs/req', 'js µs/req', 'rust/js', '95% CI');
+    `ratios to the JS twin = medians of the per-round ratios, with 95% confidence intervals; the floor only forwards to the assets. DevTools ${DEVTOOLS ? 'attached (wrangler dev\'s default)' : 'not attached (as in production; --devtools attaches them)'}.`);
+  const line = (...c) => console.log(c.map((x, i) => String(x).padEnd(i === 0 ? 31 : i < 4 ? 13 : 24)).join(' '));
+  line('scenario', 'rust µs/req', 'floor µs/req', 'js µs/req', 'rust/js [95% CI]', 'floor/js [95% CI]');
+  const fmt = ({ median, ci }) => `${median.toFixed(3)} [${ci.map((x) => x.toFixed(3)).join(', ')}]`;
   for (const [label] of scenarios) {
     const c = cpu[label];
-    row(label, c.us[0].toFixed(0), c.us[1].toFixed(0), c.ratio.toFixed(3), `[${c.ci.map((x) => x.toFixed(3)).join(', ')}]`);
+    line(label, ...c.us.map((us) => us.toFixed(0)), fmt(c.ratios[0]), fmt(c.ratios[1]));
   }
 }
 if (DO_ISOLATE) {
@@ -335,10 +327,10 @@ if (DO_ISOLATE) {
     `forwards to ASSETS, in one isolate, against an in-memory ASSETS): ${ISOLATE_ROUNDS} rounds × ${ISOLATE_N} calls each, ` +
     `taking turns; own = µs per call minus the floor's in the same round; medians with 95% confidence intervals.`);
   row('scenario', 'floor µs', 'rust own µs', 'js own µs', 'rust/js own');
-  const fmt = ({ median, ci }, d) => `${median.toFixed(d)} [${ci.map((x) => x.toFixed(d)).join(', ')}]`;
+  const fmtD = ({ median, ci }, d) => `${median.toFixed(d)} [${ci.map((x) => x.toFixed(d)).join(', ')}]`;
   for (const [label] of scenarios) {
     const r = isolate[label];
-    console.log([label.padEnd(31), r.total.floor.toFixed(1).padEnd(13), fmt(r.rust, 1).padEnd(22), fmt(r.js, 1).padEnd(22), fmt(r.ratio, 3)].join(' '));
+    console.log([label.padEnd(31), r.total.floor.toFixed(1).padEnd(13), fmtD(r.rust, 1).padEnd(22), fmtD(r.js, 1).padEnd(22), fmtD(r.ratio, 3)].join(' '));
   }
 }
 if (DO_LATENCY) {

@@ -7,9 +7,8 @@
 // times in sequence, each with a fresh Request, and answers the last status.
 import rust from '../../edge-worker/entry.mjs';
 import js from '../worker/src/index.js';
+import floor from '../floor/index.mjs';
 
-// The floor: what any worker in front of the assets costs at the least.
-const floor = { fetch: (request, env) => env.ASSETS.fetch(request) };
 const workers = { rust, js, floor };
 
 const PAGE = `<!doctype html><html><head><title>page</title></head><body>${'<p>text</p>'.repeat(200)}</body></html>`;
