@@ -151,6 +151,32 @@ describe('access', () => {
     for (const e of pages) assertTeaser(await get(wire(e.url), { headers: cookie(t) }), e, e.url);
   });
 
+  test('concurrent members and anonymous readers each get their own answer', async () => {
+    // The worker keeps requests in progress in a slot table (edge-worker/src/slots.rs):
+    // interleaved requests must never be handed one another's page.
+    const t = hs(manifest.levels.at(-1));
+    const jobs = [];
+    for (let i = 0; i < 120; i++) {
+      const e = pages[i % pages.length];
+      const member = i % 3 !== 0;
+      const method = i % 7 === 0 ? 'HEAD' : 'GET';
+      jobs.push(request(server.base, wire(e.url), { method, headers: member ? cookie(t) : {} }).then((r) => ({ r, e, member, method })));
+    }
+    for (const { r, e, member, method } of await Promise.all(jobs)) {
+      const what = `${method} ${e.url} as ${member ? 'member' : 'anonymous'}`;
+      if (method === 'HEAD') {
+        assert.equal(r.status, 200, what);
+        assert.equal(r.body, '', `${what}: no body`);
+        assertGatedHeaders(r, what);
+      } else if (member) {
+        assertFull(r, e, what);
+      } else {
+        assertClean(r, what);
+        assertTeaser(r, e, what);
+      }
+    }
+  });
+
   test('bearer wins over the cookie', async () => {
     const r = await get(wire(topPage.url), { headers: { ...bearer(hs('nope')), ...cookie(hs(topPage.level)) } });
     assertTeaser(r, topPage, 'bad bearer + good cookie');
