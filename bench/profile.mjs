@@ -7,11 +7,9 @@
 //
 //   node --experimental-websocket bench/profile.mjs [--scenario allowed|denied|public]
 //                                                   [--n 20000] [--top 30] [--interval 50]
-import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { ROOT, buildFixture, ensureWorker, request, startWrangler, tempDir, writeDevVars } from '../tests/e2e/lib/harness.mjs';
-import { now, sign } from '../tests/e2e/lib/jwt.mjs';
+import { request } from '../tests/e2e/lib/harness.mjs';
+import { benchFixture, harnessQuery, startHarness } from './fixture.mjs';
 
 const opt = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,21 +22,9 @@ const INTERVAL_US = Number(opt('interval', 50));
 if (!(N > 0 && N <= 100_000)) throw new Error('--n 1..100000');
 if (typeof WebSocket === 'undefined') throw new Error('run with node --experimental-websocket');
 
-ensureWorker();
-const dir = tempDir('lyceum-profile-');
-const dist = buildFixture(dir);
-const manifest = JSON.parse(fs.readFileSync(path.join(dist, '_gated/manifest.json'), 'utf8'));
-const [gatedUrl, gatedEntry] = Object.entries(manifest.entries).find(([, e]) => e.teaser);
-const secret = 'bench-secret-'.padEnd(48, 'x');
-const token = sign('HS256', { sub: 'bench', level: gatedEntry.level, exp: now() + 86400 }, secret);
-writeDevVars(path.join(dir, 'bench.vars'), { LYCEUM_JWT_SECRET: secret });
-const scenarios = {
-  public: ['/about/', {}],
-  allowed: [encodeURI(gatedUrl), { Cookie: `lyceum_session=${token}` }],
-  denied: [encodeURI(gatedUrl), {}],
-};
-if (!scenarios[SCENARIO]) throw new Error(`--scenario ${Object.keys(scenarios).join('|')}`);
-const [urlPath, headers] = scenarios[SCENARIO];
+const fixture = benchFixture('lyceum-profile-');
+const scenario = fixture.scenarios.find((s) => s.key === SCENARIO);
+if (!scenario) throw new Error(`--scenario ${fixture.scenarios.map((s) => s.key).join('|')}`);
 
 /** A minimal Chrome DevTools Protocol client over one WebSocket. */
 async function cdp(url) {
@@ -83,19 +69,16 @@ function selfTimes(profile) {
 
 /** A CPU profile of `calls` calls of one worker in the harness. */
 async function profileWorker(c, harness, name, calls) {
-  const q = `/run?worker=${name}&n=${calls}&path=${encodeURIComponent(urlPath)}${headers.Cookie ? `&cookie=${encodeURIComponent(headers.Cookie)}` : ''}`;
-  const r0 = await request(harness.base, q.replace(`n=${calls}`, 'n=2000')); // warm up
+  const r0 = await request(harness.base, harnessQuery(name, 2000, scenario)); // warm up
   if (r0.status !== 200) throw new Error(`harness ${name}: HTTP ${r0.status}`);
   await c.send('Profiler.start');
-  const r = await request(harness.base, q, { timeout: 120_000 });
+  const r = await request(harness.base, harnessQuery(name, calls, scenario), { timeout: 120_000 });
   const { profile } = await c.send('Profiler.stop');
   if (r.status !== 200 || r.body.trim() !== '200') throw new Error(`harness ${name}: HTTP ${r.status} ${r.body}`);
   return selfTimes(profile);
 }
 
-const vars = path.join(dir, 'isolate.vars');
-writeDevVars(vars, { LYCEUM_JWT_SECRET: secret, MANIFEST: JSON.stringify(manifest) });
-const harness = await startWrangler({ config: path.join(ROOT, 'bench/isolate/wrangler.toml'), envFile: vars, stateDir: path.join(dir, 'state') });
+const harness = await startHarness(fixture);
 try {
   // wrangler's inspector proxy: it forwards to the harness worker's isolate.
   const [target] = await (await fetch(`http://127.0.0.1:${harness.inspector}/json`)).json();
@@ -104,7 +87,7 @@ try {
   await c.send('Profiler.setSamplingInterval', { interval: INTERVAL_US });
   for (const name of ['rust', 'js', 'floor']) {
     const { total, rows } = await profileWorker(c, harness, name, N);
-    console.log(`\n${name}: ${SCENARIO} ${urlPath}, ${N} calls in the harness; ${(total / N).toFixed(1)} µs/call sampled (profiler overhead included)`);
+    console.log(`\n${name}: ${scenario.label} ${scenario.path}, ${N} calls in the harness; ${(total / N).toFixed(1)} µs/call sampled (profiler overhead included)`);
     for (const [fn, us] of rows.slice(0, TOP)) {
       console.log(`${(us / N).toFixed(2).padStart(9)} µs/call  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${fn}`);
     }

@@ -24,8 +24,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ROOT, buildFixture, ensureWorker, startWrangler, tempDir, writeDevVars } from '../tests/e2e/lib/harness.mjs';
-import { now, sign } from '../tests/e2e/lib/jwt.mjs';
+import { ROOT, startWrangler } from '../tests/e2e/lib/harness.mjs';
+import { benchFixture, harnessQuery, startHarness } from './fixture.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,20 +53,8 @@ if (!(CPU_BLOCKS > 0 && CPU_BLOCKS <= 1000 && CPU_BLOCK > 0 && CPU_BLOCK <= 1000
 // A scenario's CPU rounds must end within this (bounded in count and in time).
 const CPU_RUN_LIMIT_MS = 300_000;
 
-ensureWorker();
-const dir = tempDir('lyceum-bench-');
-const dist = buildFixture(dir);
-const manifest = JSON.parse(fs.readFileSync(path.join(dist, '_gated/manifest.json'), 'utf8'));
-const [gatedUrl, gatedEntry] = Object.entries(manifest.entries).find(([, e]) => e.teaser);
-const secret = 'bench-secret-'.padEnd(48, 'x');
-const token = sign('HS256', { sub: 'bench', level: gatedEntry.level, exp: now() + 86400 }, secret);
-writeDevVars(path.join(dir, 'bench.vars'), { LYCEUM_JWT_SECRET: secret });
-
-const scenarios = [
-  ['public page', '/about/', {}],
-  ['gated, allowed (HS256 cookie)', encodeURI(gatedUrl), { Cookie: `lyceum_session=${token}` }],
-  ['gated, denied (teaser)', encodeURI(gatedUrl), {}],
-];
+const fixture = benchFixture('lyceum-bench-');
+const { dir, dist, vars, scenarios } = fixture;
 
 /** The median of `xs` and its distribution-free 95% interval (order statistics n/2 ∓ 0.98·√n). */
 function medianCi(xs) {
@@ -197,13 +185,11 @@ async function cpuPerRequest(servers, p, headers, expect) {
  *  answers `n` calls of one per HTTP request. The three take turns (rotating order) for
  *  ISOLATE_ROUNDS rounds; CPU is the harness workerd's, around each batch. */
 async function isolateCpu(harness, scenario) {
-  const [, p, headers] = scenario;
   const names = ['rust', 'js', 'floor'];
-  const cookie = headers.Cookie ? `&cookie=${encodeURIComponent(headers.Cookie)}` : '';
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const run = async (name, n) => {
-    const [st] = await once(agent, harness.base, `/run?worker=${name}&n=${n}&path=${encodeURIComponent(p)}${cookie}`, {});
-    if (st !== 200) throw new Error(`harness ${name} ${p}: HTTP ${st}`);
+    const [st] = await once(agent, harness.base, harnessQuery(name, n, scenario), {});
+    if (st !== 200) throw new Error(`harness ${name} ${scenario.path}: HTTP ${st}`);
   };
   try {
     for (const name of names) await run(name, ISOLATE_N); // warm up: caches filled, code optimised
@@ -258,10 +244,10 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 try {
   for (const [name, config] of DO_LATENCY || DO_CPU ? workers : []) {
-    servers.push(await startWrangler({ dist, config, devtools: DEVTOOLS, envFile: path.join(dir, 'bench.vars'), stateDir: path.join(dir, `state-${name.replace('/', '-')}`) }));
+    servers.push(await startWrangler({ dist, config, devtools: DEVTOOLS, envFile: vars, stateDir: path.join(dir, `state-${name.replace('/', '-')}`) }));
   }
   for (const s of servers) s.cpu = workerdPids(s);
-  for (const [label, p, headers] of scenarios) {
+  for (const { label, path: p, headers } of scenarios) {
     if (DO_LATENCY) {
       const lat = await latencies(servers, p, headers);
       // Two alternating rounds per worker, averaged.
@@ -273,21 +259,18 @@ try {
     }
   }
   if (DO_CPU) {
-    for (const [label, p, headers] of scenarios) {
+    for (const { label, path: p, headers } of scenarios) {
       cpu[label] = await cpuPerRequest(servers, p, headers, 200);
       process.stderr.write(`bench: cpu ${label}: ${cpu[label].us.map((us) => us.toFixed(0)).join(' / ')} µs, rust/js ${cpu[label].ratios[0].median.toFixed(3)}\n`);
     }
   }
   if (DO_ISOLATE) {
-    const vars = path.join(dir, 'isolate.vars');
-    writeDevVars(vars, { LYCEUM_JWT_SECRET: secret, MANIFEST: JSON.stringify(manifest) });
-    const harness = await startWrangler({ config: path.join(ROOT, 'bench/isolate/wrangler.toml'), devtools: DEVTOOLS, envFile: vars, stateDir: path.join(dir, 'state-isolate') });
+    const harness = await startHarness(fixture, { devtools: DEVTOOLS });
     servers.push(harness);
     harness.cpu = workerdPids(harness);
     for (const scenario of scenarios) {
-      isolate[scenario[0]] = await isolateCpu(harness, scenario);
-      const r = isolate[scenario[0]];
-      process.stderr.write(`bench: own cpu ${scenario[0]}: rust ${r.rust.median.toFixed(1)} / js ${r.js.median.toFixed(1)} µs, ratio ${r.ratio.median.toFixed(3)}\n`);
+      const r = (isolate[scenario.label] = await isolateCpu(harness, scenario));
+      process.stderr.write(`bench: own cpu ${scenario.label}: rust ${r.rust.median.toFixed(1)} / js ${r.js.median.toFixed(1)} µs, ratio ${r.ratio.median.toFixed(3)}\n`);
     }
   }
 } finally {
@@ -317,7 +300,7 @@ if (DO_CPU) {
   const line = (...c) => console.log(c.map((x, i) => String(x).padEnd(i === 0 ? 31 : i < 4 ? 13 : 24)).join(' '));
   line('scenario', 'rust µs/req', 'floor µs/req', 'js µs/req', 'rust/js [95% CI]', 'floor/js [95% CI]');
   const fmt = ({ median, ci }) => `${median.toFixed(3)} [${ci.map((x) => x.toFixed(3)).join(', ')}]`;
-  for (const [label] of scenarios) {
+  for (const { label } of scenarios) {
     const c = cpu[label];
     line(label, ...c.us.map((us) => us.toFixed(0)), fmt(c.ratios[0]), fmt(c.ratios[1]));
   }
@@ -328,7 +311,7 @@ if (DO_ISOLATE) {
     `taking turns; own = µs per call minus the floor's in the same round; medians with 95% confidence intervals.`);
   row('scenario', 'floor µs', 'rust own µs', 'js own µs', 'rust/js own');
   const fmtD = ({ median, ci }, d) => `${median.toFixed(d)} [${ci.map((x) => x.toFixed(d)).join(', ')}]`;
-  for (const [label] of scenarios) {
+  for (const { label } of scenarios) {
     const r = isolate[label];
     console.log([label.padEnd(31), r.total.floor.toFixed(1).padEnd(13), fmtD(r.rust, 1).padEnd(22), fmtD(r.js, 1).padEnd(22), fmtD(r.ratio, 3)].join(' '));
   }
@@ -336,7 +319,7 @@ if (DO_ISOLATE) {
 if (DO_LATENCY) {
   console.log(`\nlatency: p50/p99 of N=${N} sequential keep-alive requests (workers interleaved), req/s with ${CONC} in flight for ${SECONDS}s × 2 rounds — dominated by wrangler's proxy and machine load`);
   row('scenario', 'worker', 'status', 'p50 ms', 'p99 ms', 'req/s');
-  for (const [label] of scenarios) {
+  for (const { label } of scenarios) {
     for (const [name] of workers) {
       const r = results[`${label}|${name}`];
       row(label, name, r.status, r.p50.toFixed(2), r.p99.toFixed(2), r.rps.toFixed(0));
