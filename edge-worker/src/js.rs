@@ -6,7 +6,9 @@
 //! strings live here as JS strings made once per isolate, and the calls that cannot
 //! throw with them (header reads and writes with valid constant names and values, a
 //! property read on the `env` object, fetches, re-wrapping a response) are imported
-//! without `catch`.
+//! without `catch`. Should one throw after all, the exception unwinds through the wasm
+//! frames (no destructors run: that request's temporaries leak) to the JS entry, which
+//! answers 500; no borrow of per-isolate state is held across any of these calls.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -27,9 +29,8 @@ extern "C" {
     #[wasm_bindgen(method, js_name = set)]
     pub(crate) fn set(this: &HeadersJs, name: &JsValue, value: &JsValue);
 
-    /// A service binding (`Fetcher`), seen through `fetch`. A fetch reports its
-    /// failures through the promise; should it throw, the exception unwinds to the JS
-    /// entry, which answers 500 (no borrow of per-isolate state is held across a fetch).
+    /// A service binding (`Fetcher`), seen through `fetch`; a fetch reports its
+    /// failures through the promise.
     pub(crate) type FetcherJs;
     #[wasm_bindgen(method, js_name = fetch)]
     pub(crate) fn fetch(this: &FetcherJs, url: &JsValue, init: &RequestInit) -> Promise;
