@@ -96,7 +96,9 @@ pub(crate) fn fetch_asset(
     headers: &[(&str, &str)],
 ) -> JsResult<Promise> {
     // The host is irrelevant to an assets binding; only the path is used.
-    let url = js::url(file, |f| format!("https://assets.invalid{}", gate::path::asset_url(f)));
+    let url = js::url(file, |f| {
+        format!("https://assets.invalid{}", gate::path::asset_url(f))
+    });
     let fetcher = assets(env)?;
     let method = if head { "HEAD" } else { "GET" };
     if !headers.is_empty() {

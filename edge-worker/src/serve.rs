@@ -47,7 +47,10 @@ enum Then {
     /// A public file: served as is, unless it redirects into the private tree.
     Public,
     /// A full page or teaser: served with the gated headers only with an `ok` status.
-    Gated { file: String, ok: &'static [u16] },
+    Gated {
+        file: String,
+        ok: &'static [u16],
+    },
     /// The site's 404 page.
     NotFound,
 }
@@ -209,7 +212,13 @@ fn next(step: &Step, then: &Then, value: JsValue) -> JsResult<State> {
             unavailable()
         }
         Then::ManifestText => match state::keep_manifest(&value.as_string().unwrap_or_default()) {
-            Some(manifest) => routed(&step.req, env, &step.method, Some(&manifest), js_sys::Date::now()),
+            Some(manifest) => routed(
+                &step.req,
+                env,
+                &step.method,
+                Some(&manifest),
+                js_sys::Date::now(),
+            ),
             None => unavailable(),
         },
         Then::Public => {
