@@ -5,9 +5,10 @@
 // - cpu: end to end over the fixture site, the CPU (ns, /proc/<pid>/task/*/schedstat)
 //   of the workerd process that runs the worker and its assets service — wrangler starts
 //   two per `dev`: a proxy bound to --port, and the user worker's — around blocks of
-//   --cpu-block sequential keep-alive requests. The workers take turns block by block
-//   (--cpu-blocks rounds, order alternating), so a change in machine load hits both
-//   alike; reported: the median of the per-round rust/js ratios and its 95% interval.
+//   --cpu-block sequential keep-alive requests. The Rust worker, a forward-only floor
+//   and the JS twin take turns block by block (--cpu-blocks rounds, order rotating), so
+//   a change in machine load hits all alike; reported: the medians of the per-round
+//   ratios to the JS twin and their 95% intervals.
 // - isolate: the workers' own CPU, without the assets service that dominates the
 //   end-to-end cost: bench/isolate runs both and a forward-only floor in one isolate
 //   against an in-memory ASSETS (see isolateCpu).
@@ -64,6 +65,9 @@ function medianCi(xs) {
   const hi = Math.min(n - 1, Math.ceil(n / 2 + 0.98 * Math.sqrt(n)) - 1);
   return { median: v[Math.floor(n / 2)], ci: [v[lo], v[hi]] };
 }
+
+/** `median [lo, hi]` with `d` decimals. */
+const fmtCi = ({ median, ci }, d) => `${median.toFixed(d)} [${ci.map((x) => x.toFixed(d)).join(', ')}]`;
 
 function once(agent, base, p, headers) {
   const u = new URL(base);
@@ -299,10 +303,9 @@ if (DO_CPU) {
     `ratios to the JS twin = medians of the per-round ratios, with 95% confidence intervals; the floor only forwards to the assets. DevTools ${DEVTOOLS ? 'attached (wrangler dev\'s default)' : 'not attached (as in production; --devtools attaches them)'}.`);
   const line = (...c) => console.log(c.map((x, i) => String(x).padEnd(i === 0 ? 31 : i < 4 ? 13 : 24)).join(' '));
   line('scenario', 'rust µs/req', 'floor µs/req', 'js µs/req', 'rust/js [95% CI]', 'floor/js [95% CI]');
-  const fmt = ({ median, ci }) => `${median.toFixed(3)} [${ci.map((x) => x.toFixed(3)).join(', ')}]`;
   for (const { label } of scenarios) {
     const c = cpu[label];
-    line(label, ...c.us.map((us) => us.toFixed(0)), fmt(c.ratios[0]), fmt(c.ratios[1]));
+    line(label, ...c.us.map((us) => us.toFixed(0)), fmtCi(c.ratios[0], 3), fmtCi(c.ratios[1], 3));
   }
 }
 if (DO_ISOLATE) {
@@ -310,10 +313,9 @@ if (DO_ISOLATE) {
     `forwards to ASSETS, in one isolate, against an in-memory ASSETS): ${ISOLATE_ROUNDS} rounds × ${ISOLATE_N} calls each, ` +
     `taking turns; own = µs per call minus the floor's in the same round; medians with 95% confidence intervals.`);
   row('scenario', 'floor µs', 'rust own µs', 'js own µs', 'rust/js own');
-  const fmtD = ({ median, ci }, d) => `${median.toFixed(d)} [${ci.map((x) => x.toFixed(d)).join(', ')}]`;
   for (const { label } of scenarios) {
     const r = isolate[label];
-    console.log([label.padEnd(31), r.total.floor.toFixed(1).padEnd(13), fmtD(r.rust, 1).padEnd(22), fmtD(r.js, 1).padEnd(22), fmtD(r.ratio, 3)].join(' '));
+    console.log([label.padEnd(31), r.total.floor.toFixed(1).padEnd(13), fmtCi(r.rust, 1).padEnd(22), fmtCi(r.js, 1).padEnd(22), fmtCi(r.ratio, 3)].join(' '));
   }
 }
 if (DO_LATENCY) {

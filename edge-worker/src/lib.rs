@@ -9,10 +9,10 @@
 //!
 //! The entry is `entry.mjs`, not a `#[event(fetch)]` future: it calls the synchronous
 //! exports [`begin`], [`pending`], [`resume`] and [`finish`] with a request's slot
-//! number and only awaits the promises they hand it. On workerd a Rust future costs far more per request than an `await` in JS
-//! (wasm-bindgen-futures' closures, microtask queue and promise wrappers, and the
-//! panic-recovery proxy `worker-build` puts around a `#[event]` entry), while every
-//! decision stays here.
+//! number and only awaits the promises they hand it. On workerd a Rust future costs far
+//! more per request than an `await` in JS (wasm-bindgen-futures' closures, microtask
+//! queue and promise wrappers, and the panic-recovery proxy `worker-build` puts around a
+//! `#[event]` entry), while every decision stays here.
 //!
 //! To keep the wasm small the worker talks to `web_sys` types directly: no router,
 //! no `worker::Request` conversion, and never `Request::url()` / `Response::redirect`

@@ -8,8 +8,8 @@
 //! entry never resumes it) would otherwise hold its slot forever; slots older than
 //! [`STALE_MS`] are reclaimed when a new request needs one.
 
-/// How long a request may wait on one step before its slot may be reclaimed. Steps
-/// wait only on the assets binding, which answers in milliseconds.
+/// How long after it began a request's slot may be reclaimed. Its steps wait only on
+/// the assets binding, which answers in milliseconds.
 pub(crate) const STALE_MS: f64 = 60_000.0;
 
 /// At most this many requests in progress at once (slot indexes fit in 16 bits).
