@@ -9,15 +9,116 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 const WORDS: &[&str] = &[
-    "learning", "memory", "practice", "attention", "the", "of", "and", "a", "to", "in", "is", "that", "for",
-    "it", "with", "as", "was", "on", "be", "at", "by", "this", "have", "from", "or", "one", "had", "not",
-    "but", "what", "all", "were", "when", "we", "there", "can", "an", "your", "which", "their", "said",
-    "if", "do", "will", "each", "about", "how", "up", "out", "them", "then", "she", "many", "some", "so",
-    "these", "would", "other", "into", "has", "more", "her", "two", "like", "him", "see", "time", "could",
-    "no", "make", "than", "first", "been", "its", "who", "now", "people", "my", "made", "over", "did",
-    "down", "only", "way", "find", "use", "may", "water", "long", "little", "very", "after", "words",
-    "called", "just", "where", "most", "know", "deliberate", "spaced", "repetition", "retrieval",
-    "interleaving", "feedback", "expertise", "novice", "schema", "cognitive", "load", "transfer",
+    "learning",
+    "memory",
+    "practice",
+    "attention",
+    "the",
+    "of",
+    "and",
+    "a",
+    "to",
+    "in",
+    "is",
+    "that",
+    "for",
+    "it",
+    "with",
+    "as",
+    "was",
+    "on",
+    "be",
+    "at",
+    "by",
+    "this",
+    "have",
+    "from",
+    "or",
+    "one",
+    "had",
+    "not",
+    "but",
+    "what",
+    "all",
+    "were",
+    "when",
+    "we",
+    "there",
+    "can",
+    "an",
+    "your",
+    "which",
+    "their",
+    "said",
+    "if",
+    "do",
+    "will",
+    "each",
+    "about",
+    "how",
+    "up",
+    "out",
+    "them",
+    "then",
+    "she",
+    "many",
+    "some",
+    "so",
+    "these",
+    "would",
+    "other",
+    "into",
+    "has",
+    "more",
+    "her",
+    "two",
+    "like",
+    "him",
+    "see",
+    "time",
+    "could",
+    "no",
+    "make",
+    "than",
+    "first",
+    "been",
+    "its",
+    "who",
+    "now",
+    "people",
+    "my",
+    "made",
+    "over",
+    "did",
+    "down",
+    "only",
+    "way",
+    "find",
+    "use",
+    "may",
+    "water",
+    "long",
+    "little",
+    "very",
+    "after",
+    "words",
+    "called",
+    "just",
+    "where",
+    "most",
+    "know",
+    "deliberate",
+    "spaced",
+    "repetition",
+    "retrieval",
+    "interleaving",
+    "feedback",
+    "expertise",
+    "novice",
+    "schema",
+    "cognitive",
+    "load",
+    "transfer",
 ];
 
 /// xorshift64*: tiny, deterministic, good enough for filler text.
@@ -50,7 +151,13 @@ impl Rng {
         s
     }
     fn paragraph(&mut self) -> String {
-        (0..5).map(|_| { let n = 8 + self.below(12); self.sentence(n) }).collect::<Vec<_>>().join(" ")
+        (0..5)
+            .map(|_| {
+                let n = 8 + self.below(12);
+                self.sentence(n)
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -64,11 +171,23 @@ fn page(rng: &mut Rng, i: usize, sections: usize) -> (String, String) {
     let day = 1 + i % 28;
     let month = 1 + (i / 28) % 12;
     let year = 2020 + i / (28 * 12) % 5;
-    writeln!(md, "---\ntitle: \"Page {i}: {}\"\ndate: {year}-{month:02}-{day:02}", rng.sentence(4).trim_end_matches('.')).unwrap();
+    writeln!(
+        md,
+        "---\ntitle: \"Page {i}: {}\"\ndate: {year}-{month:02}-{day:02}",
+        rng.sentence(4).trim_end_matches('.')
+    )
+    .unwrap();
     if let Some(level) = level {
         writeln!(md, "level: {level}").unwrap();
     }
-    writeln!(md, "summary: \"{}\"\ntags: [t{}, t{}]\n---\n", rng.sentence(14), i % 17, i % 5).unwrap();
+    writeln!(
+        md,
+        "summary: \"{}\"\ntags: [t{}, t{}]\n---\n",
+        rng.sentence(14),
+        i % 17,
+        i % 5
+    )
+    .unwrap();
     md += &rng.paragraph();
     md += "\n\n";
     if level.is_some() && i.is_multiple_of(2) {
@@ -110,7 +229,10 @@ fn page(rng: &mut Rng, i: usize, sections: usize) -> (String, String) {
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
-    let dir = PathBuf::from(args.next().unwrap_or_else(|| "/dev/shm/lyceum-corpus".into()));
+    let dir = PathBuf::from(
+        args.next()
+            .unwrap_or_else(|| "/dev/shm/lyceum-corpus".into()),
+    );
     let sections = 20;
     if dir.exists() {
         std::fs::remove_dir_all(&dir).expect("remove old corpus");
@@ -121,11 +243,19 @@ fn main() {
         "title: Bench\nbase_url: https://bench.example\nlanguage: en\nlevels:\n  - {id: member, name: Member, price: 5}\n  - {id: pro, name: Pro, price: 15}\n",
     )
     .unwrap();
-    std::fs::write(dir.join("content/_index.md"), "---\ntitle: Bench home\n---\nWelcome.\n").unwrap();
+    std::fs::write(
+        dir.join("content/_index.md"),
+        "---\ntitle: Bench home\n---\nWelcome.\n",
+    )
+    .unwrap();
     for s in 0..sections {
         let d = dir.join(format!("content/s{s:02}"));
         std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join("_index.md"), format!("---\ntitle: Section {s}\n---\nSection {s}.\n")).unwrap();
+        std::fs::write(
+            d.join("_index.md"),
+            format!("---\ntitle: Section {s}\n---\nSection {s}.\n"),
+        )
+        .unwrap();
     }
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut bytes = 0;
@@ -134,5 +264,9 @@ fn main() {
         bytes += md.len();
         std::fs::write(dir.join(path), md).unwrap();
     }
-    println!("wrote {n} pages ({:.1} MB) to {}", bytes as f64 / 1e6, dir.display());
+    println!(
+        "wrote {n} pages ({:.1} MB) to {}",
+        bytes as f64 / 1e6,
+        dir.display()
+    );
 }

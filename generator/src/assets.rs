@@ -68,14 +68,24 @@ pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
         if d == content || !d.starts_with(content) {
             break;
         }
-        let name = d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let owners = [d.join(PAGE_INDEX_FILE), d.with_file_name(format!("{name}.md"))];
+        let name = d
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let owners = [
+            d.join(PAGE_INDEX_FILE),
+            d.with_file_name(format!("{name}.md")),
+        ];
         for owner in owners {
             if let Some(i) = site.page_index(&owner) {
                 let page = &site.pages[i];
                 let below = file.strip_prefix(d).expect("d is an ancestor of file");
                 let url = canonical(file, &format!("{}{}", page.url, slash_path(below)))?;
-                return Ok(Placement::Published(Asset { file: file.to_path_buf(), url, level: page.front.level.clone() }));
+                return Ok(Placement::Published(Asset {
+                    file: file.to_path_buf(),
+                    url,
+                    level: page.front.level.clone(),
+                }));
             }
             if site.root.join(&owner).is_file() {
                 return Ok(Placement::Unbuilt(owner));
@@ -83,7 +93,10 @@ pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
         }
         dir = d.parent();
     }
-    let folder = file.parent().and_then(|p| p.strip_prefix(content).ok()).unwrap_or(Path::new(""));
+    let folder = file
+        .parent()
+        .and_then(|p| p.strip_prefix(content).ok())
+        .unwrap_or(Path::new(""));
     let mut url = String::from("/");
     for part in folder.components() {
         let name = part.as_os_str().to_string_lossy();
@@ -91,17 +104,30 @@ pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
         url += if slug.is_empty() { &name } else { &slug };
         url.push('/');
     }
-    url += &file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    url += &file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let url = canonical(file, &url)?;
-    Ok(Placement::Published(Asset { file: file.to_path_buf(), url, level: None }))
+    Ok(Placement::Published(Asset {
+        file: file.to_path_buf(),
+        url,
+        level: None,
+    }))
 }
 
 /// `path` (decoded) as the gate canonicalises the request for it.
 fn canonical(file: &Path, path: &str) -> Result<String, Diagnostic> {
     let mut encoded = String::with_capacity(path.len());
-    gate::path::percent_encode(&mut encoded, path, |b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b));
+    gate::path::percent_encode(&mut encoded, path, |b| {
+        b.is_ascii_alphanumeric() || b"-._~/".contains(&b)
+    });
     gate::path::normalize(&encoded).map_err(|e| {
-        Diagnostic::file(file, format!("this file cannot be served at `{path}` ({e})")).with_help("rename the file")
+        Diagnostic::file(
+            file,
+            format!("this file cannot be served at `{path}` ({e})"),
+        )
+        .with_help("rename the file")
     })
 }
 
@@ -116,14 +142,25 @@ pub fn collect(site: &Site) -> Result<Vec<Asset>, Vec<Diagnostic>> {
         .pages
         .iter()
         .map(|p| (p.url.as_str(), p.file.as_path()))
-        .chain(site.sections.iter().filter_map(|s| Some((s.url.as_str(), s.file.as_deref()?))))
+        .chain(
+            site.sections
+                .iter()
+                .filter_map(|s| Some((s.url.as_str(), s.file.as_deref()?))),
+        )
         .collect();
     for file in files {
         match place(site, &file) {
             Ok(Placement::Published(a)) => match pages.get(a.url.as_str()) {
                 Some(page) => errors.push(
-                    Diagnostic::file(&a.file, format!("this file would be served at `{}`, the URL of `{}`", a.url, slash_path(page)))
-                        .with_help("rename the file or move it out of the page's folder"),
+                    Diagnostic::file(
+                        &a.file,
+                        format!(
+                            "this file would be served at `{}`, the URL of `{}`",
+                            a.url,
+                            slash_path(page)
+                        ),
+                    )
+                    .with_help("rename the file or move it out of the page's folder"),
                 ),
                 None => assets.push(a),
             },
@@ -140,7 +177,9 @@ pub fn collect(site: &Site) -> Result<Vec<Asset>, Vec<Diagnostic>> {
 
 /// Copy every asset into `sink`.
 pub fn write(site: &Site, assets: &[Asset], sink: &impl Sink) -> Result<(), BuildError> {
-    assets.par_iter().try_for_each(|a| sink.copy(&a.output(), &site.root.join(&a.file)))
+    assets
+        .par_iter()
+        .try_for_each(|a| sink.copy(&a.output(), &site.root.join(&a.file)))
 }
 
 /// The site's manifest ([`Site::manifest`]) plus an entry without teaser for every gated
@@ -149,7 +188,11 @@ pub fn manifest(site: &Site, assets: &[Asset]) -> gate::Manifest {
     let mut manifest = site.manifest();
     for a in assets {
         if let Some(level) = &a.level {
-            let entry = gate::GatedEntry { level: level.clone(), file: a.output(), teaser: None };
+            let entry = gate::GatedEntry {
+                level: level.clone(),
+                file: a.output(),
+                teaser: None,
+            };
             // A page's own URL is never an asset's: pages keep their entry.
             manifest.entries.entry(a.url.clone()).or_insert(entry);
         }
@@ -164,7 +207,11 @@ mod tests {
 
     fn site(files: &[(&str, &str)]) -> (tempfile::TempDir, Site) {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("site.yaml"), "title: T\nlevels:\n  - {id: member, name: M}\n").unwrap();
+        std::fs::write(
+            dir.path().join("site.yaml"),
+            "title: T\nlevels:\n  - {id: member, name: M}\n",
+        )
+        .unwrap();
         crate::testing::write_files(dir.path(), files);
         let site = Site::load(dir.path(), &LoadOptions::default()).unwrap();
         (dir, site)
@@ -175,7 +222,11 @@ mod tests {
     }
 
     fn published(url: &str, level: Option<&str>, file: &str) -> Placement {
-        Placement::Published(Asset { file: file.into(), url: url.into(), level: level.map(Into::into) })
+        Placement::Published(Asset {
+            file: file.into(),
+            url: url.into(),
+            level: level.map(Into::into),
+        })
     }
 
     #[test]
@@ -183,37 +234,77 @@ mod tests {
         // `bar/index.html` sits in no page's folder (the page is `foo.md` with slug `bar`),
         // so it would be public at `/a/bar/`: exactly where the gated page's teaser goes.
         let (_dir, s) = site(&[
-            ("content/a/foo.md", "---\ntitle: F\nlevel: member\nslug: bar\n---\n"),
+            (
+                "content/a/foo.md",
+                "---\ntitle: F\nlevel: member\nslug: bar\n---\n",
+            ),
             ("content/a/bar/index.html", "mine"),
         ]);
         let errors = collect(&s).unwrap_err();
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].message.contains("`/a/bar/`, the URL of `content/a/foo.md`"), "{}", errors[0].message);
+        assert!(
+            errors[0]
+                .message
+                .contains("`/a/bar/`, the URL of `content/a/foo.md`"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]
     fn files_follow_their_page() {
         let (_d, s) = site(&[
-            ("content/courses/intro.md", "---\ntitle: I\nlevel: member\nslug: basics\n---\n"),
+            (
+                "content/courses/intro.md",
+                "---\ntitle: I\nlevel: member\nslug: basics\n---\n",
+            ),
             ("content/courses/intro/img/a.png", ""),
             ("content/guide/index.md", "---\ntitle: G\n---\n"),
             ("content/guide/map.svg", ""),
             ("content/Notes/笔记 1.txt", ""),
-            ("content/draft.md", "---\ntitle: D\nstatus: draft\nlevel: member\n---\n"),
+            (
+                "content/draft.md",
+                "---\ntitle: D\nstatus: draft\nlevel: member\n---\n",
+            ),
             ("content/draft/x.png", ""),
         ]);
-        assert_eq!(at(&s, "content/courses/intro/img/a.png"), published("/courses/basics/img/a.png", Some("member"), "content/courses/intro/img/a.png"));
-        assert_eq!(at(&s, "content/guide/map.svg"), published("/guide/map.svg", None, "content/guide/map.svg"));
-        assert_eq!(at(&s, "content/Notes/笔记 1.txt"), published("/notes/笔记 1.txt", None, "content/Notes/笔记 1.txt"));
-        assert_eq!(at(&s, "content/draft/x.png"), Placement::Unbuilt("content/draft.md".into()));
+        assert_eq!(
+            at(&s, "content/courses/intro/img/a.png"),
+            published(
+                "/courses/basics/img/a.png",
+                Some("member"),
+                "content/courses/intro/img/a.png"
+            )
+        );
+        assert_eq!(
+            at(&s, "content/guide/map.svg"),
+            published("/guide/map.svg", None, "content/guide/map.svg")
+        );
+        assert_eq!(
+            at(&s, "content/Notes/笔记 1.txt"),
+            published("/notes/笔记 1.txt", None, "content/Notes/笔记 1.txt")
+        );
+        assert_eq!(
+            at(&s, "content/draft/x.png"),
+            Placement::Unbuilt("content/draft.md".into())
+        );
         assert_eq!(at(&s, "content/guide/index.md"), Placement::Source);
-        let Placement::Published(a) = at(&s, "content/courses/intro/img/a.png") else { panic!() };
+        let Placement::Published(a) = at(&s, "content/courses/intro/img/a.png") else {
+            panic!()
+        };
         assert_eq!(a.output(), "_gated/courses/basics/img/a.png");
         let assets = collect(&s).unwrap();
-        assert_eq!(assets.len(), 3, "the draft's file is not published: {assets:?}");
+        assert_eq!(
+            assets.len(),
+            3,
+            "the draft's file is not published: {assets:?}"
+        );
         let m = manifest(&s, &assets);
         let e = &m.entries["/courses/basics/img/a.png"];
-        assert_eq!((e.level.as_str(), e.file.as_str(), e.teaser.as_deref()), ("member", "_gated/courses/basics/img/a.png", None));
+        assert_eq!(
+            (e.level.as_str(), e.file.as_str(), e.teaser.as_deref()),
+            ("member", "_gated/courses/basics/img/a.png", None)
+        );
         assert!(!m.entries.contains_key("/guide/map.svg"));
     }
 }

@@ -62,7 +62,11 @@ pub enum BuildError {
 
 impl BuildError {
     pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> BuildError {
-        BuildError::Io { action, path: path.to_path_buf(), source }
+        BuildError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -81,12 +85,19 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         stages.push((name, clock.elapsed()));
         clock = Instant::now();
     };
-    let site = Site::load(&options.root, &LoadOptions { drafts: options.drafts, base_url: options.base_url.clone() })?;
+    let site = Site::load(
+        &options.root,
+        &LoadOptions {
+            drafts: options.drafts,
+            base_url: options.base_url.clone(),
+        },
+    )?;
     lap("load and parse");
     let theme = theme::load(&options.root, &site.config.theme)?;
     let mut renderer = Renderer::new(&site, &theme)?;
     if let Some(o) = &options.observer {
-        o.total.store(site.pages.len(), std::sync::atomic::Ordering::Relaxed);
+        o.total
+            .store(site.pages.len(), std::sync::atomic::Ordering::Relaxed);
         renderer = renderer.observe(o.clone());
     }
     lap("templates");
@@ -115,13 +126,25 @@ type Job<'a> = Box<dyn Fn() -> Result<Vec<Output>, BuildError> + Sync + 'a>;
 
 /// Render every output of `site` and write it into `staging`, in parallel. Collects every
 /// template error (one per template and message) rather than stopping at the first.
-pub fn write(site: &Site, theme: &Theme, renderer: &Renderer, staging: &impl Sink) -> Result<(), BuildError> {
+pub fn write(
+    site: &Site,
+    theme: &Theme,
+    renderer: &Renderer,
+    staging: &impl Sink,
+) -> Result<(), BuildError> {
     // Static files first: generated pages must win over a stray static file at the same path.
-    theme.static_files.par_iter().try_for_each(|(rel, source)| match source {
-        StaticSource::Embedded(bytes) => staging.write(rel, bytes),
-        StaticSource::Disk(path) => staging.copy(rel, path),
-    })?;
-    let put = |outputs: Vec<Output>| outputs.iter().try_for_each(|o| staging.write(&o.path, o.contents.as_bytes()));
+    theme
+        .static_files
+        .par_iter()
+        .try_for_each(|(rel, source)| match source {
+            StaticSource::Embedded(bytes) => staging.write(rel, bytes),
+            StaticSource::Disk(path) => staging.copy(rel, path),
+        })?;
+    let put = |outputs: Vec<Output>| {
+        outputs
+            .iter()
+            .try_for_each(|o| staging.write(&o.path, o.contents.as_bytes()))
+    };
     // Page assets after static files and before pages, so a page wins a clash.
     let assets = crate::assets::collect(site)?;
     crate::assets::write(site, &assets, staging)?;
@@ -129,16 +152,43 @@ pub fn write(site: &Site, theme: &Theme, renderer: &Renderer, staging: &impl Sin
     let singles: Vec<Job<'_>> = vec![
         Box::new(|| Ok(vec![renderer.membership()?])),
         Box::new(|| Ok(vec![renderer.not_found()?])),
-        Box::new(|| Ok(vec![Output { path: feeds::ATOM_FILE.into(), contents: feeds::atom(site) }])),
-        Box::new(|| Ok(vec![Output { path: feeds::SITEMAP_FILE.into(), contents: feeds::sitemap(site) }])),
-        Box::new(|| Ok(vec![Output { path: feeds::SEARCH_FILE.into(), contents: feeds::search(site) }])),
-        Box::new(|| Ok(vec![Output { path: gate::manifest::MANIFEST_FILE.into(), contents: manifest.clone() }])),
+        Box::new(|| {
+            Ok(vec![Output {
+                path: feeds::ATOM_FILE.into(),
+                contents: feeds::atom(site),
+            }])
+        }),
+        Box::new(|| {
+            Ok(vec![Output {
+                path: feeds::SITEMAP_FILE.into(),
+                contents: feeds::sitemap(site),
+            }])
+        }),
+        Box::new(|| {
+            Ok(vec![Output {
+                path: feeds::SEARCH_FILE.into(),
+                contents: feeds::search(site),
+            }])
+        }),
+        Box::new(|| {
+            Ok(vec![Output {
+                path: gate::manifest::MANIFEST_FILE.into(),
+                contents: manifest.clone(),
+            }])
+        }),
     ];
     let results: Vec<Result<(), BuildError>> = singles
         .par_iter()
         .map(|f| put(f()?))
-        .chain((0..site.sections.len()).into_par_iter().map(|i| put(vec![renderer.section(site, i)?])))
-        .chain((0..site.pages.len()).into_par_iter().map_init(|| renderer.context(), |ctx, i| put(renderer.page_in(ctx, site, i)?)))
+        .chain(
+            (0..site.sections.len())
+                .into_par_iter()
+                .map(|i| put(vec![renderer.section(site, i)?])),
+        )
+        .chain((0..site.pages.len()).into_par_iter().map_init(
+            || renderer.context(),
+            |ctx, i| put(renderer.page_in(ctx, site, i)?),
+        ))
         .filter(|r| r.is_err())
         .collect();
     let mut diagnostics = Vec::new();
@@ -167,12 +217,25 @@ impl From<Diagnostic> for BuildError {
 /// Refuse an output folder that is, or contains, any of the site's sources (the root,
 /// `content/`, `static/`, `themes/`, `site.yaml`): swapping it in would delete them.
 fn check_out_dir(options: &BuildOptions) -> Result<(), BuildError> {
-    let root = options.root.canonicalize().map_err(|e| BuildError::io("open site root", &options.root, e))?;
+    let root = options
+        .root
+        .canonicalize()
+        .map_err(|e| BuildError::io("open site root", &options.root, e))?;
     let Ok(out) = options.out.canonicalize() else {
         return Ok(());
     };
-    let sources = [root.clone(), root.join("content"), root.join("static"), root.join("themes"), root.join("site.yaml")];
-    if sources.iter().filter_map(|s| s.canonicalize().ok()).any(|s| s.starts_with(&out)) {
+    let sources = [
+        root.clone(),
+        root.join("content"),
+        root.join("static"),
+        root.join("themes"),
+        root.join("site.yaml"),
+    ];
+    if sources
+        .iter()
+        .filter_map(|s| s.canonicalize().ok())
+        .any(|s| s.starts_with(&out))
+    {
         return Err(BuildError::Invalid(vec![Diagnostic::file(
             &options.out,
             "the output folder contains the site's sources; building would replace them",

@@ -23,9 +23,13 @@ impl Staging {
     /// Create an empty staging folder beside `target`, first removing any left by builds
     /// that no longer run.
     pub fn new(target: &Path) -> Result<Staging, BuildError> {
-        let name = target
-            .file_name()
-            .ok_or_else(|| BuildError::io("use", target, std::io::Error::other("output must name a folder")))?;
+        let name = target.file_name().ok_or_else(|| {
+            BuildError::io(
+                "use",
+                target,
+                std::io::Error::other("output must name a folder"),
+            )
+        })?;
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -38,7 +42,12 @@ impl Staging {
             remove_tree(&dir).map_err(|e| BuildError::io("remove", &dir, e))?;
         }
         std::fs::create_dir(&dir).map_err(|e| BuildError::io("create", &dir, e))?;
-        Ok(Staging { target: target.to_path_buf(), dir, files: AtomicUsize::new(0), committed: false })
+        Ok(Staging {
+            target: target.to_path_buf(),
+            dir,
+            files: AtomicUsize::new(0),
+            committed: false,
+        })
     }
 
     /// The staging folder.
@@ -80,7 +89,8 @@ impl Staging {
             swap(&self.dir, &self.target)?;
             // The old bundle now sits in the staging folder; Drop removes it.
         } else {
-            std::fs::rename(&self.dir, &self.target).map_err(|e| BuildError::io("rename", &self.dir, e))?;
+            std::fs::rename(&self.dir, &self.target)
+                .map_err(|e| BuildError::io("rename", &self.dir, e))?;
             self.committed = true;
         }
         Ok(())
@@ -130,7 +140,9 @@ fn make_dir(dir: &Path) -> Result<(), BuildError> {
 /// large site is otherwise a noticeable serial tail of every build.
 fn remove_tree(dir: &Path) -> std::io::Result<()> {
     use rayon::prelude::*;
-    let entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    let entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
     entries.par_iter().try_for_each(|path| {
         if path.symlink_metadata()?.is_dir() {
             std::fs::remove_dir_all(path)
@@ -147,11 +159,18 @@ fn swap(new: &Path, old: &Path) -> Result<(), BuildError> {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::ffi::OsStrExt;
-        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).expect("paths have no NUL");
+        let c =
+            |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).expect("paths have no NUL");
         let (a, b) = (c(new), c(old));
         // SAFETY: both are valid NUL-terminated paths that live across the call.
         let rc = unsafe {
-            libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE)
+            libc::renameat2(
+                libc::AT_FDCWD,
+                a.as_ptr(),
+                libc::AT_FDCWD,
+                b.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
         };
         if rc == 0 {
             return Ok(());
@@ -173,12 +192,18 @@ fn swap(new: &Path, old: &Path) -> Result<(), BuildError> {
 
 /// Remove staging folders whose build process is gone (killed mid-build).
 fn remove_stale(parent: &Path, prefix: &str) {
-    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(prefix) else { continue };
+        let Some(rest) = name.strip_prefix(prefix) else {
+            continue;
+        };
         let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
-        let alive = pid.is_some_and(|pid| pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists());
+        let alive = pid.is_some_and(|pid| {
+            pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+        });
         if !alive {
             let _ = remove_tree(&entry.path());
         }
@@ -203,7 +228,10 @@ mod tests {
             s.commit().unwrap();
             assert_eq!(read(&target.join("a/index.html")), round);
         }
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, ["dist"]);
     }
 
@@ -225,9 +253,16 @@ mod tests {
         new.write("index.html", b"new").unwrap();
         new.commit().unwrap();
         assert_eq!(read(&outside.join("keep")), "mine");
-        let names: Vec<_> = std::fs::read_dir(&target).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(&target)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, ["index.html"]);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "only dist and outside remain");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "only dist and outside remain"
+        );
     }
 
     #[test]

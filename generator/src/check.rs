@@ -75,7 +75,10 @@ struct Recorder(Mutex<Vec<String>>);
 
 impl Recorder {
     fn record(&self, rel: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(rel.to_owned());
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(rel.to_owned());
     }
 }
 
@@ -95,7 +98,10 @@ impl Sink for Recorder {
 /// site are in the report.
 pub fn check(options: &CheckOptions) -> Result<CheckReport, BuildError> {
     let mut report = CheckReport::default();
-    let load = LoadOptions { drafts: options.drafts, base_url: None };
+    let load = LoadOptions {
+        drafts: options.drafts,
+        base_url: None,
+    };
     let site = match Site::load(&options.root, &load) {
         Ok(site) => site,
         Err(errors) => {
@@ -131,7 +137,10 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, BuildError> {
     // would otherwise show up as many false broken links.
     if let Some(outputs) = outputs {
         let index = LinkIndex::new(&site, &outputs, drafts);
-        let findings: Vec<_> = sources.par_iter().filter_map(|(file, source)| check_links(&site, &index, file, source)).collect();
+        let findings: Vec<_> = sources
+            .par_iter()
+            .filter_map(|(file, source)| check_links(&site, &index, file, source))
+            .collect();
         for mut f in findings {
             report.errors.append(&mut f.errors);
             report.warnings.append(&mut f.warnings);
@@ -175,18 +184,40 @@ fn unbuilt_drafts(site: &Site, sources: &[(SourceFile, String)]) -> HashMap<Path
 }
 
 /// The links of one built page or section.
-fn check_links(site: &Site, index: &LinkIndex, file: &SourceFile, source: &str) -> Option<crate::links::Findings> {
+fn check_links(
+    site: &Site,
+    index: &LinkIndex,
+    file: &SourceFile,
+    source: &str,
+) -> Option<crate::links::Findings> {
     let (url, gated) = match site.page_index(&file.rel) {
         Some(i) => (site.pages[i].url.as_str(), site.pages[i].gated()),
-        None => (site.sections.iter().find(|s| s.file.as_ref() == Some(&file.rel))?.url.as_str(), false),
+        None => (
+            site.sections
+                .iter()
+                .find(|s| s.file.as_ref() == Some(&file.rel))?
+                .url
+                .as_str(),
+            false,
+        ),
     };
     let split = front_matter::split(&file.rel, source).ok()?;
-    Some(index.check(&LinkingPage { file: &file.rel, url, gated, source, body: split.body }))
+    Some(index.check(&LinkingPage {
+        file: &file.rel,
+        url,
+        gated,
+        source,
+        body: split.body,
+    }))
 }
 
 /// The (empty) summary line of pages without a level.
 fn public_summary() -> LevelSummary {
-    LevelSummary { id: "public".into(), name: "Public".into(), ..LevelSummary::default() }
+    LevelSummary {
+        id: "public".into(),
+        name: "Public".into(),
+        ..LevelSummary::default()
+    }
 }
 
 fn summary(site: &Site, drafts_skipped: usize, files: usize) -> Summary {
@@ -195,17 +226,32 @@ fn summary(site: &Site, drafts_skipped: usize, files: usize) -> Summary {
         .config
         .levels
         .iter()
-        .map(|l| LevelSummary { id: l.id.clone(), name: l.name.clone(), ..LevelSummary::default() })
+        .map(|l| LevelSummary {
+            id: l.id.clone(),
+            name: l.name.clone(),
+            ..LevelSummary::default()
+        })
         .collect();
     for page in &site.pages {
-        let entry = match page.front.level.as_deref().and_then(|l| site.config.rank(l)) {
+        let entry = match page
+            .front
+            .level
+            .as_deref()
+            .and_then(|l| site.config.rank(l))
+        {
             Some(rank) => &mut levels[rank],
             None => &mut public,
         };
         entry.pages += 1;
         entry.words += page.body.word_count();
     }
-    Summary { public, levels, sections: site.sections.len(), drafts_skipped, files }
+    Summary {
+        public,
+        levels,
+        sections: site.sections.len(),
+        drafts_skipped,
+        files,
+    }
 }
 
 #[cfg(test)]
@@ -214,14 +260,21 @@ mod tests {
 
     fn site(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("site.yaml"), "title: T\nlevels:\n  - {id: member, name: M}\n  - {id: pro, name: P}\n")
-            .unwrap();
+        std::fs::write(
+            dir.path().join("site.yaml"),
+            "title: T\nlevels:\n  - {id: member, name: M}\n  - {id: pro, name: P}\n",
+        )
+        .unwrap();
         crate::testing::write_files(dir.path(), files);
         dir
     }
 
     fn run(dir: &tempfile::TempDir) -> CheckReport {
-        check(&CheckOptions { root: dir.path().to_path_buf(), drafts: false }).unwrap()
+        check(&CheckOptions {
+            root: dir.path().to_path_buf(),
+            drafts: false,
+        })
+        .unwrap()
     }
 
     #[test]
@@ -238,16 +291,35 @@ mod tests {
     #[test]
     fn linked_files_must_be_in_the_bundle_at_the_pages_url() {
         let dir = site(&[
-            ("content/a.md", "---\ntitle: A\n---\n![ok](fig.png) ![src](a/fig.png) ![draft](d/x.png)\n"),
+            (
+                "content/a.md",
+                "---\ntitle: A\n---\n![ok](fig.png) ![src](a/fig.png) ![draft](d/x.png)\n",
+            ),
             ("content/a/fig.png", ""),
             ("content/d.md", "---\ntitle: D\nstatus: draft\n---\n"),
             ("content/d/x.png", ""),
         ]);
         let r = run(&dir);
         assert_eq!(r.errors.len(), 2, "{:?}", r.errors);
-        assert!(r.errors[0].message.contains("no file at `/a/a/fig.png`"), "{}", r.errors[0]);
-        assert!(r.errors[0].help.as_deref().unwrap().contains("published at `/a/fig.png`"), "{:?}", r.errors[0].help);
-        assert!(r.errors[1].help.as_deref().unwrap().contains("not built"), "{:?}", r.errors[1].help);
+        assert!(
+            r.errors[0].message.contains("no file at `/a/a/fig.png`"),
+            "{}",
+            r.errors[0]
+        );
+        assert!(
+            r.errors[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("published at `/a/fig.png`"),
+            "{:?}",
+            r.errors[0].help
+        );
+        assert!(
+            r.errors[1].help.as_deref().unwrap().contains("not built"),
+            "{:?}",
+            r.errors[1].help
+        );
     }
 
     #[test]
@@ -258,7 +330,11 @@ mod tests {
         ]);
         let r = run(&dir);
         assert_eq!(r.errors.len(), 1);
-        assert!(r.errors[0].message.contains("is not published"), "{}", r.errors[0]);
+        assert!(
+            r.errors[0].message.contains("is not published"),
+            "{}",
+            r.errors[0]
+        );
         assert_eq!(r.summary.drafts_skipped, 1);
     }
 
@@ -269,7 +345,15 @@ mod tests {
             ("themes/default/templates/page.html", "{{ page.nope.x }}"),
         ]);
         let r = run(&dir);
-        assert!(r.errors.iter().any(|d| d.message.contains("page.html")), "{:?}", r.errors);
-        assert!(r.errors.iter().all(|d| !d.message.contains("broken")), "{:?}", r.errors);
+        assert!(
+            r.errors.iter().any(|d| d.message.contains("page.html")),
+            "{:?}",
+            r.errors
+        );
+        assert!(
+            r.errors.iter().all(|d| !d.message.contains("broken")),
+            "{:?}",
+            r.errors
+        );
     }
 }

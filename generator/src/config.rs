@@ -75,7 +75,8 @@ impl Config {
     /// Level ids, lowest first, as a readable list for error messages.
     pub fn level_list(&self) -> String {
         if self.levels.is_empty() {
-            return "site.yaml defines no levels, so every page must be public (remove `level`)".into();
+            return "site.yaml defines no levels, so every page must be public (remove `level`)"
+                .into();
         }
         let ids: Vec<String> = self.levels.iter().map(|l| format!("`{}`", l.id)).collect();
         format!("valid levels (lowest first): {}", ids.join(", "))
@@ -86,8 +87,11 @@ impl Config {
 pub fn load(root: &Path) -> Result<Config, Vec<Diagnostic>> {
     let path = root.join(CONFIG_FILE);
     let source = std::fs::read_to_string(&path).map_err(|e| {
-        vec![Diagnostic::file(CONFIG_FILE, format!("cannot read `{}`: {e}", path.display()))
-            .with_help("run `lyceum build` in a site root, or pass `--root DIR`")]
+        vec![Diagnostic::file(
+            CONFIG_FILE,
+            format!("cannot read `{}`: {e}", path.display()),
+        )
+        .with_help("run `lyceum build` in a site root, or pass `--root DIR`")]
     })?;
     parse(&source)
 }
@@ -117,37 +121,71 @@ pub(crate) fn unknown_field(e: &serde_yaml::Error) -> Option<String> {
 /// "did you mean" plus the valid keys, for an unknown key in `site.yaml`.
 fn with_key_help(d: Diagnostic, key: &str, top: &[&str], nested: &[&str]) -> Diagnostic {
     // serde names the expected fields of the struct it was in; pick the list that matches.
-    let valid = if d.message.contains("`id`") { nested } else { top };
+    let valid = if d.message.contains("`id`") {
+        nested
+    } else {
+        top
+    };
     let list: Vec<String> = valid.iter().map(|k| format!("`{k}`")).collect();
     let help = match did_you_mean(key, valid) {
         Some(k) => format!("did you mean `{k}`? valid keys: {}", list.join(", ")),
         None => format!("valid keys: {}", list.join(", ")),
     };
-    Diagnostic { message: format!("unknown key `{key}`"), ..d }.with_help(help)
+    Diagnostic {
+        message: format!("unknown key `{key}`"),
+        ..d
+    }
+    .with_help(help)
 }
 
 fn validate(config: &Config, source: &str) -> Result<(), Vec<Diagnostic>> {
     let mut errors = Vec::new();
     for (i, level) in config.levels.iter().enumerate() {
         let (line, col) = key_position(source, "id", &level.id, i);
-        if level.id.is_empty() || !level.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if level.id.is_empty()
+            || !level
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             errors.push(
-                Diagnostic::at(CONFIG_FILE, source, line, col, format!("invalid level id `{}`", level.id))
-                    .with_help("level ids use ASCII letters, digits, `-` and `_`"),
+                Diagnostic::at(
+                    CONFIG_FILE,
+                    source,
+                    line,
+                    col,
+                    format!("invalid level id `{}`", level.id),
+                )
+                .with_help("level ids use ASCII letters, digits, `-` and `_`"),
             );
         }
         if config.levels[..i].iter().any(|l| l.id == level.id) {
             errors.push(
-                Diagnostic::at(CONFIG_FILE, source, line, col, format!("duplicate level id `{}`", level.id))
-                    .with_help("each level needs its own id"),
+                Diagnostic::at(
+                    CONFIG_FILE,
+                    source,
+                    line,
+                    col,
+                    format!("duplicate level id `{}`", level.id),
+                )
+                .with_help("each level needs its own id"),
             );
         }
     }
-    if !config.base_url.is_empty() && !config.base_url.starts_with("https://") && !config.base_url.starts_with("http://") {
+    if !config.base_url.is_empty()
+        && !config.base_url.starts_with("https://")
+        && !config.base_url.starts_with("http://")
+    {
         let (line, col) = key_position(source, "base_url", &config.base_url, 0);
         errors.push(
-            Diagnostic::at(CONFIG_FILE, source, line, col, format!("`base_url` `{}` is not absolute", config.base_url))
-                .with_help("use a full URL such as `https://example.com`"),
+            Diagnostic::at(
+                CONFIG_FILE,
+                source,
+                line,
+                col,
+                format!("`base_url` `{}` is not absolute", config.base_url),
+            )
+            .with_help("use a full URL such as `https://example.com`"),
         );
     }
     if errors.is_empty() {
@@ -175,17 +213,38 @@ mod tests {
     #[test]
     fn unknown_keys_suggest_the_closest() {
         let e = parse("title: T\nbase_ulr: x\n").unwrap_err();
-        assert_eq!((e[0].line, e[0].col, e[0].message.as_str()), (2, 1, "unknown key `base_ulr`"));
-        assert!(e[0].help.as_deref().unwrap().starts_with("did you mean `base_url`?"));
+        assert_eq!(
+            (e[0].line, e[0].col, e[0].message.as_str()),
+            (2, 1, "unknown key `base_ulr`")
+        );
+        assert!(e[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .starts_with("did you mean `base_url`?"));
         let e = parse("title: T\nlevels:\n  - id: a\n    nmae: A\n").unwrap_err();
-        assert!(e[0].help.as_deref().unwrap().starts_with("did you mean `name`?"), "{:?}", e[0]);
+        assert!(
+            e[0].help
+                .as_deref()
+                .unwrap()
+                .starts_with("did you mean `name`?"),
+            "{:?}",
+            e[0]
+        );
     }
 
     #[test]
     fn validation_reports_every_problem() {
         let e = parse("title: T\nbase_url: example.com\nlevels:\n  - {id: a, name: A}\n  - {id: a, name: B}\n  - {id: 'b c', name: C}\n").unwrap_err();
         let messages: Vec<&str> = e.iter().map(|d| d.message.as_str()).collect();
-        assert_eq!(messages, ["duplicate level id `a`", "invalid level id `b c`", "`base_url` `example.com` is not absolute"]);
+        assert_eq!(
+            messages,
+            [
+                "duplicate level id `a`",
+                "invalid level id `b c`",
+                "`base_url` `example.com` is not absolute"
+            ]
+        );
         assert_eq!((e[0].line, e[0].col), (5, 10));
     }
 }

@@ -46,7 +46,14 @@ pub fn files(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
             Diagnostic::file(at, format!("cannot read: {e}"))
         })?;
         if entry.file_type().is_file() {
-            files.push(Path::new(CONTENT_DIR).join(entry.path().strip_prefix(&dir).expect("walk stays under content/")));
+            files.push(
+                Path::new(CONTENT_DIR).join(
+                    entry
+                        .path()
+                        .strip_prefix(&dir)
+                        .expect("walk stays under content/"),
+                ),
+            );
         }
     }
     files.sort();
@@ -58,7 +65,10 @@ pub fn discover(root: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
     Ok(files(root)?
         .into_iter()
         .filter(|rel| is_markdown(rel))
-        .map(|rel| SourceFile { abs: root.join(&rel), rel })
+        .map(|rel| SourceFile {
+            abs: root.join(&rel),
+            rel,
+        })
         .collect())
 }
 
@@ -69,8 +79,12 @@ pub fn is_markdown(path: &Path) -> bool {
 
 /// Read a file as UTF-8; invalid bytes are reported with their offset and line.
 pub fn read(file: &SourceFile) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(&file.abs)
-        .map_err(|e| Diagnostic::file(&file.rel, format!("cannot read `{}`: {e}", file.abs.display())))?;
+    let bytes = std::fs::read(&file.abs).map_err(|e| {
+        Diagnostic::file(
+            &file.rel,
+            format!("cannot read `{}`: {e}", file.abs.display()),
+        )
+    })?;
     decode(&file.rel, bytes)
 }
 
@@ -82,14 +96,23 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
         let valid = String::from_utf8_lossy(&bytes[..at]);
         let (line, col) = line_col(&valid, at);
         let shown = String::from_utf8_lossy(&bytes);
-        Diagnostic::at(path, &shown, line, col, format!("invalid UTF-8 at byte {at}"))
-            .with_help("save the file as UTF-8")
+        Diagnostic::at(
+            path,
+            &shown,
+            line,
+            col,
+            format!("invalid UTF-8 at byte {at}"),
+        )
+        .with_help("save the file as UTF-8")
     })
 }
 
 /// `path` with `/` separators, for URLs and messages that must not depend on the OS.
 pub fn slash_path(path: &Path) -> String {
-    path.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]
@@ -108,10 +131,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = dir.path().join("content");
         std::fs::create_dir_all(c.join("b/.hidden")).unwrap();
-        for f in ["b/z.md", "b/a.md", "_index.md", "b/notes.txt", "b/.hidden/x.md", ".swp.md"] {
+        for f in [
+            "b/z.md",
+            "b/a.md",
+            "_index.md",
+            "b/notes.txt",
+            "b/.hidden/x.md",
+            ".swp.md",
+        ] {
             std::fs::write(c.join(f), "").unwrap();
         }
-        let found: Vec<_> = discover(dir.path()).unwrap().into_iter().map(|f| slash_path(&f.rel)).collect();
-        assert_eq!(found, ["content/_index.md", "content/b/a.md", "content/b/z.md"]);
+        let found: Vec<_> = discover(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|f| slash_path(&f.rel))
+            .collect();
+        assert_eq!(
+            found,
+            ["content/_index.md", "content/b/a.md", "content/b/z.md"]
+        );
     }
 }

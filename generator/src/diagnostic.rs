@@ -72,12 +72,25 @@ impl Diagnostic {
     /// [`Diagnostic::render`] labelled with `severity` (`lyceum check` also reports warnings).
     pub fn render_as(&self, severity: Severity, color: bool) -> String {
         let (red, blue, bold, reset) = if color {
-            (if severity == Severity::Error { "\x1b[1;31m" } else { "\x1b[1;33m" }, "\x1b[1;34m", "\x1b[1m", "\x1b[0m")
+            (
+                if severity == Severity::Error {
+                    "\x1b[1;31m"
+                } else {
+                    "\x1b[1;33m"
+                },
+                "\x1b[1;34m",
+                "\x1b[1m",
+                "\x1b[0m",
+            )
         } else {
             ("", "", "", "")
         };
         let label = severity.as_str();
-        let mut out = format!("{bold}{}{reset}: {red}{label}{reset}: {bold}{}{reset}\n", self.location(), self.message);
+        let mut out = format!(
+            "{bold}{}{reset}: {red}{label}{reset}: {bold}{}{reset}\n",
+            self.location(),
+            self.message
+        );
         if let Some(text) = &self.source_line {
             let gutter = self.line.to_string();
             let pad = " ".repeat(gutter.len());
@@ -167,8 +180,14 @@ pub fn line_col(source: &str, at: usize) -> (usize, usize) {
     let at = at.min(source.len());
     let before = &source.as_bytes()[..at];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, col)
 }
 
@@ -188,8 +207,14 @@ mod tests {
 
     #[test]
     fn renders_caret_under_column() {
-        let d = Diagnostic::at("content/a.md", "---\nlevle: pro\n---\n", 2, 1, "unknown key `levle`")
-            .with_help("did you mean `level`?");
+        let d = Diagnostic::at(
+            "content/a.md",
+            "---\nlevle: pro\n---\n",
+            2,
+            1,
+            "unknown key `levle`",
+        )
+        .with_help("did you mean `level`?");
         assert_eq!(
             d.render(false),
             "content/a.md:2:1: error: unknown key `levle`\n  |\n2 | levle: pro\n  | ^\n  = help: did you mean `level`?\n"
@@ -202,7 +227,11 @@ mod tests {
         let text = d.render(false);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[2], "1 | title: 入门课程x");
-        assert_eq!(lines[3], format!("  | {}^", " ".repeat(15)), "7 + 8 columns before `x`");
+        assert_eq!(
+            lines[3],
+            format!("  | {}^", " ".repeat(15)),
+            "7 + 8 columns before `x`"
+        );
         let d = Diagnostic::at("a.md", "\tkey: x", 1, 2, "here");
         let text = d.render(false);
         let lines: Vec<&str> = text.lines().collect();
@@ -236,6 +265,9 @@ mod tests {
     #[test]
     fn closeness_counts_characters_not_bytes() {
         assert_eq!(did_you_mean("/笔记/不存在/", &["/笔记/入门/"]), None);
-        assert_eq!(did_you_mean("/笔记/入们/", &["/笔记/入门/"]), Some("/笔记/入门/"));
+        assert_eq!(
+            did_you_mean("/笔记/入们/", &["/笔记/入门/"]),
+            Some("/笔记/入门/")
+        );
     }
 }

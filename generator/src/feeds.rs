@@ -28,22 +28,41 @@ pub fn atom(site: &Site) -> String {
         .map_or("1970-01-01T00:00:00Z", |d| d.rfc3339.as_str());
     let mut out = String::with_capacity(64 * 1024);
     out += "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
-    out += &format!("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n", xml(&config.language));
+    out += &format!(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n",
+        xml(&config.language)
+    );
     out += &format!("  <title>{}</title>\n", xml(&config.title));
-    out += &format!("  <link href=\"{}\" rel=\"self\" type=\"application/atom+xml\"/>\n", xml(&link(base, &format!("/{ATOM_FILE}"))));
+    out += &format!(
+        "  <link href=\"{}\" rel=\"self\" type=\"application/atom+xml\"/>\n",
+        xml(&link(base, &format!("/{ATOM_FILE}")))
+    );
     out += &format!("  <link href=\"{}\"/>\n", xml(&link(base, "/")));
-    out += &format!("  <id>{}</id>\n  <updated>{updated}</updated>\n", xml(&link(base, "/")));
+    out += &format!(
+        "  <id>{}</id>\n  <updated>{updated}</updated>\n",
+        xml(&link(base, "/"))
+    );
     out += &format!("  <author><name>{}</name></author>\n", xml(&config.title));
     for page in pages.into_iter().take(FEED_ENTRIES) {
         let url = xml(&link(base, &page.url));
-        out += &format!("  <entry>\n    <title>{}</title>\n    <link href=\"{url}\"/>\n    <id>{url}</id>\n", xml(&page.front.title));
-        let date = page.front.date.as_ref().map_or(updated, |d| d.rfc3339.as_str());
+        out += &format!(
+            "  <entry>\n    <title>{}</title>\n    <link href=\"{url}\"/>\n    <id>{url}</id>\n",
+            xml(&page.front.title)
+        );
+        let date = page
+            .front
+            .date
+            .as_ref()
+            .map_or(updated, |d| d.rfc3339.as_str());
         out += &format!("    <updated>{date}</updated>\n");
         if let Some(summary) = &page.front.summary {
             out += &format!("    <summary>{}</summary>\n", xml(summary));
         }
         if !page.gated() {
-            out += &format!("    <content type=\"html\">{}</content>\n", xml(&page.body.html));
+            out += &format!(
+                "    <content type=\"html\">{}</content>\n",
+                xml(&page.body.html)
+            );
         }
         out += "  </entry>\n";
     }
@@ -55,8 +74,17 @@ pub fn atom(site: &Site) -> String {
 /// and the membership page.
 pub fn sitemap(site: &Site) -> String {
     let base = &site.config.base_url;
-    let mut urls: Vec<(&str, Option<&str>)> = site.sections.iter().map(|s| (s.url.as_str(), None)).collect();
-    urls.extend(site.pages.iter().map(|p| (p.url.as_str(), p.front.date.as_ref().map(|d| d.day.as_str()))));
+    let mut urls: Vec<(&str, Option<&str>)> = site
+        .sections
+        .iter()
+        .map(|s| (s.url.as_str(), None))
+        .collect();
+    urls.extend(site.pages.iter().map(|p| {
+        (
+            p.url.as_str(),
+            p.front.date.as_ref().map(|d| d.day.as_str()),
+        )
+    }));
     urls.push((MEMBERSHIP_URL, None));
     urls.sort();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
@@ -95,7 +123,11 @@ pub fn search(site: &Site) -> String {
             summary: p.front.summary.as_deref(),
             level: p.front.level.as_deref(),
             tags: &p.front.tags,
-            text: if p.gated() { None } else { p.body.plain.as_deref() },
+            text: if p.gated() {
+                None
+            } else {
+                p.body.plain.as_deref()
+            },
         })
         .collect();
     let mut json = serde_json::to_string(&entries).expect("search index serializes");
@@ -139,11 +171,17 @@ mod tests {
 
     #[test]
     fn links_percent_encode_non_ascii() {
-        assert_eq!(link("https://x.org", "/笔记/a b/"), "https://x.org/%E7%AC%94%E8%AE%B0/a%20b/");
+        assert_eq!(
+            link("https://x.org", "/笔记/a b/"),
+            "https://x.org/%E7%AC%94%E8%AE%B0/a%20b/"
+        );
     }
 
     #[test]
     fn xml_escapes() {
-        assert_eq!(xml("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;");
+        assert_eq!(
+            xml("<a href=\"x\">&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;"
+        );
     }
 }

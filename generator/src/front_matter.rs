@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Front matter keys a page may use.
-pub const KEYS: &[&str] = &["title", "date", "level", "status", "summary", "tags", "slug", "extra"];
+pub const KEYS: &[&str] = &[
+    "title", "date", "level", "status", "summary", "tags", "slug", "extra",
+];
 
 /// Publication status; only `published` pages are built unless `--drafts`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,23 +83,38 @@ pub fn split<'a>(path: &Path, source: &'a str) -> Result<Split<'a>, Diagnostic> 
     let mut lines = source.split_inclusive('\n');
     let first = lines.next().unwrap_or("");
     if first.trim_end() != "---" {
-        return Err(Diagnostic::at(path, source, 1, 1, "missing front matter")
-            .with_help("start the file with a `---` line, then `title: …`, then another `---` line"));
+        return Err(
+            Diagnostic::at(path, source, 1, 1, "missing front matter").with_help(
+                "start the file with a `---` line, then `title: …`, then another `---` line",
+            ),
+        );
     }
     let yaml_start = first.len();
     let mut offset = yaml_start;
     for line in lines {
         if line.trim_end() == "---" {
-            return Ok(Split { yaml: &source[yaml_start..offset], body: &source[offset + line.len()..] });
+            return Ok(Split {
+                yaml: &source[yaml_start..offset],
+                body: &source[offset + line.len()..],
+            });
         }
         offset += line.len();
     }
-    Err(Diagnostic::at(path, source, 1, 1, "unclosed front matter: no closing `---` line")
-        .with_help("add a line containing only `---` after the front matter"))
+    Err(Diagnostic::at(
+        path,
+        source,
+        1,
+        1,
+        "unclosed front matter: no closing `---` line",
+    )
+    .with_help("add a line containing only `---` after the front matter"))
 }
 
 /// Split and parse a page. `source` is the whole file, for locating errors.
-pub fn parse<'a>(path: &Path, source: &'a str) -> Result<(FrontMatter, Split<'a>), Vec<Diagnostic>> {
+pub fn parse<'a>(
+    path: &Path,
+    source: &'a str,
+) -> Result<(FrontMatter, Split<'a>), Vec<Diagnostic>> {
     let split = split(path, source).map_err(|d| vec![d])?;
     let raw: Raw = match serde_yaml::from_str(split.yaml) {
         Ok(raw) => raw,
@@ -167,10 +184,19 @@ fn explain(path: &Path, source: &str, yaml: &str, e: &serde_yaml::Error) -> Vec<
                     let (line, col) = key_position(yaml, key, "", 0);
                     let help = match did_you_mean(key, KEYS) {
                         Some(s) => format!("did you mean `{s}`? valid keys: {}", valid.join(", ")),
-                        None => format!("valid keys: {}; put custom data under `extra:`", valid.join(", ")),
+                        None => format!(
+                            "valid keys: {}; put custom data under `extra:`",
+                            valid.join(", ")
+                        ),
                     };
-                    Diagnostic::at(path, source, line + YAML_FIRST_LINE - 1, col, format!("unknown front matter key `{key}`"))
-                        .with_help(help)
+                    Diagnostic::at(
+                        path,
+                        source,
+                        line + YAML_FIRST_LINE - 1,
+                        col,
+                        format!("unknown front matter key `{key}`"),
+                    )
+                    .with_help(help)
                 })
                 .collect();
             if !unknown.is_empty() {
@@ -193,16 +219,38 @@ pub(crate) fn yaml_diagnostic(
     // the diagnostic shows L:C itself; L2 is shifted to a file line.
     let (head, tail) = text.split_once(" at line ").unwrap_or((&text, ""));
     let mut message = format!("invalid YAML: {head}");
-    if let Some((what, pos)) = tail.split_once(", while ").and_then(|(_, ctx)| ctx.split_once(" at line ")) {
-        if let Some(line) = pos.split_whitespace().next().and_then(|n| n.parse::<usize>().ok()) {
+    if let Some((what, pos)) = tail
+        .split_once(", while ")
+        .and_then(|(_, ctx)| ctx.split_once(" at line "))
+    {
+        if let Some(line) = pos
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<usize>().ok())
+        {
             message += &format!(" ({what} that starts on line {})", line + first_line - 1);
         }
     }
     let d = match e.location() {
-        Some(loc) => Diagnostic::at(path.as_ref(), source, loc.line() + first_line - 1, loc.column(), message),
-        None => Diagnostic::at(path.as_ref(), source, first_line.saturating_sub(1).max(1), 1, message),
+        Some(loc) => Diagnostic::at(
+            path.as_ref(),
+            source,
+            loc.line() + first_line - 1,
+            loc.column(),
+            message,
+        ),
+        None => Diagnostic::at(
+            path.as_ref(),
+            source,
+            first_line.saturating_sub(1).max(1),
+            1,
+            message,
+        ),
     };
-    if head.contains("invalid type") || head.contains("unknown variant") || head.contains("unknown field") {
+    if head.contains("invalid type")
+        || head.contains("unknown variant")
+        || head.contains("unknown field")
+    {
         d
     } else {
         d.with_help("check brackets, quotes and indentation; quote values that contain `: ` or start with `[`, `{`, `*`, `&`")
@@ -255,7 +303,9 @@ impl Date {
         let b = s.as_bytes();
         let num = |r: std::ops::Range<usize>| -> Option<i64> {
             let part = s.get(r)?;
-            part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+            part.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| part.parse().ok())?
         };
         if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
@@ -267,7 +317,11 @@ impl Date {
         let day = s[..10].to_owned();
         let days = days_from_civil(y, m, d);
         if b.len() == 10 {
-            return Some(Date { rfc3339: format!("{day}T00:00:00Z"), day, timestamp: days * 86_400 });
+            return Some(Date {
+                rfc3339: format!("{day}T00:00:00Z"),
+                day,
+                timestamp: days * 86_400,
+            });
         }
         // RFC 3339: T or space, HH:MM:SS, optional fraction, Z or ±HH:MM.
         if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 20 || b[13] != b':' || b[16] != b':' {
@@ -358,7 +412,11 @@ mod tests {
         let errs = p("---\ntitle: T\nlevle: pro\n---\n").unwrap_err();
         assert_eq!(errs.len(), 1);
         assert_eq!((errs[0].line, errs[0].col), (3, 1));
-        assert!(errs[0].help.as_deref().unwrap().starts_with("did you mean `level`?"));
+        assert!(errs[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .starts_with("did you mean `level`?"));
     }
 
     #[test]
@@ -376,10 +434,18 @@ mod tests {
 
     #[test]
     fn missing_title_and_unclosed() {
-        assert!(p("---\ndate: 2024-01-01\n---\n").unwrap_err()[0].message.contains("missing `title`"));
-        assert!(p("---\ntitle: T\n").unwrap_err()[0].message.contains("unclosed"));
-        assert!(p("# no front matter\n").unwrap_err()[0].message.contains("missing front matter"));
-        assert!(p("---\n---\nbody").unwrap_err()[0].message.contains("missing `title`"));
+        assert!(p("---\ndate: 2024-01-01\n---\n").unwrap_err()[0]
+            .message
+            .contains("missing `title`"));
+        assert!(p("---\ntitle: T\n").unwrap_err()[0]
+            .message
+            .contains("unclosed"));
+        assert!(p("# no front matter\n").unwrap_err()[0]
+            .message
+            .contains("missing front matter"));
+        assert!(p("---\n---\nbody").unwrap_err()[0]
+            .message
+            .contains("missing `title`"));
     }
 
     #[test]
@@ -399,7 +465,10 @@ mod tests {
     fn dates() {
         assert_eq!(Date::parse("1970-01-02").unwrap().timestamp, 86_400);
         let d = Date::parse("2024-05-01T09:30:00+02:00").unwrap();
-        assert_eq!(d.timestamp, Date::parse("2024-05-01T07:30:00Z").unwrap().timestamp);
+        assert_eq!(
+            d.timestamp,
+            Date::parse("2024-05-01T07:30:00Z").unwrap().timestamp
+        );
         assert_eq!(d.day, "2024-05-01");
         assert!(Date::parse("2024-5-1").is_none());
         assert!(Date::parse("2024-05-01T25:00:00Z").is_none());

@@ -18,9 +18,9 @@ pub mod markdown;
 pub mod progress;
 pub mod render;
 pub mod scaffold;
+pub mod serve;
 pub mod site;
 pub mod slug;
-pub mod serve;
 pub mod theme;
 pub mod token;
 

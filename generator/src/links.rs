@@ -79,8 +79,16 @@ impl LinkIndex {
     /// Index `site` and the bundle files a render produced (`outputs`, `/`-separated
     /// paths relative to the bundle root). `drafts` maps unbuilt draft sources to URLs.
     pub fn new(site: &Site, outputs: &[String], drafts: HashMap<PathBuf, String>) -> LinkIndex {
-        let mut index = LinkIndex { root: site.root.clone(), drafts, ..LinkIndex::default() };
-        index.assets = crate::assets::collect(site).unwrap_or_default().into_iter().map(|a| (a.file, a.url)).collect();
+        let mut index = LinkIndex {
+            root: site.root.clone(),
+            drafts,
+            ..LinkIndex::default()
+        };
+        index.assets = crate::assets::collect(site)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| (a.file, a.url))
+            .collect();
         for rel in outputs {
             // A gated file is served at its URL without `_gated/` (to members).
             let rel = match rel.strip_prefix("_gated/") {
@@ -96,14 +104,24 @@ impl LinkIndex {
             }
         }
         for page in &site.pages {
-            index.urls.insert(page.url.clone(), Target { anchors: Some(html_ids(&page.body.html)) });
+            index.urls.insert(
+                page.url.clone(),
+                Target {
+                    anchors: Some(html_ids(&page.body.html)),
+                },
+            );
             index.sources.insert(page.file.clone(), page.url.clone());
             if page.gated() {
                 index.gated.push(page.url.clone());
             }
         }
         for section in &site.sections {
-            index.urls.insert(section.url.clone(), Target { anchors: Some(html_ids(&section.content)) });
+            index.urls.insert(
+                section.url.clone(),
+                Target {
+                    anchors: Some(html_ids(&section.content)),
+                },
+            );
             if let Some(file) = &section.file {
                 index.sources.insert(file.clone(), section.url.clone());
             }
@@ -144,7 +162,12 @@ impl LinkIndex {
         found
     }
 
-    fn resolve(&self, page: &LinkingPage<'_>, dest: &str, own: Option<&BTreeSet<String>>) -> Resolved {
+    fn resolve(
+        &self,
+        page: &LinkingPage<'_>,
+        dest: &str,
+        own: Option<&BTreeSet<String>>,
+    ) -> Resolved {
         let dest = dest.trim();
         if dest.is_empty() || is_external(dest) {
             return Resolved::Fine;
@@ -166,7 +189,9 @@ impl LinkIndex {
         let joined = join_url(page.url, path);
         let url = match gate::path::normalize(&joined) {
             Ok(url) => url,
-            Err(e) => return Resolved::broken(format!("`{joined}` is not a valid URL path ({e})"), None),
+            Err(e) => {
+                return Resolved::broken(format!("`{joined}` is not a valid URL path ({e})"), None)
+            }
         };
         if gate::path::is_private(&url) {
             return Resolved::Private;
@@ -182,7 +207,11 @@ impl LinkIndex {
         }
         // A file next to the source is not necessarily next to the page's URL: say where it is.
         if !path.starts_with('/') {
-            if let Some(file) = page.file.parent().and_then(|dir| join_file(dir, &percent_decode(path))) {
+            if let Some(file) = page
+                .file
+                .parent()
+                .and_then(|dir| join_file(dir, &percent_decode(path)))
+            {
                 if self.root.join(&file).is_file() {
                     let published = self.published(&file);
                     let help = match &published {
@@ -202,7 +231,12 @@ impl LinkIndex {
     }
 
     /// `x.md`, `../x.md` (from the linking file's folder) or `/x.md` (from `content/`).
-    fn resolve_source(&self, page: &LinkingPage<'_>, path: &str, fragment: Option<&str>) -> Resolved {
+    fn resolve_source(
+        &self,
+        page: &LinkingPage<'_>,
+        path: &str,
+        fragment: Option<&str>,
+    ) -> Resolved {
         let decoded = percent_decode(path);
         let file = match decoded.strip_prefix('/') {
             Some(abs) => join_file(Path::new(CONTENT_DIR), abs),
@@ -214,8 +248,13 @@ impl LinkIndex {
         let Some(url) = self.sources.get(&file) else {
             if let Some(url) = self.drafts.get(&file) {
                 return Resolved::broken(
-                    format!("`{}` is not published (its `status` is not `published`)", slash_path(&file)),
-                    Some(format!("publish it, or build with `--drafts` to preview it at `{url}`")),
+                    format!(
+                        "`{}` is not published (its `status` is not `published`)",
+                        slash_path(&file)
+                    ),
+                    Some(format!(
+                        "publish it, or build with `--drafts` to preview it at `{url}`"
+                    )),
                 );
             }
             let shown = slash_path(&file);
@@ -223,10 +262,14 @@ impl LinkIndex {
             let under = |p: &Path| slash_path(p.strip_prefix(CONTENT_DIR).unwrap_or(p));
             let names: Vec<String> = self.sources.keys().map(|p| under(p)).collect();
             let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
-            let help = did_you_mean(&under(&file), &candidates).map(|c| format!("did you mean `{CONTENT_DIR}/{c}`?"));
+            let help = did_you_mean(&under(&file), &candidates)
+                .map(|c| format!("did you mean `{CONTENT_DIR}/{c}`?"));
             return Resolved::broken(format!("no page `{shown}`"), help);
         };
-        match (fragment, self.urls.get(url).and_then(|t| t.anchors.as_ref())) {
+        match (
+            fragment,
+            self.urls.get(url).and_then(|t| t.anchors.as_ref()),
+        ) {
             (Some(f), Some(anchors)) if !f.is_empty() => check_anchor(url, anchors, f),
             _ => Resolved::Fine,
         }
@@ -247,7 +290,10 @@ impl LinkIndex {
 
     /// The gated page whose URL is a proper prefix of `url` (its asset), if any.
     fn gated_owner_of_url(&self, url: &str) -> Option<String> {
-        self.gated.iter().find(|owner| url != *owner && url.starts_with(owner.as_str())).cloned()
+        self.gated
+            .iter()
+            .find(|owner| url != *owner && url.starts_with(owner.as_str()))
+            .cloned()
     }
 
     /// The URL a file under `content/` is published at, if it is.
@@ -258,7 +304,10 @@ impl LinkIndex {
 
 enum Resolved {
     Fine,
-    Broken { message: String, help: Option<String> },
+    Broken {
+        message: String,
+        help: Option<String>,
+    },
     Private,
     GatedAsset(String),
 }
@@ -278,7 +327,11 @@ fn check_anchor(url: &str, anchors: &BTreeSet<String>, fragment: &str) -> Resolv
         Some(c) => Some(format!("did you mean `#{c}`?")),
         None if candidates.is_empty() => Some("that page has no headings".to_owned()),
         None => {
-            let list: Vec<String> = candidates.iter().take(8).map(|c| format!("`#{c}`")).collect();
+            let list: Vec<String> = candidates
+                .iter()
+                .take(8)
+                .map(|c| format!("`#{c}`"))
+                .collect();
             let more = if candidates.len() > 8 { ", …" } else { "" };
             Some(format!("its anchors: {}{more}", list.join(", ")))
         }
@@ -291,16 +344,27 @@ fn is_external(dest: &str) -> bool {
     if dest.starts_with("//") {
         return true;
     }
-    let Some(colon) = dest.find(':') else { return false };
+    let Some(colon) = dest.find(':') else {
+        return false;
+    };
     let scheme = &dest[..colon];
-    scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 /// A link path against the page URL, with `.` and `..` applied (clamped at `/`, as
 /// browsers do). Keeps a trailing slash.
 fn join_url(base: &str, path: &str) -> String {
-    let full = if path.starts_with('/') { path.to_owned() } else { format!("{base}{path}") };
+    let full = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("{base}{path}")
+    };
     let mut segments: Vec<&str> = Vec::new();
     let parts: Vec<&str> = full.split('/').collect();
     for (i, part) in parts.iter().enumerate() {
@@ -351,7 +415,11 @@ fn html_ids(html: &str) -> BTreeSet<String> {
         .skip(1)
         .filter_map(|rest| rest.split_once('"'))
         .map(|(id, _)| {
-            id.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'").replace("&amp;", "&")
+            id.replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
         })
         .collect()
 }
@@ -362,7 +430,10 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (bytes[i], hex) {
             (b'%', Some(b)) => {
                 out.push(b);
@@ -392,13 +463,21 @@ mod tests {
 
     #[test]
     fn joins_files_and_refuses_escape() {
-        assert_eq!(join_file(Path::new("content/essays"), "../x.md"), Some(PathBuf::from("content/x.md")));
+        assert_eq!(
+            join_file(Path::new("content/essays"), "../x.md"),
+            Some(PathBuf::from("content/x.md"))
+        );
         assert_eq!(join_file(Path::new("content"), "../../x.md"), None);
     }
 
     #[test]
     fn externals_and_ids() {
-        for ext in ["https://x.org", "mailto:a@b.c", "//cdn.example/x.js", "tel:+1"] {
+        for ext in [
+            "https://x.org",
+            "mailto:a@b.c",
+            "//cdn.example/x.js",
+            "tel:+1",
+        ] {
             assert!(is_external(ext), "{ext}");
         }
         for int in ["/a/", "../a.md", "a/b:c", "#x"] {

@@ -42,7 +42,9 @@ impl Rendered {
     pub fn reading_time(&self) -> usize {
         const WPM: usize = 265;
         const CPM: usize = 500;
-        (self.words * CPM + self.cjk_chars * WPM).div_ceil(WPM * CPM).max(1)
+        (self.words * CPM + self.cjk_chars * WPM)
+            .div_ceil(WPM * CPM)
+            .max(1)
     }
 
     /// Words as a reader counts them: Latin words plus CJK characters.
@@ -81,7 +83,11 @@ pub fn render(body: &str, want_plain: bool) -> Rendered {
                         Some(chosen) => ids.claim(chosen.into_string()),
                         None => ids.allocate(&title),
                     };
-                    out.toc.push(TocEntry { level: *level as u8, id: unique.clone(), title });
+                    out.toc.push(TocEntry {
+                        level: *level as u8,
+                        id: unique.clone(),
+                        title,
+                    });
                     *id = Some(CowStr::from(unique));
                 }
                 depth += 1;
@@ -106,7 +112,9 @@ pub fn render(body: &str, want_plain: bool) -> Rendered {
             }
             Event::End(tag) => {
                 depth -= 1;
-                if let (Some(p), TagEnd::Paragraph, 0, (Some(start), None)) = (&plain, tag, depth, &lead) {
+                if let (Some(p), TagEnd::Paragraph, 0, (Some(start), None)) =
+                    (&plain, tag, depth, &lead)
+                {
                     lead.1 = Some(*start..p.len());
                 }
                 if let Some(p) = plain.as_mut() {
@@ -136,7 +144,14 @@ pub fn render(body: &str, want_plain: bool) -> Rendered {
             let mut teaser = String::new();
             html::push_html(&mut teaser, events[..m].iter().cloned());
             out.teaser = Some(teaser);
-            html::push_html(&mut out.html, events.drain(..).enumerate().filter(|(k, _)| !(m..m + 3).contains(k)).map(|(_, e)| e));
+            html::push_html(
+                &mut out.html,
+                events
+                    .drain(..)
+                    .enumerate()
+                    .filter(|(k, _)| !(m..m + 3).contains(k))
+                    .map(|(_, e)| e),
+            );
         }
         None => html::push_html(&mut out.html, events.into_iter()),
     }
@@ -173,7 +188,11 @@ pub fn links(body: &str) -> Vec<Link> {
             Some(i) if !dest.is_empty() => range.start + after + i,
             _ => range.start,
         };
-        out.push(Link { dest: dest.to_string(), image, at });
+        out.push(Link {
+            dest: dest.to_string(),
+            image,
+            at,
+        });
     }
     out
 }
@@ -251,7 +270,10 @@ pub fn excerpt(plain: &str, max: usize) -> String {
         Some(i) if i > max / 2 => &cut[..i],
         _ => &cut[..],
     };
-    format!("{}…", cut.trim_end_matches(|c: char| c.is_ascii_punctuation()))
+    format!(
+        "{}…",
+        cut.trim_end_matches(|c: char| c.is_ascii_punctuation())
+    )
 }
 
 #[cfg(test)]
@@ -260,13 +282,28 @@ mod tests {
 
     #[test]
     fn headings_get_unique_ids_and_toc() {
-        let r = render("# Intro\n\n## Intro\n\n## 概述 `code`\n\n### Custom {#mine}\n", false);
+        let r = render(
+            "# Intro\n\n## Intro\n\n## 概述 `code`\n\n### Custom {#mine}\n",
+            false,
+        );
         assert_eq!(
             r.html,
             "<h1 id=\"intro\">Intro</h1>\n<h2 id=\"intro-1\">Intro</h2>\n<h2 id=\"概述-code\">概述 <code>code</code></h2>\n<h3 id=\"mine\">Custom</h3>\n"
         );
-        let ids: Vec<_> = r.toc.iter().map(|t| (t.level, t.id.as_str(), t.title.as_str())).collect();
-        assert_eq!(ids, [(1, "intro", "Intro"), (2, "intro-1", "Intro"), (2, "概述-code", "概述 code"), (3, "mine", "Custom")]);
+        let ids: Vec<_> = r
+            .toc
+            .iter()
+            .map(|t| (t.level, t.id.as_str(), t.title.as_str()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                (1, "intro", "Intro"),
+                (2, "intro-1", "Intro"),
+                (2, "概述-code", "概述 code"),
+                (3, "mine", "Custom")
+            ]
+        );
     }
 
     #[test]
@@ -279,14 +316,25 @@ mod tests {
     #[test]
     fn no_marker_no_teaser_and_nested_marker_ignored() {
         assert_eq!(render("Just text.\n", false).teaser, None);
-        assert_eq!(render("> quote\n>\n> <!-- more -->\n>\n> rest\n", false).teaser, None);
+        assert_eq!(
+            render("> quote\n>\n> <!-- more -->\n>\n> rest\n", false).teaser,
+            None
+        );
         assert_eq!(render("```\n<!-- more -->\n```\n", false).teaser, None);
     }
 
     #[test]
     fn extensions_enabled() {
-        let r = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~x~~\n\n- [x] done\n\nNote[^1].\n\n[^1]: Foot.\n", false);
-        for needle in ["<table>", "<del>x</del>", "type=\"checkbox\"", "footnote-definition"] {
+        let r = render(
+            "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~x~~\n\n- [x] done\n\nNote[^1].\n\n[^1]: Foot.\n",
+            false,
+        );
+        for needle in [
+            "<table>",
+            "<del>x</del>",
+            "type=\"checkbox\"",
+            "footnote-definition",
+        ] {
             assert!(r.html.contains(needle), "{needle} in {}", r.html);
         }
     }
@@ -300,7 +348,10 @@ mod tests {
         assert_eq!((apostrophes.words, apostrophes.cjk_chars), (5, 0));
         assert_eq!(r.plain.as_deref(), Some("Hello world, it's 中文字符 here."));
         assert_eq!(r.lead.as_deref(), Some("Hello world, it's 中文字符 here."));
-        let r = render("# Title\n\n| a |\n|---|\n| b |\n\nFirst *para*\ngraph.\n\nSecond.\n", true);
+        let r = render(
+            "# Title\n\n| a |\n|---|\n| b |\n\nFirst *para*\ngraph.\n\nSecond.\n",
+            true,
+        );
         assert_eq!(r.lead.as_deref(), Some("First para graph."));
         let long = render(&"word ".repeat(530), false);
         assert_eq!(long.reading_time(), 2);
@@ -311,9 +362,19 @@ mod tests {
     #[test]
     fn links_point_at_their_destination() {
         let body = "See [a](/x/) and ![中](../i.png \"t\").\n\n[r]: /ref/\n\n[ref][r]\n";
-        let found: Vec<_> = links(body).into_iter().map(|l| (l.dest, l.image, l.at)).collect();
+        let found: Vec<_> = links(body)
+            .into_iter()
+            .map(|l| (l.dest, l.image, l.at))
+            .collect();
         let ref_at = body.find("[ref]").unwrap();
-        assert_eq!(found, [("/x/".into(), false, 8), ("../i.png".into(), true, 24), ("/ref/".into(), false, ref_at)]);
+        assert_eq!(
+            found,
+            [
+                ("/x/".into(), false, 8),
+                ("../i.png".into(), true, 24),
+                ("/ref/".into(), false, ref_at)
+            ]
+        );
     }
 
     #[test]

@@ -53,7 +53,8 @@ impl Observer {
         let out = render();
         let took = start.elapsed();
         // One slot per rayon worker (the last for any other thread): no contention.
-        let slot = rayon::current_thread_index().map_or(slots.len() - 1, |i| i.min(slots.len() - 1));
+        let slot =
+            rayon::current_thread_index().map_or(slots.len() - 1, |i| i.min(slots.len() - 1));
         let mut map = slots[slot].lock().unwrap_or_else(|e| e.into_inner());
         let entry = map.entry(template.to_owned()).or_default();
         entry.0 += took;
@@ -76,8 +77,14 @@ impl Observer {
                 entry.1 += count;
             }
         }
-        let mut all: Vec<TemplateTime> =
-            sums.into_iter().map(|(name, (total, renders))| TemplateTime { name, total, renders }).collect();
+        let mut all: Vec<TemplateTime> = sums
+            .into_iter()
+            .map(|(name, (total, renders))| TemplateTime {
+                name,
+                total,
+                renders,
+            })
+            .collect();
         all.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.name.cmp(&b.name)));
         all.truncate(n);
         all
@@ -99,7 +106,10 @@ mod tests {
         }
         on.time("home.html", || ());
         let slowest = on.slowest_templates(1);
-        assert_eq!((slowest[0].name.as_str(), slowest[0].renders), ("page.html", 3));
+        assert_eq!(
+            (slowest[0].name.as_str(), slowest[0].renders),
+            ("page.html", 3)
+        );
         assert!(slowest[0].total >= Duration::from_millis(6));
         assert_eq!(on.slowest_templates(5).len(), 2);
     }

@@ -14,8 +14,15 @@ use std::collections::BTreeMap;
 use tera::{Context, Tera};
 
 /// Templates the generator renders (a theme may add partials of its own).
-pub const TEMPLATES: [&str; 7] =
-    ["base.html", "home.html", "section.html", "page.html", "teaser.html", "membership.html", "404.html"];
+pub const TEMPLATES: [&str; 7] = [
+    "base.html",
+    "home.html",
+    "section.html",
+    "page.html",
+    "teaser.html",
+    "membership.html",
+    "404.html",
+];
 
 /// Templates under this folder depend on the shared context only: they are rendered once
 /// per build, and `{% include "shared/x.html" %}` prints that output.
@@ -121,21 +128,46 @@ impl Renderer {
     /// Compile the theme's templates and build the shared context for `site`.
     pub fn new(site: &Site, theme: &Theme) -> Result<Renderer, Vec<Diagnostic>> {
         let mut tera = Tera::default();
-        tera.add_raw_templates(theme.templates.iter().map(|t| (t.name.as_str(), t.source.as_str())))
-            .map_err(|e| vec![template_diagnostic(theme, &e)])?;
-        let theme_paths = theme.templates.iter().map(|t| (t.name.clone(), t.path.clone())).collect();
-        let mut renderer = Renderer { tera, globals: globals(site), theme_paths, observer: None };
+        tera.add_raw_templates(
+            theme
+                .templates
+                .iter()
+                .map(|t| (t.name.as_str(), t.source.as_str())),
+        )
+        .map_err(|e| vec![template_diagnostic(theme, &e)])?;
+        let theme_paths = theme
+            .templates
+            .iter()
+            .map(|t| (t.name.clone(), t.path.clone()))
+            .collect();
+        let mut renderer = Renderer {
+            tera,
+            globals: globals(site),
+            theme_paths,
+            observer: None,
+        };
         // Fragments that depend on the shared context only (the default theme's header with
         // its nav loop, the footer) are rendered once here; each include then prints the text.
-        let shared = theme.templates.iter().filter(|t| t.name.starts_with(SHARED_DIR));
+        let shared = theme
+            .templates
+            .iter()
+            .filter(|t| t.name.starts_with(SHARED_DIR));
         let rendered: Vec<(&str, String)> = shared
-            .map(|t| Ok((t.name.as_str(), renderer.render_ctx(&t.name, &renderer.globals, None)?)))
+            .map(|t| {
+                Ok((
+                    t.name.as_str(),
+                    renderer.render_ctx(&t.name, &renderer.globals, None)?,
+                ))
+            })
             .collect::<Result<_, Diagnostic>>()
             .map_err(|d| vec![d])?;
         for (name, text) in rendered {
             // `{% raw %}` keeps the text verbatim unless the text itself closes it.
             if !text.contains("endraw") {
-                renderer.tera.add_raw_template(name, &format!("{{% raw %}}{text}{{% endraw %}}")).map_err(|e| vec![template_diagnostic(theme, &e)])?;
+                renderer
+                    .tera
+                    .add_raw_template(name, &format!("{{% raw %}}{text}{{% endraw %}}"))
+                    .map_err(|e| vec![template_diagnostic(theme, &e)])?;
             }
         }
         Ok(renderer)
@@ -160,7 +192,12 @@ impl Renderer {
 
     /// [`Renderer::page`] reusing `ctx` (from [`Renderer::context`]): cloning the globals
     /// for every page is a measurable share of a large build.
-    pub fn page_in(&self, ctx: &mut Context, site: &Site, index: usize) -> Result<Vec<Output>, Diagnostic> {
+    pub fn page_in(
+        &self,
+        ctx: &mut Context,
+        site: &Site,
+        index: usize,
+    ) -> Result<Vec<Output>, Diagnostic> {
         let page = &site.pages[index];
         let file = output_path(&page.url);
         ctx.insert("page", &page_view(site, page, Body::Full));
@@ -169,18 +206,38 @@ impl Renderer {
             if let Some(o) = &self.observer {
                 o.page_done();
             }
-            return Ok(vec![Output { path: file, contents: full }]);
+            return Ok(vec![Output {
+                path: file,
+                contents: full,
+            }]);
         };
         let rank = site.config.rank(level).expect("levels validated on load");
         let l = &site.config.levels[rank];
         ctx.insert("page", &page_view(site, page, Body::Teaser));
-        ctx.insert("required", &Required { id: &l.id, name: &l.name, price: l.price.as_deref(), rank });
+        ctx.insert(
+            "required",
+            &Required {
+                id: &l.id,
+                name: &l.name,
+                price: l.price.as_deref(),
+                rank,
+            },
+        );
         let teaser = self.render_ctx("teaser.html", ctx, Some(page));
         ctx.remove("required");
         if let Some(o) = &self.observer {
             o.page_done();
         }
-        Ok(vec![Output { path: format!("_gated/{file}"), contents: full }, Output { path: file, contents: teaser? }])
+        Ok(vec![
+            Output {
+                path: format!("_gated/{file}"),
+                contents: full,
+            },
+            Output {
+                path: file,
+                contents: teaser?,
+            },
+        ])
     }
 
     /// A section's list page (`home.html` for index 0, with `recent`).
@@ -191,44 +248,73 @@ impl Renderer {
             url: &s.url,
             permalink: format!("{}{}", site.config.base_url, s.url),
             content: &s.content,
-            pages: s.pages.iter().map(|&i| page_view(site, &site.pages[i], Body::ListEntry)).collect(),
+            pages: s
+                .pages
+                .iter()
+                .map(|&i| page_view(site, &site.pages[i], Body::ListEntry))
+                .collect(),
         };
         let mut ctx = self.globals.clone();
         ctx.insert("section", &view);
         let template = if index == 0 {
-            let recent: Vec<PageView<'_>> =
-                site.pages_newest_first().into_iter().take(RECENT).map(|p| page_view(site, p, Body::ListEntry)).collect();
+            let recent: Vec<PageView<'_>> = site
+                .pages_newest_first()
+                .into_iter()
+                .take(RECENT)
+                .map(|p| page_view(site, p, Body::ListEntry))
+                .collect();
             ctx.insert("recent", &recent);
             "home.html"
         } else {
             "section.html"
         };
         let contents = self.render_ctx(template, &ctx, None)?;
-        Ok(Output { path: output_path(&s.url), contents })
+        Ok(Output {
+            path: output_path(&s.url),
+            contents,
+        })
     }
 
     /// `/membership/`.
     pub fn membership(&self) -> Result<Output, Diagnostic> {
         let contents = self.render_ctx("membership.html", &self.globals, None)?;
-        Ok(Output { path: output_path(MEMBERSHIP_URL), contents })
+        Ok(Output {
+            path: output_path(MEMBERSHIP_URL),
+            contents,
+        })
     }
 
     /// `/404.html`.
     pub fn not_found(&self) -> Result<Output, Diagnostic> {
-        Ok(Output { path: "404.html".into(), contents: self.render_ctx("404.html", &self.globals, None)? })
+        Ok(Output {
+            path: "404.html".into(),
+            contents: self.render_ctx("404.html", &self.globals, None)?,
+        })
     }
 
-    fn render_ctx(&self, template: &str, ctx: &Context, page: Option<&Page>) -> Result<String, Diagnostic> {
+    fn render_ctx(
+        &self,
+        template: &str,
+        ctx: &Context,
+        page: Option<&Page>,
+    ) -> Result<String, Diagnostic> {
         let render = || self.tera.render(template, ctx);
         let rendered = match &self.observer {
             Some(o) => o.time(template, render),
             None => render(),
         };
         rendered.map_err(|e| {
-            let path = self.theme_paths.get(template).cloned().unwrap_or_else(|| template.into());
+            let path = self
+                .theme_paths
+                .get(template)
+                .cloned()
+                .unwrap_or_else(|| template.into());
             let d = Diagnostic::file(path, format!("template `{template}`: {}", chain(&e)));
             match page {
-                Some(p) => d.with_help(format!("while rendering `{}`", crate::content::slash_path(&p.file))),
+                Some(p) => d.with_help(format!(
+                    "while rendering `{}`",
+                    crate::content::slash_path(&p.file)
+                )),
                 None => d,
             }
         })
@@ -261,13 +347,21 @@ fn globals(site: &Site) -> Context {
         .sections
         .iter()
         .filter(|s| s.parent == Some(0))
-        .map(|s| NavItem { title: &s.title, url: &s.url })
+        .map(|s| NavItem {
+            title: &s.title,
+            url: &s.url,
+        })
         .collect();
     nav.sort_by(|a, b| (a.title, a.url).cmp(&(b.title, b.url)));
     let mut ctx = Context::new();
     ctx.insert(
         "site",
-        &SiteView { title: &config.title, base_url: &config.base_url, language: &config.language, levels },
+        &SiteView {
+            title: &config.title,
+            base_url: &config.base_url,
+            language: &config.language,
+            levels,
+        },
     );
     ctx.insert("nav", &nav);
     ctx.insert("membership_url", MEMBERSHIP_URL);
@@ -282,11 +376,17 @@ fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
     // A gated page's description is its summary or nothing: never body text.
     let description = match (&front.summary, &page.body.lead) {
         (Some(s), _) => Some(s.clone()),
-        (None, Some(lead)) if level.is_none() && !lead.is_empty() => Some(excerpt(lead, DESCRIPTION_CHARS)),
+        (None, Some(lead)) if level.is_none() && !lead.is_empty() => {
+            Some(excerpt(lead, DESCRIPTION_CHARS))
+        }
         _ => None,
     };
     let (content, teaser, toc) = match body {
-        Body::Full => (Some(page.body.html.as_str()), None, Some(page.body.toc.as_slice())),
+        Body::Full => (
+            Some(page.body.html.as_str()),
+            None,
+            Some(page.body.toc.as_slice()),
+        ),
         Body::Teaser => (None, Some(page.body.teaser.as_deref().unwrap_or("")), None),
         Body::ListEntry => (None, None, None),
     };
@@ -325,20 +425,31 @@ fn chain(e: &tera::Error) -> String {
 /// A template that doesn't compile: tera names it, and its parser gives `--> line:col`.
 fn template_diagnostic(theme: &Theme, e: &tera::Error) -> Diagnostic {
     let text = chain(e);
-    let template = theme
-        .templates
-        .iter()
-        .find(|t| text.contains(&format!("'{}'", t.name)) || text.contains(&format!("\"{}\"", t.name)));
+    let template = theme.templates.iter().find(|t| {
+        text.contains(&format!("'{}'", t.name)) || text.contains(&format!("\"{}\"", t.name))
+    });
     let position = text.split("--> ").nth(1).and_then(|rest| {
         let (line, rest) = rest.split_once(':')?;
         let col: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        Some((line.trim().parse::<usize>().ok()?, col.parse::<usize>().ok()?))
+        Some((
+            line.trim().parse::<usize>().ok()?,
+            col.parse::<usize>().ok()?,
+        ))
     });
     // Pest's own caret drawing is replaced by ours; keep its "expected …" line.
-    let expected = text.lines().find_map(|l| l.trim().strip_prefix("= ")).map(str::to_owned);
+    let expected = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("= "))
+        .map(str::to_owned);
     match (template, position) {
         (Some(t), Some((line, col))) => {
-            let d = Diagnostic::at(&t.path, &t.source, line, col, format!("syntax error in template `{}`", t.name));
+            let d = Diagnostic::at(
+                &t.path,
+                &t.source,
+                line,
+                col,
+                format!("syntax error in template `{}`", t.name),
+            );
             match expected {
                 Some(x) => d.with_help(x),
                 None => d,
@@ -357,15 +468,24 @@ mod tests {
     fn theme(page: &str) -> Theme {
         let mut t = crate::theme::load(std::path::Path::new("/nonexistent"), "default").unwrap();
         t.templates.retain(|x| x.name != "page.html");
-        t.templates.push(Template { name: "page.html".into(), path: "themes/t/templates/page.html".into(), source: page.into() });
+        t.templates.push(Template {
+            name: "page.html".into(),
+            path: "themes/t/templates/page.html".into(),
+            source: page.into(),
+        });
         t
     }
 
     #[test]
     fn template_syntax_error_has_position() {
         let site = test_site();
-        let err = Renderer::new(&site, &theme("ok\n{{ page.title }\n")).err().unwrap();
-        assert_eq!(err[0].path, std::path::Path::new("themes/t/templates/page.html"));
+        let err = Renderer::new(&site, &theme("ok\n{{ page.title }\n"))
+            .err()
+            .unwrap();
+        assert_eq!(
+            err[0].path,
+            std::path::Path::new("themes/t/templates/page.html")
+        );
         assert_eq!(err[0].line, 2, "{}", err[0].render(false));
     }
 
@@ -391,10 +511,22 @@ mod tests {
 
     fn test_site() -> Site {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("site.yaml"), "title: T\nlevels: [{id: pro, name: Pro}]\n").unwrap();
+        std::fs::write(
+            dir.path().join("site.yaml"),
+            "title: T\nlevels: [{id: pro, name: Pro}]\n",
+        )
+        .unwrap();
         std::fs::create_dir(dir.path().join("content")).unwrap();
-        std::fs::write(dir.path().join("content/a.md"), "---\ntitle: A\n---\nhello\n").unwrap();
-        std::fs::write(dir.path().join("content/b.md"), "---\ntitle: B\nlevel: pro\n---\nsecret\n").unwrap();
+        std::fs::write(
+            dir.path().join("content/a.md"),
+            "---\ntitle: A\n---\nhello\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("content/b.md"),
+            "---\ntitle: B\nlevel: pro\n---\nsecret\n",
+        )
+        .unwrap();
         crate::site::Site::load(dir.path(), &Default::default()).unwrap()
     }
 }

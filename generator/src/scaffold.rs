@@ -87,7 +87,11 @@ pub const FILES: &[(&str, &str)] = &[
 pub fn create(dir: &Path, with_theme: bool) -> Result<Vec<PathBuf>, ScaffoldError> {
     let io = |action, path: &Path| {
         let path = path.to_path_buf();
-        move |source| ScaffoldError::Io { action, path, source }
+        move |source| ScaffoldError::Io {
+            action,
+            path,
+            source,
+        }
     };
     match std::fs::read_dir(dir) {
         Ok(mut entries) => {
@@ -98,22 +102,33 @@ pub fn create(dir: &Path, with_theme: bool) -> Result<Vec<PathBuf>, ScaffoldErro
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(dir).map_err(io("create", dir))?;
         }
-        Err(_) if dir.exists() && !dir.is_dir() => return Err(ScaffoldError::NotADirectory(dir.to_path_buf())),
+        Err(_) if dir.exists() && !dir.is_dir() => {
+            return Err(ScaffoldError::NotADirectory(dir.to_path_buf()))
+        }
         Err(e) => return Err(io("read", dir)(e)),
     }
     let theme: Vec<(String, &[u8])> = if with_theme {
-        default_theme_files().map(|(rel, bytes)| (format!("themes/{DEFAULT_THEME}/{rel}"), bytes)).collect()
+        default_theme_files()
+            .map(|(rel, bytes)| (format!("themes/{DEFAULT_THEME}/{rel}"), bytes))
+            .collect()
     } else {
         Vec::new()
     };
-    let files = FILES.iter().map(|(rel, text)| (rel.to_string(), text.as_bytes())).chain(theme);
+    let files = FILES
+        .iter()
+        .map(|(rel, text)| (rel.to_string(), text.as_bytes()))
+        .chain(theme);
     let mut created = Vec::new();
     for (rel, bytes) in files {
         let path = dir.join(&rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io("create", parent))?;
         }
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(io("create", &path))?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(io("create", &path))?;
         file.write_all(bytes).map_err(io("write", &path))?;
         created.push(PathBuf::from(rel));
     }
@@ -128,8 +143,14 @@ mod tests {
     fn refuses_a_file_and_a_non_empty_dir() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("keep.txt"), "mine").unwrap();
-        assert!(matches!(create(dir.path(), false), Err(ScaffoldError::NotEmpty(_))));
-        assert!(matches!(create(&dir.path().join("keep.txt"), false), Err(ScaffoldError::NotADirectory(_))));
+        assert!(matches!(
+            create(dir.path(), false),
+            Err(ScaffoldError::NotEmpty(_))
+        ));
+        assert!(matches!(
+            create(&dir.path().join("keep.txt"), false),
+            Err(ScaffoldError::NotADirectory(_))
+        ));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
@@ -138,9 +159,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let site_dir = dir.path().join("site");
         create(&site_dir, true).unwrap();
-        assert!(site_dir.join("themes/default/templates/page.html").is_file());
+        assert!(site_dir
+            .join("themes/default/templates/page.html")
+            .is_file());
         let site = crate::Site::load(&site_dir, &Default::default()).unwrap();
         assert_eq!(site.pages.iter().filter(|p| p.gated()).count(), 1);
-        assert!(site.pages.iter().all(|p| p.gated() || p.front.level.is_none()));
+        assert!(site
+            .pages
+            .iter()
+            .all(|p| p.gated() || p.front.level.is_none()));
     }
 }

@@ -47,7 +47,10 @@ impl Page {
 
     /// Sort key: newest first, undated last, then by URL.
     fn order(&self) -> (std::cmp::Reverse<i64>, &str) {
-        (std::cmp::Reverse(self.front.date.as_ref().map_or(i64::MIN, |d| d.timestamp)), &self.url)
+        (
+            std::cmp::Reverse(self.front.date.as_ref().map_or(i64::MIN, |d| d.timestamp)),
+            &self.url,
+        )
     }
 }
 
@@ -163,7 +166,9 @@ impl Site {
 
     /// Index of the page built from `file` (relative to the site root).
     pub fn page_index(&self, file: &Path) -> Option<usize> {
-        self.pages.binary_search_by(|p| p.file.as_path().cmp(file)).ok()
+        self.pages
+            .binary_search_by(|p| p.file.as_path().cmp(file))
+            .ok()
     }
 }
 
@@ -174,13 +179,30 @@ pub fn output_path(url: &str) -> String {
 
 /// Parse one source file against the config (pure apart from `source` having been read).
 /// Also validates drafts, so a draft that would break the build fails before publishing.
-pub fn parse_file(config: &Config, file: &SourceFile, source: &str, drafts: bool) -> Result<Parsed, Vec<Diagnostic>> {
+pub fn parse_file(
+    config: &Config,
+    file: &SourceFile,
+    source: &str,
+    drafts: bool,
+) -> Result<Parsed, Vec<Diagnostic>> {
     let path = file.rel.as_path();
     let (front, split) = front_matter::parse(path, source)?;
-    let dir = file.rel.parent().and_then(|p| p.strip_prefix(content::CONTENT_DIR).ok()).unwrap_or(Path::new(""));
+    let dir = file
+        .rel
+        .parent()
+        .and_then(|p| p.strip_prefix(content::CONTENT_DIR).ok())
+        .unwrap_or(Path::new(""));
     // `content/x/index.md` is the page `/x/`, as `content/x.md` would be (its folder holds its files).
-    let index_of = dir.file_name().filter(|_| file.rel.file_name().is_some_and(|n| n == crate::assets::PAGE_INDEX_FILE));
-    let dir = if index_of.is_some() { dir.parent().unwrap_or(Path::new("")) } else { dir };
+    let index_of = dir.file_name().filter(|_| {
+        file.rel
+            .file_name()
+            .is_some_and(|n| n == crate::assets::PAGE_INDEX_FILE)
+    });
+    let dir = if index_of.is_some() {
+        dir.parent().unwrap_or(Path::new(""))
+    } else {
+        dir
+    };
     let mut errors = Vec::new();
     let at = |key: &str, value: &str| front_matter::value_position(split.yaml, key, value);
     if file.is_section() {
@@ -198,7 +220,8 @@ pub fn parse_file(config: &Config, file: &SourceFile, source: &str, drafts: bool
         if config.rank(level).is_none() {
             let (line, col) = at("level", level);
             errors.push(
-                Diagnostic::at(path, source, line, col, format!("unknown level `{level}`")).with_help(config.level_list()),
+                Diagnostic::at(path, source, line, col, format!("unknown level `{level}`"))
+                    .with_help(config.level_list()),
             );
         }
     }
@@ -206,8 +229,11 @@ pub fn parse_file(config: &Config, file: &SourceFile, source: &str, drafts: bool
         Ok(url) => url,
         Err(segment) => {
             errors.push(
-                Diagnostic::file(path, format!("folder name `{segment}` has no letters or digits to make a URL from"))
-                    .with_help("rename the folder"),
+                Diagnostic::file(
+                    path,
+                    format!("folder name `{segment}` has no letters or digits to make a URL from"),
+                )
+                .with_help("rename the folder"),
             );
             String::new()
         }
@@ -215,15 +241,27 @@ pub fn parse_file(config: &Config, file: &SourceFile, source: &str, drafts: bool
     let slug = if file.is_section() {
         String::new()
     } else {
-        let stem = index_of.or(file.rel.file_stem()).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = index_of
+            .or(file.rel.file_stem())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let slug = slugify(front.slug.as_deref().unwrap_or(&stem));
         if slug.is_empty() {
             let d = match &front.slug {
                 Some(s) => {
                     let (line, col) = at("slug", s);
-                    Diagnostic::at(path, source, line, col, format!("slug `{s}` has no letters or digits"))
+                    Diagnostic::at(
+                        path,
+                        source,
+                        line,
+                        col,
+                        format!("slug `{s}` has no letters or digits"),
+                    )
                 }
-                None => Diagnostic::file(path, format!("file name `{stem}` has no letters or digits to make a URL from")),
+                None => Diagnostic::file(
+                    path,
+                    format!("file name `{stem}` has no letters or digits to make a URL from"),
+                ),
             };
             errors.push(d.with_help("use letters or digits in `slug`, e.g. `slug: my-page`"));
         }
@@ -249,7 +287,13 @@ pub fn parse_file(config: &Config, file: &SourceFile, source: &str, drafts: bool
     }
     // Gated pages never need plain text: it would only risk leaking into public indexes.
     let body = markdown::render(split.body, front.level.is_none());
-    Ok(Parsed::Page(Page { file: file.rel.clone(), url: format!("{dir_url}{slug}/"), front, body, section: 0 }))
+    Ok(Parsed::Page(Page {
+        file: file.rel.clone(),
+        url: format!("{dir_url}{slug}/"),
+        front,
+        body,
+        section: 0,
+    }))
 }
 
 /// `/a/b/` for folder `a/b` (slugified segments), `/` for the content root; `Err(segment)`
@@ -269,10 +313,18 @@ fn dir_url(dir: &Path) -> Result<String, String> {
 }
 
 /// Link pages to sections, sort lists, and report URL collisions.
-fn assemble(root: &Path, config: Config, mut pages: Vec<Page>, found: Vec<Section>, errors: &mut Vec<Diagnostic>) -> Site {
+fn assemble(
+    root: &Path,
+    config: Config,
+    mut pages: Vec<Page>,
+    found: Vec<Section>,
+    errors: &mut Vec<Diagnostic>,
+) -> Site {
     // Home first, then sections by folder; a home without `_index.md` still exists.
     let mut sections: Vec<Section> = Vec::with_capacity(found.len() + 1);
-    let (home, rest): (Vec<Section>, Vec<Section>) = found.into_iter().partition(|s| s.dir.as_os_str().is_empty());
+    let (home, rest): (Vec<Section>, Vec<Section>) = found
+        .into_iter()
+        .partition(|s| s.dir.as_os_str().is_empty());
     sections.push(home.into_iter().next().unwrap_or_else(|| Section {
         file: None,
         dir: PathBuf::new(),
@@ -283,51 +335,89 @@ fn assemble(root: &Path, config: Config, mut pages: Vec<Page>, found: Vec<Sectio
         parent: None,
     }));
     sections.extend(rest);
-    let by_dir: HashMap<PathBuf, usize> = sections.iter().enumerate().map(|(i, s)| (s.dir.clone(), i)).collect();
+    let by_dir: HashMap<PathBuf, usize> = sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.dir.clone(), i))
+        .collect();
     let nearest = |dir: &Path| -> usize {
-        dir.ancestors().skip(1).find_map(|a| by_dir.get(a).copied()).unwrap_or(0)
+        dir.ancestors()
+            .skip(1)
+            .find_map(|a| by_dir.get(a).copied())
+            .unwrap_or(0)
     };
     for section in sections.iter_mut().skip(1) {
         section.parent = Some(nearest(&section.dir));
     }
     for page in &mut pages {
-        let dir = page.file.parent().and_then(|p| p.strip_prefix(content::CONTENT_DIR).ok()).unwrap_or(Path::new(""));
+        let dir = page
+            .file
+            .parent()
+            .and_then(|p| p.strip_prefix(content::CONTENT_DIR).ok())
+            .unwrap_or(Path::new(""));
         page.section = by_dir.get(dir).copied().unwrap_or_else(|| nearest(dir));
     }
 
     // Every URL has one owner: pages, sections and the generated membership page.
     let mut owners: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    owners.entry(MEMBERSHIP_URL).or_default().push("the generated membership page".into());
+    owners
+        .entry(MEMBERSHIP_URL)
+        .or_default()
+        .push("the generated membership page".into());
     for s in &sections {
         if let Some(f) = &s.file {
-            owners.entry(&s.url).or_default().push(format!("`{}`", slash_path(f)));
+            owners
+                .entry(&s.url)
+                .or_default()
+                .push(format!("`{}`", slash_path(f)));
         }
     }
     for p in &pages {
-        owners.entry(&p.url).or_default().push(format!("`{}`", slash_path(&p.file)));
+        owners
+            .entry(&p.url)
+            .or_default()
+            .push(format!("`{}`", slash_path(&p.file)));
     }
     let files: HashMap<String, &Path> = pages
         .iter()
         .map(|p| (format!("`{}`", slash_path(&p.file)), p.file.as_path()))
-        .chain(sections.iter().filter_map(|s| Some((format!("`{}`", slash_path(s.file.as_ref()?)), s.file.as_deref()?))))
+        .chain(sections.iter().filter_map(|s| {
+            Some((
+                format!("`{}`", slash_path(s.file.as_ref()?)),
+                s.file.as_deref()?,
+            ))
+        }))
         .collect();
     // Reported once, on the first file (by path), naming every other owner.
     for (url, names) in owners.iter().filter(|(_, n)| n.len() > 1) {
         if let Some(name) = names.iter().filter(|n| files.contains_key(*n)).min() {
-            let others: Vec<&str> = names.iter().filter(|o| *o != name).map(String::as_str).collect();
+            let others: Vec<&str> = names
+                .iter()
+                .filter(|o| *o != name)
+                .map(String::as_str)
+                .collect();
             errors.push(
-                Diagnostic::file(files[name], format!("URL `{url}` is also produced by {}", others.join(" and ")))
-                    .with_help("give one of them a different file name or `slug`"),
+                Diagnostic::file(
+                    files[name],
+                    format!("URL `{url}` is also produced by {}", others.join(" and ")),
+                )
+                .with_help("give one of them a different file name or `slug`"),
             );
         }
     }
 
-    let mut site = Site { root: root.to_path_buf(), config, pages, sections: Vec::new() };
+    let mut site = Site {
+        root: root.to_path_buf(),
+        config,
+        pages,
+        sections: Vec::new(),
+    };
     for (i, page) in site.pages.iter().enumerate() {
         sections[page.section].pages.push(i);
     }
     for s in &mut sections {
-        s.pages.sort_by(|&a, &b| site.pages[a].order().cmp(&site.pages[b].order()));
+        s.pages
+            .sort_by(|&a, &b| site.pages[a].order().cmp(&site.pages[b].order()));
     }
     site.sections = sections;
     site
@@ -338,11 +428,17 @@ mod tests {
     use super::*;
 
     fn config() -> Config {
-        config::parse("title: T\nlevels:\n  - id: member\n    name: Member\n  - id: pro\n    name: Pro\n").unwrap()
+        config::parse(
+            "title: T\nlevels:\n  - id: member\n    name: Member\n  - id: pro\n    name: Pro\n",
+        )
+        .unwrap()
     }
 
     fn file(rel: &str) -> SourceFile {
-        SourceFile { rel: PathBuf::from(rel), abs: PathBuf::from(rel) }
+        SourceFile {
+            rel: PathBuf::from(rel),
+            abs: PathBuf::from(rel),
+        }
     }
 
     fn page(rel: &str, src: &str) -> Result<Parsed, Vec<Diagnostic>> {
@@ -351,11 +447,22 @@ mod tests {
 
     #[test]
     fn urls_from_paths_and_slugs() {
-        let Ok(Parsed::Page(p)) = page("content/Posts/Hello World.md", "---\ntitle: T\n---\n") else { panic!() };
+        let Ok(Parsed::Page(p)) = page("content/Posts/Hello World.md", "---\ntitle: T\n---\n")
+        else {
+            panic!()
+        };
         assert_eq!(p.url, "/posts/hello-world/");
-        let Ok(Parsed::Page(p)) = page("content/笔记/第一课.md", "---\ntitle: T\nslug: 入门 课程\n---\n") else { panic!() };
+        let Ok(Parsed::Page(p)) = page(
+            "content/笔记/第一课.md",
+            "---\ntitle: T\nslug: 入门 课程\n---\n",
+        ) else {
+            panic!()
+        };
         assert_eq!(p.url, "/笔记/入门-课程/");
-        let Ok(Parsed::Section(s)) = page("content/笔记/_index.md", "---\ntitle: T\n---\n") else { panic!() };
+        let Ok(Parsed::Section(s)) = page("content/笔记/_index.md", "---\ntitle: T\n---\n")
+        else {
+            panic!()
+        };
         assert_eq!(s.url, "/笔记/");
     }
 
@@ -363,19 +470,33 @@ mod tests {
     fn unknown_level_lists_valid_ones() {
         let errs = page("content/a.md", "---\ntitle: T\nlevel: gold\n---\n").unwrap_err();
         assert_eq!((errs[0].line, errs[0].col), (3, 8));
-        assert_eq!(errs[0].help.as_deref(), Some("valid levels (lowest first): `member`, `pro`"));
+        assert_eq!(
+            errs[0].help.as_deref(),
+            Some("valid levels (lowest first): `member`, `pro`")
+        );
     }
 
     #[test]
     fn level_in_section_is_an_error() {
         let errs = page("content/s/_index.md", "---\ntitle: T\nlevel: pro\n---\n").unwrap_err();
-        assert!(errs[0].message.contains("`level` is not allowed"), "{}", errs[0]);
+        assert!(
+            errs[0].message.contains("`level` is not allowed"),
+            "{}",
+            errs[0]
+        );
     }
 
     #[test]
     fn drafts_are_validated_but_skipped() {
-        assert!(matches!(page("content/a.md", "---\ntitle: T\nstatus: draft\n---\n"), Ok(Parsed::Skipped)));
-        assert!(page("content/a.md", "---\ntitle: T\nstatus: draft\nlevel: x\n---\n").is_err());
+        assert!(matches!(
+            page("content/a.md", "---\ntitle: T\nstatus: draft\n---\n"),
+            Ok(Parsed::Skipped)
+        ));
+        assert!(page(
+            "content/a.md",
+            "---\ntitle: T\nstatus: draft\nlevel: x\n---\n"
+        )
+        .is_err());
     }
 
     #[test]
@@ -383,21 +504,44 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("site.yaml"), "title: My site\n").unwrap();
         std::fs::create_dir_all(dir.path().join("content/s/deep")).unwrap();
-        std::fs::write(dir.path().join("content/s/_index.md"), "---\ntitle: S\n---\n").unwrap();
-        std::fs::write(dir.path().join("content/s/deep/p.md"), "---\ntitle: P\n---\n").unwrap();
+        std::fs::write(
+            dir.path().join("content/s/_index.md"),
+            "---\ntitle: S\n---\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("content/s/deep/p.md"),
+            "---\ntitle: P\n---\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("content/top.md"), "---\ntitle: Top\n---\n").unwrap();
         let site = Site::load(dir.path(), &LoadOptions::default()).unwrap();
         let home = &site.sections[0];
-        assert_eq!((home.url.as_str(), home.title.as_str(), home.file.is_none()), ("/", "My site", true));
-        let urls = |s: &Section| s.pages.iter().map(|&i| site.pages[i].url.as_str()).collect::<Vec<_>>();
+        assert_eq!(
+            (home.url.as_str(), home.title.as_str(), home.file.is_none()),
+            ("/", "My site", true)
+        );
+        let urls = |s: &Section| {
+            s.pages
+                .iter()
+                .map(|&i| site.pages[i].url.as_str())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(urls(home), ["/top/"]);
-        assert_eq!(urls(&site.sections[1]), ["/s/deep/p/"], "nearest ancestor section lists the page");
+        assert_eq!(
+            urls(&site.sections[1]),
+            ["/s/deep/p/"],
+            "nearest ancestor section lists the page"
+        );
         assert_eq!(site.sections[1].parent, Some(0));
     }
 
     #[test]
     fn gated_pages_keep_no_plain_text() {
-        let Ok(Parsed::Page(p)) = page("content/a.md", "---\ntitle: T\nlevel: pro\n---\nsecret\n") else { panic!() };
+        let Ok(Parsed::Page(p)) = page("content/a.md", "---\ntitle: T\nlevel: pro\n---\nsecret\n")
+        else {
+            panic!()
+        };
         assert_eq!((p.body.plain, p.body.lead), (None, None));
         assert_eq!(p.body.words, 1);
     }

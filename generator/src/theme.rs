@@ -51,8 +51,12 @@ impl Theme {
 /// The embedded default theme's files as (path under `themes/default/`, bytes), e.g.
 /// `templates/page.html`; `lyceum new --with-theme` copies them out for customising.
 pub fn default_theme_files() -> impl Iterator<Item = (String, &'static [u8])> {
-    let templates = embedded::TEMPLATES.iter().map(|(name, source)| (format!("templates/{name}"), source.as_bytes()));
-    let statics = embedded::STATIC.iter().map(|(name, bytes)| (format!("static/{name}"), *bytes));
+    let templates = embedded::TEMPLATES
+        .iter()
+        .map(|(name, source)| (format!("templates/{name}"), source.as_bytes()));
+    let statics = embedded::STATIC
+        .iter()
+        .map(|(name, bytes)| (format!("static/{name}"), *bytes));
     templates.chain(statics)
 }
 
@@ -60,14 +64,30 @@ pub fn default_theme_files() -> impl Iterator<Item = (String, &'static [u8])> {
 pub fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
     let theme_dir = Path::new("themes").join(theme);
     if theme != DEFAULT_THEME && !root.join(&theme_dir).is_dir() {
-        return Err(vec![Diagnostic::file(crate::config::CONFIG_FILE, format!("theme `{theme}` not found"))
-            .with_help(format!("create `{}/templates/`, or use `theme: {DEFAULT_THEME}`", theme_dir.display()))]);
+        return Err(vec![Diagnostic::file(
+            crate::config::CONFIG_FILE,
+            format!("theme `{theme}` not found"),
+        )
+        .with_help(format!(
+            "create `{}/templates/`, or use `theme: {DEFAULT_THEME}`",
+            theme_dir.display()
+        ))]);
     }
     let mut templates: std::collections::BTreeMap<String, Template> = embedded::TEMPLATES
         .iter()
         .map(|(name, source)| {
-            let path = Path::new("themes").join(DEFAULT_THEME).join("templates").join(name);
-            (name.to_string(), Template { name: name.to_string(), path, source: source.to_string() })
+            let path = Path::new("themes")
+                .join(DEFAULT_THEME)
+                .join("templates")
+                .join(name);
+            (
+                name.to_string(),
+                Template {
+                    name: name.to_string(),
+                    path,
+                    source: source.to_string(),
+                },
+            )
         })
         .collect();
     let mut static_files: std::collections::BTreeMap<String, StaticSource> = embedded::STATIC
@@ -75,10 +95,21 @@ pub fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
         .map(|(name, bytes)| (name.to_string(), StaticSource::Embedded(bytes)))
         .collect();
     for (rel, abs) in files_under(root, &theme_dir.join("templates"))? {
-        let source = std::fs::read(&abs).map_err(|e| vec![Diagnostic::file(&rel, format!("cannot read: {e}"))])?;
+        let source = std::fs::read(&abs)
+            .map_err(|e| vec![Diagnostic::file(&rel, format!("cannot read: {e}"))])?;
         let source = crate::content::decode(&rel, source).map_err(|d| vec![d])?;
-        let name = crate::content::slash_path(rel.strip_prefix(theme_dir.join("templates")).expect("under templates"));
-        templates.insert(name.clone(), Template { name, path: rel, source });
+        let name = crate::content::slash_path(
+            rel.strip_prefix(theme_dir.join("templates"))
+                .expect("under templates"),
+        );
+        templates.insert(
+            name.clone(),
+            Template {
+                name,
+                path: rel,
+                source,
+            },
+        );
     }
     for dir in [theme_dir.join("static"), PathBuf::from("static")] {
         for (rel, abs) in files_under(root, &dir)? {
@@ -86,7 +117,10 @@ pub fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
             static_files.insert(name, StaticSource::Disk(abs));
         }
     }
-    Ok(Theme { templates: templates.into_values().collect(), static_files: static_files.into_iter().collect() })
+    Ok(Theme {
+        templates: templates.into_values().collect(),
+        static_files: static_files.into_iter().collect(),
+    })
 }
 
 /// Files under `root/dir`, as (path relative to root, absolute path), sorted; none if absent.
@@ -99,7 +133,12 @@ fn files_under(root: &Path, dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>, Vec<D
     for entry in walkdir::WalkDir::new(&abs_dir).sort_by_file_name() {
         let entry = entry.map_err(|e| vec![Diagnostic::file(dir, format!("cannot read: {e}"))])?;
         if entry.file_type().is_file() {
-            let rel = dir.join(entry.path().strip_prefix(&abs_dir).expect("walk stays under dir"));
+            let rel = dir.join(
+                entry
+                    .path()
+                    .strip_prefix(&abs_dir)
+                    .expect("walk stays under dir"),
+            );
             out.push((rel, entry.into_path()));
         }
     }
@@ -129,7 +168,11 @@ mod tests {
         let theme = load(dir.path(), "x").unwrap();
         assert_eq!(theme.template("page.html").unwrap().source, "mine");
         assert!(theme.template("base.html").is_some());
-        let css = theme.static_files.iter().find(|(n, _)| n == "style.css").unwrap();
+        let css = theme
+            .static_files
+            .iter()
+            .find(|(n, _)| n == "style.css")
+            .unwrap();
         assert!(matches!(&css.1, StaticSource::Disk(p) if p.starts_with(dir.path())));
         assert!(load(dir.path(), "missing").is_err());
     }

@@ -47,7 +47,9 @@ pub enum TokenError {
     Ttl(String),
     #[error("unknown level `{level}`; valid levels (lowest first): {}", valid.join(", "))]
     UnknownLevel { level: String, valid: Vec<String> },
-    #[error("the HS256 secret is too short ({0} bytes); use at least {MIN_SECRET_BYTES} random bytes")]
+    #[error(
+        "the HS256 secret is too short ({0} bytes); use at least {MIN_SECRET_BYTES} random bytes"
+    )]
     WeakSecret(usize),
     #[error("not an Ed25519 private key in PKCS#8 PEM form (`-----BEGIN PRIVATE KEY-----`): {0}")]
     BadKey(String),
@@ -56,11 +58,20 @@ pub enum TokenError {
     #[error("`{0}` already exists; refusing to overwrite a key file")]
     Exists(std::path::PathBuf),
     #[error("could not write `{path}`: {source}")]
-    Write { path: std::path::PathBuf, source: std::io::Error },
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("could not read `{path}`: {source}")]
-    Read { path: std::path::PathBuf, source: std::io::Error },
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("`{path}`: {message}")]
-    SiteYaml { path: std::path::PathBuf, message: String },
+    SiteYaml {
+        path: std::path::PathBuf,
+        message: String,
+    },
 }
 
 /// Parse a TTL like `90s`, `15m`, `12h`, `30d` into seconds.
@@ -108,7 +119,9 @@ impl SigningKey {
     pub fn ed25519_pem(pem: &str) -> Result<SigningKey, TokenError> {
         let der = pem_body(pem, "PRIVATE KEY").map_err(TokenError::BadKey)?;
         if der.len() != 48 || der[..16] != PKCS8_ED25519_PREFIX {
-            return Err(TokenError::BadKey("the key is not a plain Ed25519 PKCS#8 key".into()));
+            return Err(TokenError::BadKey(
+                "the key is not a plain Ed25519 PKCS#8 key".into(),
+            ));
         }
         let mut seed = [0u8; 32];
         seed.copy_from_slice(&der[16..]);
@@ -181,7 +194,10 @@ pub fn check_level(level: &str, valid: &[String]) -> Result<(), TokenError> {
     if valid.iter().any(|l| l == level) {
         Ok(())
     } else {
-        Err(TokenError::UnknownLevel { level: level.to_string(), valid: valid.to_vec() })
+        Err(TokenError::UnknownLevel {
+            level: level.to_string(),
+            valid: valid.to_vec(),
+        })
     }
 }
 
@@ -197,7 +213,11 @@ pub fn site_levels(root: &Path) -> Result<Option<Vec<String>>, TokenError> {
     }
     let config = crate::config::load(root).map_err(|problems| TokenError::SiteYaml {
         path: path.clone(),
-        message: problems.iter().map(|d| d.message.as_str()).collect::<Vec<_>>().join("; "),
+        message: problems
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
     })?;
     Ok(Some(config.levels.into_iter().map(|l| l.id).collect()))
 }
@@ -247,7 +267,10 @@ impl KeyPair {
         KeyPair {
             private_pem: pem_encode("PRIVATE KEY", &private_der),
             public_pem: pem_encode("PUBLIC KEY", &public_der),
-            jwks: format!("{}\n", serde_json::to_string_pretty(&jwks).expect("JSON value")),
+            jwks: format!(
+                "{}\n",
+                serde_json::to_string_pretty(&jwks).expect("JSON value")
+            ),
             kid,
         }
     }
@@ -265,11 +288,15 @@ impl KeyPair {
                 return Err(TokenError::Exists(path.clone()));
             }
         }
-        std::fs::create_dir_all(dir)
-            .map_err(|source| TokenError::Write { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| TokenError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         for (path, text, private) in &files {
-            write_new(path, text, *private)
-                .map_err(|source| TokenError::Write { path: path.clone(), source })?;
+            write_new(path, text, *private).map_err(|source| TokenError::Write {
+                path: path.clone(),
+                source,
+            })?;
         }
         Ok(files.map(|(p, _, _)| p))
     }
@@ -292,7 +319,9 @@ fn write_new(path: &Path, text: &str, private: bool) -> std::io::Result<()> {
 }
 
 fn public_key(seed: &[u8; 32]) -> [u8; 32] {
-    ed25519_dalek::SigningKey::from_bytes(seed).verifying_key().to_bytes()
+    ed25519_dalek::SigningKey::from_bytes(seed)
+        .verifying_key()
+        .to_bytes()
 }
 
 /// RFC 7638 thumbprint of an Ed25519 JWK (RFC 8037 §2: members `crv`, `kty`, `x`).
@@ -318,9 +347,18 @@ fn pem_encode(label: &str, der: &[u8]) -> String {
 fn pem_body(pem: &str, label: &str) -> Result<Vec<u8>, String> {
     let begin = format!("-----BEGIN {label}-----");
     let end = format!("-----END {label}-----");
-    let start = pem.find(&begin).ok_or_else(|| format!("no `{begin}` line"))? + begin.len();
-    let stop = pem[start..].find(&end).ok_or_else(|| format!("no `{end}` line"))? + start;
-    let b64: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
+    let start = pem
+        .find(&begin)
+        .ok_or_else(|| format!("no `{begin}` line"))?
+        + begin.len();
+    let stop = pem[start..]
+        .find(&end)
+        .ok_or_else(|| format!("no `{end}` line"))?
+        + start;
+    let b64: String = pem[start..stop]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     STANDARD.decode(b64).map_err(|e| format!("bad base64: {e}"))
 }
 
@@ -370,7 +408,18 @@ mod tests {
         assert_eq!(parse_ttl("15m").unwrap(), 900);
         assert_eq!(parse_ttl("12h").unwrap(), 43_200);
         assert_eq!(parse_ttl("30d").unwrap(), 2_592_000);
-        for bad in ["", "d", "0d", "-1d", "10", "10y", "1.5h", "h1", "99999999999999999999d", "1é"] {
+        for bad in [
+            "",
+            "d",
+            "0d",
+            "-1d",
+            "10",
+            "10y",
+            "1.5h",
+            "h1",
+            "99999999999999999999d",
+            "1é",
+        ] {
             assert!(parse_ttl(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -389,27 +438,47 @@ mod tests {
         let valid = vec!["member".to_string(), "pro".to_string()];
         assert!(check_level("pro", &valid).is_ok());
         let msg = check_level("gold", &valid).unwrap_err().to_string();
-        assert_eq!(msg, "unknown level `gold`; valid levels (lowest first): member, pro");
+        assert_eq!(
+            msg,
+            "unknown level `gold`; valid levels (lowest first): member, pro"
+        );
     }
 
     #[test]
     fn site_levels_use_the_builds_site_yaml_parser() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(site_levels(dir.path()).unwrap().is_none(), "no site.yaml: no opinion");
+        assert!(
+            site_levels(dir.path()).unwrap().is_none(),
+            "no site.yaml: no opinion"
+        );
         let yaml = dir.path().join("site.yaml");
-        std::fs::write(&yaml, "title: T\nlevels:\n  - {id: member, name: M}\n  - {id: pro, name: P}\n").unwrap();
+        std::fs::write(
+            &yaml,
+            "title: T\nlevels:\n  - {id: member, name: M}\n  - {id: pro, name: P}\n",
+        )
+        .unwrap();
         assert_eq!(site_levels(dir.path()).unwrap().unwrap(), ["member", "pro"]);
         // What the build rejects (here a typo'd key and a duplicate id), token issue rejects too.
         std::fs::write(&yaml, "title: T\nlevles: []\n").unwrap();
         let err = site_levels(dir.path()).unwrap_err().to_string();
         assert!(err.contains("unknown key `levles`"), "{err}");
-        std::fs::write(&yaml, "title: T\nlevels:\n  - {id: a, name: A}\n  - {id: a, name: B}\n").unwrap();
-        assert!(site_levels(dir.path()).unwrap_err().to_string().contains("duplicate level id `a`"));
+        std::fs::write(
+            &yaml,
+            "title: T\nlevels:\n  - {id: a, name: A}\n  - {id: a, name: B}\n",
+        )
+        .unwrap();
+        assert!(site_levels(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate level id `a`"));
     }
 
     #[test]
     fn weak_secret_refused() {
-        assert!(matches!(SigningKey::hs256("short"), Err(TokenError::WeakSecret(5))));
+        assert!(matches!(
+            SigningKey::hs256("short"),
+            Err(TokenError::WeakSecret(5))
+        ));
     }
 
     #[test]
@@ -424,7 +493,13 @@ mod tests {
         assert_eq!(k["alg"], "EdDSA");
         assert_eq!(k["use"], "sig");
         assert_eq!(k["kid"], pair.kid.as_str());
-        assert_eq!(URL_SAFE_NO_PAD.decode(k["x"].as_str().unwrap()).unwrap().len(), 32);
+        assert_eq!(
+            URL_SAFE_NO_PAD
+                .decode(k["x"].as_str().unwrap())
+                .unwrap()
+                .len(),
+            32
+        );
         assert!(pair.public_pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
         // jsonwebtoken accepts our PEM as an Ed25519 key.
         EncodingKey::from_ed_pem(pair.private_pem.as_bytes()).unwrap();
@@ -434,8 +509,13 @@ mod tests {
     #[test]
     fn rfc8037_thumbprint() {
         // RFC 8037 appendix A.3.
-        let x = URL_SAFE_NO_PAD.decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
-        assert_eq!(thumbprint(&x.try_into().unwrap()), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+        let x = URL_SAFE_NO_PAD
+            .decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+            .unwrap();
+        assert_eq!(
+            thumbprint(&x.try_into().unwrap()),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
     }
 
     #[test]
@@ -453,9 +533,16 @@ mod tests {
         let header = jsonwebtoken::decode_header(&tok).unwrap();
         assert_eq!(header.alg, Algorithm::EdDSA);
         assert_eq!(header.kid, key.default_kid());
-        let body: serde_json::Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(tok.split('.').nth(1).unwrap()).unwrap()).unwrap();
-        assert_eq!(body, serde_json::json!({"sub":"ada","level":"pro","iat":1000,"exp":1060,"iss":"me"}));
+        let body: serde_json::Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(tok.split('.').nth(1).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"sub":"ada","level":"pro","iat":1000,"exp":1060,"iss":"me"})
+        );
         let hs = issue(&SigningKey::hs256(&"s".repeat(32)).unwrap(), &req, 1000).unwrap();
         assert_eq!(jsonwebtoken::decode_header(&hs).unwrap().kid, None);
     }

@@ -24,7 +24,12 @@ const GATED_CANARIES: &[&str] = &[
 ];
 
 /// Strings only in `draft`/`review` pages (title, summary and body).
-const DRAFT_CANARIES: &[&str] = &["CANARY-DRAFT-TITLE-9c1e", "CANARY-DRAFT-SUMMARY-9c1e", "CANARY-DRAFT-9c1e", "CANARY-REVIEW-9c1e"];
+const DRAFT_CANARIES: &[&str] = &[
+    "CANARY-DRAFT-TITLE-9c1e",
+    "CANARY-DRAFT-SUMMARY-9c1e",
+    "CANARY-DRAFT-9c1e",
+    "CANARY-REVIEW-9c1e",
+];
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
     // Case-insensitive: heading ids lowercase their text.
@@ -32,7 +37,12 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
     hay.contains(&needle.to_ascii_lowercase())
 }
 
-fn built_fixture(extra: &[&str]) -> (tempfile::TempDir, std::collections::BTreeMap<String, Vec<u8>>) {
+fn built_fixture(
+    extra: &[&str],
+) -> (
+    tempfile::TempDir,
+    std::collections::BTreeMap<String, Vec<u8>>,
+) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("dist");
     build(&fixture("site"), &out, extra);
@@ -44,9 +54,17 @@ fn built_fixture(extra: &[&str]) -> (tempfile::TempDir, std::collections::BTreeM
 fn gated_text_appears_only_under_gated() {
     let (_tmp, tree) = built_fixture(&[]);
     for canary in GATED_CANARIES {
-        let inside: Vec<&String> = tree.iter().filter(|(p, b)| p.starts_with("_gated/") && contains(b, canary)).map(|(p, _)| p).collect();
+        let inside: Vec<&String> = tree
+            .iter()
+            .filter(|(p, b)| p.starts_with("_gated/") && contains(b, canary))
+            .map(|(p, _)| p)
+            .collect();
         assert!(!inside.is_empty(), "{canary} missing from _gated/");
-        let leaks: Vec<&String> = tree.iter().filter(|(p, b)| !p.starts_with("_gated/") && contains(b, canary)).map(|(p, _)| p).collect();
+        let leaks: Vec<&String> = tree
+            .iter()
+            .filter(|(p, b)| !p.starts_with("_gated/") && contains(b, canary))
+            .map(|(p, _)| p)
+            .collect();
         assert!(leaks.is_empty(), "{canary} leaked into {leaks:?}");
     }
 }
@@ -54,7 +72,11 @@ fn gated_text_appears_only_under_gated() {
 #[test]
 fn only_gated_pages_are_under_gated() {
     let (_tmp, tree) = built_fixture(&[]);
-    let gated: Vec<&str> = tree.keys().filter(|p| p.starts_with("_gated/")).map(String::as_str).collect();
+    let gated: Vec<&str> = tree
+        .keys()
+        .filter(|p| p.starts_with("_gated/"))
+        .map(String::as_str)
+        .collect();
     assert_eq!(
         gated,
         [
@@ -72,7 +94,10 @@ fn teaser_has_text_above_more_and_nothing_below() {
     let (_tmp, tree) = built_fixture(&[]);
     let teaser = &tree["essays/member-essay/index.html"];
     assert!(contains(teaser, "OPEN-TEASER-1b2c"));
-    assert!(contains(teaser, "What members learn about spaced repetition."));
+    assert!(contains(
+        teaser,
+        "What members learn about spaced repetition."
+    ));
     assert!(!contains(teaser, "CANARY"));
     // No marker: the teaser has no body at all.
     let pro = String::from_utf8_lossy(&tree["courses/deliberate-practice/index.html"]);
@@ -83,21 +108,51 @@ fn teaser_has_text_above_more_and_nothing_below() {
 #[test]
 fn manifest_maps_gated_urls() {
     let (_tmp, tree) = built_fixture(&[]);
-    let manifest = gate::Manifest::from_json(std::str::from_utf8(&tree[gate::manifest::MANIFEST_FILE]).unwrap()).unwrap();
+    let manifest = gate::Manifest::from_json(
+        std::str::from_utf8(&tree[gate::manifest::MANIFEST_FILE]).unwrap(),
+    )
+    .unwrap();
     assert_eq!(manifest.levels, ["member", "pro"]);
     let entries: Vec<(&str, &str, &str, &str)> = manifest
         .entries
         .iter()
-        .map(|(k, e)| (k.as_str(), e.level.as_str(), e.file.as_str(), e.teaser.as_deref().unwrap_or("(none: 404)")))
+        .map(|(k, e)| {
+            (
+                k.as_str(),
+                e.level.as_str(),
+                e.file.as_str(),
+                e.teaser.as_deref().unwrap_or("(none: 404)"),
+            )
+        })
         .collect();
     assert_eq!(
         entries,
         [
-            ("/courses/deliberate-practice/", "pro", "_gated/courses/deliberate-practice/index.html", "courses/deliberate-practice/index.html"),
-            ("/essays/member-essay/", "member", "_gated/essays/member-essay/index.html", "essays/member-essay/index.html"),
+            (
+                "/courses/deliberate-practice/",
+                "pro",
+                "_gated/courses/deliberate-practice/index.html",
+                "courses/deliberate-practice/index.html"
+            ),
+            (
+                "/essays/member-essay/",
+                "member",
+                "_gated/essays/member-essay/index.html",
+                "essays/member-essay/index.html"
+            ),
             // A gated page's file: members get it, everyone else a 404 (no teaser).
-            ("/essays/member-essay/worksheet.txt", "member", "_gated/essays/member-essay/worksheet.txt", "(none: 404)"),
-            ("/笔记/会员专享/", "member", "_gated/笔记/会员专享/index.html", "笔记/会员专享/index.html"),
+            (
+                "/essays/member-essay/worksheet.txt",
+                "member",
+                "_gated/essays/member-essay/worksheet.txt",
+                "(none: 404)"
+            ),
+            (
+                "/笔记/会员专享/",
+                "member",
+                "_gated/笔记/会员专享/index.html",
+                "笔记/会员专享/index.html"
+            ),
         ]
     );
     for (url, entry) in &manifest.entries {
@@ -106,7 +161,16 @@ fn manifest_maps_gated_urls() {
             assert!(tree.contains_key(teaser), "{url}");
         }
         // The key is what the gate computes for the percent-encoded request path.
-        let encoded: String = url.bytes().map(|b| if b.is_ascii() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        let encoded: String = url
+            .bytes()
+            .map(|b| {
+                if b.is_ascii() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
         assert_eq!(gate::path::normalize(&encoded).unwrap(), *url);
     }
 }
@@ -131,10 +195,17 @@ fn public_layout_feeds_and_static() {
         "robots.txt",
         "style.css",
     ] {
-        assert!(tree.contains_key(path), "{path} missing; have {:?}", tree.keys().collect::<Vec<_>>());
+        assert!(
+            tree.contains_key(path),
+            "{path} missing; have {:?}",
+            tree.keys().collect::<Vec<_>>()
+        );
     }
     let atom = String::from_utf8_lossy(&tree["atom.xml"]);
-    assert!(atom.contains("<updated>2024-04-01T09:30:00+02:00</updated>"), "feed updated = newest page date");
+    assert!(
+        atom.contains("<updated>2024-04-01T09:30:00+02:00</updated>"),
+        "feed updated = newest page date"
+    );
     assert!(atom.contains("public footnote"), "public pages in full");
     let search = String::from_utf8_lossy(&tree["search.json"]);
     assert!(search.contains("every markdown extension"));
@@ -144,14 +215,27 @@ fn public_layout_feeds_and_static() {
 fn drafts_appear_nowhere_unless_asked() {
     let (_tmp, tree) = built_fixture(&[]);
     for canary in DRAFT_CANARIES {
-        let hits: Vec<&String> = tree.iter().filter(|(_, b)| contains(b, canary)).map(|(p, _)| p).collect();
+        let hits: Vec<&String> = tree
+            .iter()
+            .filter(|(_, b)| contains(b, canary))
+            .map(|(p, _)| p)
+            .collect();
         assert!(hits.is_empty(), "{canary} in {hits:?}");
     }
     let (_tmp, tree) = built_fixture(&["--drafts"]);
-    assert!(contains(&tree["essays/draft-essay/index.html"], "CANARY-DRAFT-9c1e"));
+    assert!(contains(
+        &tree["essays/draft-essay/index.html"],
+        "CANARY-DRAFT-9c1e"
+    ));
     // A gated page in review is still gated when built.
-    assert!(contains(&tree["_gated/essays/review-essay/index.html"], "CANARY-REVIEW-9c1e"));
-    assert!(!contains(&tree["essays/review-essay/index.html"], "CANARY-REVIEW-9c1e"));
+    assert!(contains(
+        &tree["_gated/essays/review-essay/index.html"],
+        "CANARY-REVIEW-9c1e"
+    ));
+    assert!(!contains(
+        &tree["essays/review-essay/index.html"],
+        "CANARY-REVIEW-9c1e"
+    ));
 }
 
 #[test]
@@ -170,11 +254,31 @@ fn failed_build_leaves_previous_bundle_untouched() {
     let out = tmp.path().join("dist");
     build(&site, &out, &[]);
     let before = read_tree(&out);
-    std::fs::write(site.join("content/essays/public-essay.md"), "---\ntitle: x\nlevle: pro\n---\n").unwrap();
-    let failed = lyceum(&site, &["build", "--root", site.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    std::fs::write(
+        site.join("content/essays/public-essay.md"),
+        "---\ntitle: x\nlevle: pro\n---\n",
+    )
+    .unwrap();
+    let failed = lyceum(
+        &site,
+        &[
+            "build",
+            "--root",
+            site.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
     assert!(!failed.status.success());
-    assert!(read_tree(&out) == before, "dist changed after a failed build");
-    assert_eq!(names(tmp.path()), ["dist", "site"], "temporary folder left behind");
+    assert!(
+        read_tree(&out) == before,
+        "dist changed after a failed build"
+    );
+    assert_eq!(
+        names(tmp.path()),
+        ["dist", "site"],
+        "temporary folder left behind"
+    );
 }
 
 #[test]
@@ -197,7 +301,10 @@ fn refuses_to_replace_the_site_itself() {
         let before = read_tree(&site);
         let result = lyceum(&site, &["build", "--out", out]);
         assert!(!result.status.success(), "--out {out}");
-        assert!(String::from_utf8_lossy(&result.stderr).contains("contains the site's sources"), "--out {out}");
+        assert!(
+            String::from_utf8_lossy(&result.stderr).contains("contains the site's sources"),
+            "--out {out}"
+        );
         assert!(read_tree(&site) == before, "--out {out} changed the site");
     }
 }
@@ -207,7 +314,10 @@ fn base_url_flag_overrides_site_yaml() {
     let (_tmp, tree) = built_fixture(&["--base-url", "https://preview.example/"]);
     let sitemap = String::from_utf8_lossy(&tree["sitemap.xml"]);
     assert!(sitemap.contains("<loc>https://preview.example/essays/</loc>"));
-    assert!(sitemap.contains("https://preview.example/%E7%AC%94%E8%AE%B0/"), "non-ASCII URLs percent-encoded");
+    assert!(
+        sitemap.contains("https://preview.example/%E7%AC%94%E8%AE%B0/"),
+        "non-ASCII URLs percent-encoded"
+    );
     assert!(!Path::new("dist").exists());
 }
 
@@ -216,10 +326,24 @@ fn json_summary_on_stdout_for_ci() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("dist");
     let site = fixture("site");
-    let result = lyceum(&site, &["build", "--json", "--verbose", "--out", out.to_str().unwrap()]);
+    let result = lyceum(
+        &site,
+        &[
+            "build",
+            "--json",
+            "--verbose",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
     assert_eq!(result.status.code(), Some(0));
-    assert!(result.stderr.is_empty(), "--json prints nothing on stderr: {}", String::from_utf8_lossy(&result.stderr));
-    let json: serde_json::Value = serde_json::from_slice(&result.stdout).expect("stdout is one JSON object");
+    assert!(
+        result.stderr.is_empty(),
+        "--json prints nothing on stderr: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&result.stdout).expect("stdout is one JSON object");
     assert_eq!(json["ok"], true);
     let files = read_tree(&out).len() as u64;
     assert_eq!(json["files"].as_u64(), Some(files));
@@ -229,9 +353,20 @@ fn json_summary_on_stdout_for_ci() {
     assert_eq!(json["out"].as_str(), out.to_str());
     assert!(json["ms"].as_f64().unwrap() >= 0.0);
     let stages = json["stages"].as_object().unwrap();
-    assert!(stages.contains_key("render and write") && stages.contains_key("swap"), "{stages:?}");
-    let templates: Vec<&str> = json["templates"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert!(templates.contains(&"page.html") && templates.len() <= 5, "{templates:?}");
+    assert!(
+        stages.contains_key("render and write") && stages.contains_key("swap"),
+        "{stages:?}"
+    );
+    let templates: Vec<&str> = json["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        templates.contains(&"page.html") && templates.len() <= 5,
+        "{templates:?}"
+    );
 }
 
 #[test]
@@ -241,12 +376,16 @@ fn json_errors_keep_the_exit_code() {
     copy_tree(&fixture("invalid/many-errors"), &site);
     let result = lyceum(&site, &["build", "--json", "--out", "../dist"]);
     assert_eq!(result.status.code(), Some(1));
-    let json: serde_json::Value = serde_json::from_slice(&result.stdout).expect("stdout is one JSON object");
+    let json: serde_json::Value =
+        serde_json::from_slice(&result.stdout).expect("stdout is one JSON object");
     assert_eq!(json["ok"], false);
     let errors = json["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 3);
     assert_eq!(errors[0]["path"], "content/a.md");
-    assert_eq!((errors[0]["line"].as_u64(), errors[0]["col"].as_u64()), (Some(3), Some(8)));
+    assert_eq!(
+        (errors[0]["line"].as_u64(), errors[0]["col"].as_u64()),
+        (Some(3), Some(8))
+    );
     assert_eq!(errors[0]["message"], "unknown level `platinum`");
     assert!(errors[0]["help"].as_str().unwrap().contains("`member`"));
     assert!(json.get("pages").is_none());
@@ -257,19 +396,32 @@ fn json_errors_keep_the_exit_code() {
 fn quiet_build_prints_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("dist");
-    let result = lyceum(&fixture("site"), &["build", "--quiet", "--out", out.to_str().unwrap()]);
+    let result = lyceum(
+        &fixture("site"),
+        &["build", "--quiet", "--out", out.to_str().unwrap()],
+    );
     assert!(result.status.success());
-    assert!(result.stdout.is_empty() && result.stderr.is_empty(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(
+        result.stdout.is_empty() && result.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
 }
 
 #[test]
 fn verbose_lists_stages_and_slowest_templates() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("dist");
-    let result = lyceum(&fixture("site"), &["build", "--verbose", "--out", out.to_str().unwrap()]);
+    let result = lyceum(
+        &fixture("site"),
+        &["build", "--verbose", "--out", out.to_str().unwrap()],
+    );
     assert!(result.status.success());
     let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(stderr.contains("render and write:") && stderr.contains("slowest templates"), "{stderr}");
+    assert!(
+        stderr.contains("render and write:") && stderr.contains("slowest templates"),
+        "{stderr}"
+    );
     assert!(stderr.contains("page.html:"), "{stderr}");
 }
 
@@ -281,23 +433,44 @@ fn page_assets_follow_their_page_and_index_md_is_the_folder_url() {
     write_files(
         &site,
         &[
-            ("content/guide/index.md", "---\ntitle: Guide\nlevel: pro\n---\n![map](map.svg)\n"),
+            (
+                "content/guide/index.md",
+                "---\ntitle: Guide\nlevel: pro\n---\n![map](map.svg)\n",
+            ),
             ("content/guide/map.svg", "<svg>CANARY-GUIDE-MAP</svg>"),
-            ("content/essays/draft-essay/secret.txt", "CANARY-DRAFT-ASSET"),
+            (
+                "content/essays/draft-essay/secret.txt",
+                "CANARY-DRAFT-ASSET",
+            ),
             ("content/files/report 1.txt", "public"),
         ],
     );
     let out = tmp.path().join("dist");
     build(&site, &out, &[]);
     let tree = read_tree(&out);
-    assert!(tree.contains_key("_gated/guide/index.html") && tree.contains_key("guide/index.html"), "index.md is /guide/");
+    assert!(
+        tree.contains_key("_gated/guide/index.html") && tree.contains_key("guide/index.html"),
+        "index.md is /guide/"
+    );
     assert!(!tree.keys().any(|p| p.contains("guide/index/")));
     assert!(tree.contains_key("_gated/guide/map.svg") && !tree.contains_key("guide/map.svg"));
-    assert!(tree.contains_key("files/report 1.txt"), "files of no page are public");
-    assert!(!tree.values().any(|b| contains(b, "CANARY-DRAFT-ASSET")), "files of an unbuilt draft are not published");
-    let manifest = gate::Manifest::from_json(std::str::from_utf8(&tree[gate::manifest::MANIFEST_FILE]).unwrap()).unwrap();
+    assert!(
+        tree.contains_key("files/report 1.txt"),
+        "files of no page are public"
+    );
+    assert!(
+        !tree.values().any(|b| contains(b, "CANARY-DRAFT-ASSET")),
+        "files of an unbuilt draft are not published"
+    );
+    let manifest = gate::Manifest::from_json(
+        std::str::from_utf8(&tree[gate::manifest::MANIFEST_FILE]).unwrap(),
+    )
+    .unwrap();
     let e = &manifest.entries["/guide/map.svg"];
-    assert_eq!((e.level.as_str(), e.file.as_str(), e.teaser.is_none()), ("pro", "_gated/guide/map.svg", true));
+    assert_eq!(
+        (e.level.as_str(), e.file.as_str(), e.teaser.is_none()),
+        ("pro", "_gated/guide/map.svg", true)
+    );
     // `lyceum check` agrees: the embed resolves against the page's URL.
     let checked = lyceum(&site, &["check", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&checked.stdout).unwrap();

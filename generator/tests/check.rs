@@ -8,11 +8,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn fixture(case: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/check").join(case)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/check")
+        .join(case)
 }
 
 fn lyceum(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lyceum")).args(args).env("NO_COLOR", "1").output().expect("run lyceum")
+    Command::new(env!("CARGO_BIN_EXE_lyceum"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run lyceum")
 }
 
 fn check(case: &str, extra: &[&str]) -> Output {
@@ -26,8 +32,12 @@ fn json(case: &str, extra: &[&str]) -> (i32, serde_json::Value) {
     let mut args = vec!["--format", "json"];
     args.extend_from_slice(extra);
     let out = check(case, &args);
-    let value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is one JSON object ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is one JSON object ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
     (out.status.code().unwrap(), value)
 }
 
@@ -63,9 +73,15 @@ fn broken_page_links_point_at_the_destination_with_did_you_mean() {
         "{err}"
     );
     assert!(err.contains("content/essays/a.md:6:51: error: broken link `../other.md`: no page `content/other.md`\n"), "{err}");
-    assert!(err.contains("content/essays/a.md:8:9: error: broken image `/images/missing.png`"), "{err}");
+    assert!(
+        err.contains("content/essays/a.md:8:9: error: broken image `/images/missing.png`"),
+        "{err}"
+    );
     assert!(err.contains("check: 3 errors, 0 warnings"), "{err}");
-    assert!(!err.contains('\x1b'), "no colour when stderr is not a terminal");
+    assert!(
+        !err.contains('\x1b'),
+        "no colour when stderr is not a terminal"
+    );
 }
 
 #[test]
@@ -76,12 +92,25 @@ fn broken_anchors_on_other_and_same_page() {
     assert_eq!(
         positions(&v["errors"]),
         [
-            (p.clone(), 6, 9, Some("did you mean `#getting-started`?".into())),
-            (p.clone(), 6, 43, Some("its anchors: `#details`, `#getting-started`".into())),
+            (
+                p.clone(),
+                6,
+                9,
+                Some("did you mean `#getting-started`?".into())
+            ),
+            (
+                p.clone(),
+                6,
+                43,
+                Some("its anchors: `#details`, `#getting-started`".into())
+            ),
             (p, 6, 80, Some("did you mean `#intro`?".into())),
         ]
     );
-    assert_eq!(v["errors"][1]["message"], "broken link `../x/#missing`: `/essays/x/` has no anchor `#missing`");
+    assert_eq!(
+        v["errors"][1]["message"],
+        "broken link `../x/#missing`: `/essays/x/` has no anchor `#missing`"
+    );
     assert_eq!(v["errors"][0]["severity"], "error");
     assert_eq!(v["warnings"], serde_json::json!([]));
 }
@@ -93,10 +122,19 @@ fn cjk_line_and_column_count_characters() {
     let p = "content/笔记/入门.md".to_owned();
     // Line 6 is `这是一个中文段落，链接到[不存在的页面](/笔记/不存在/)。`: the `/` is character 22.
     // No suggestion: `/笔记/入门/` is three characters away, too far to be a typo.
-    assert_eq!(positions(&v["errors"]), [(p.clone(), 6, 22, None), (p, 8, 8, Some("did you mean `#概述`?".into()))]);
+    assert_eq!(
+        positions(&v["errors"]),
+        [
+            (p.clone(), 6, 22, None),
+            (p, 8, 8, Some("did you mean `#概述`?".into()))
+        ]
+    );
     let err = stderr(&check("cjk", &[]));
     // The caret is under the `/` on a terminal: 18 wide characters (2 columns each) and 3 narrow ones before it.
-    let caret = format!("6 | 这是一个中文段落，链接到[不存在的页面](/笔记/不存在/)。\n  | {}^\n", " ".repeat(18 * 2 + 3));
+    let caret = format!(
+        "6 | 这是一个中文段落，链接到[不存在的页面](/笔记/不存在/)。\n  | {}^\n",
+        " ".repeat(18 * 2 + 3)
+    );
     assert!(err.contains(&caret), "{err}");
 }
 
@@ -108,18 +146,40 @@ fn gated_assets_in_a_public_page_warn_but_teaser_links_do_not() {
     let warnings = v["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 2, "{v}");
     let p = "content/courses/intro.md".to_owned();
-    let at: Vec<_> = positions(&v["warnings"]).into_iter().map(|(p, l, c, _)| (p, l, c)).collect();
+    let at: Vec<_> = positions(&v["warnings"])
+        .into_iter()
+        .map(|(p, l, c, _)| (p, l, c))
+        .collect();
     assert_eq!(at, [(p.clone(), 6, 12), (p, 8, 13)]);
-    assert!(warnings[0]["message"].as_str().unwrap().contains("a file of the gated page `/courses/secret/`"), "{v}");
-    assert!(warnings[1]["message"].as_str().unwrap().contains("points into `/_gated/`"), "{v}");
+    assert!(
+        warnings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("a file of the gated page `/courses/secret/`"),
+        "{v}"
+    );
+    assert!(
+        warnings[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("points into `/_gated/`"),
+        "{v}"
+    );
     assert!(warnings.iter().all(|w| w["severity"] == "warning"));
     // The gated page's own embed of its file, and the teaser link, are not reported.
-    assert!(warnings.iter().all(|w| w["path"] != "content/courses/secret.md"));
+    assert!(warnings
+        .iter()
+        .all(|w| w["path"] != "content/courses/secret.md"));
 
     let (code, _) = json("gated-asset", &["--deny-warnings"]);
     assert_eq!(code, 1);
     let err = stderr(&check("gated-asset", &[]));
-    assert!(err.contains("content/courses/intro.md:6:12: warning: public page embeds `../secret/diagram.png`"), "{err}");
+    assert!(
+        err.contains(
+            "content/courses/intro.md:6:12: warning: public page embeds `../secret/diagram.png`"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -143,7 +203,10 @@ fn clean_site_passes_with_summary_per_level() {
     assert_eq!(v["errors"], serde_json::json!([]));
     assert_eq!(v["warnings"], serde_json::json!([]));
     let s = &v["summary"];
-    assert_eq!(s["public"], serde_json::json!({"id": "public", "name": "Public", "pages": 2, "words": 29}));
+    assert_eq!(
+        s["public"],
+        serde_json::json!({"id": "public", "name": "Public", "pages": 2, "words": 29})
+    );
     assert_eq!(
         s["levels"],
         serde_json::json!([
@@ -151,7 +214,10 @@ fn clean_site_passes_with_summary_per_level() {
             {"id": "pro", "name": "Pro", "pages": 1, "words": 3},
         ])
     );
-    assert_eq!((s["sections"].as_u64(), s["drafts_skipped"].as_u64()), (Some(3), Some(1)));
+    assert_eq!(
+        (s["sections"].as_u64(), s["drafts_skipped"].as_u64()),
+        (Some(3), Some(1))
+    );
 }
 
 #[test]
@@ -168,13 +234,34 @@ fn drafts_flag_checks_drafts_too() {
 fn invalid_front_matter_is_an_error_like_build() {
     let dir = tempfile::tempdir().unwrap();
     common::copy_tree(&fixture("clean"), dir.path());
-    std::fs::write(dir.path().join("content/essays/bad.md"), "---\ntitle: Bad\nlevel: gold\n---\n").unwrap();
+    std::fs::write(
+        dir.path().join("content/essays/bad.md"),
+        "---\ntitle: Bad\nlevel: gold\n---\n",
+    )
+    .unwrap();
     let (code, v) = {
-        let out = lyceum(&["check", "--root", dir.path().to_str().unwrap(), "--format", "json"]);
-        (out.status.code().unwrap(), serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap())
+        let out = lyceum(&[
+            "check",
+            "--root",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        (
+            out.status.code().unwrap(),
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(),
+        )
     };
     assert_eq!(code, 1);
-    assert_eq!(positions(&v["errors"])[0], ("content/essays/bad.md".into(), 3, 8, Some("valid levels (lowest first): `member`, `pro`".into())));
+    assert_eq!(
+        positions(&v["errors"])[0],
+        (
+            "content/essays/bad.md".into(),
+            3,
+            8,
+            Some("valid levels (lowest first): `member`, `pro`".into())
+        )
+    );
 }
 
 #[test]
@@ -200,21 +287,40 @@ fn check_writes_nothing() {
         common::copy_tree(&fixture(case), dir.path());
         let before = common::dir_state(dir.path());
         for format in ["human", "json"] {
-            let out = lyceum(&["check", "--root", dir.path().to_str().unwrap(), "--format", format]);
-            assert!(out.status.code().is_some_and(|c| c < 2), "{case}: {}", stderr(&out));
+            let out = lyceum(&[
+                "check",
+                "--root",
+                dir.path().to_str().unwrap(),
+                "--format",
+                format,
+            ]);
+            assert!(
+                out.status.code().is_some_and(|c| c < 2),
+                "{case}: {}",
+                stderr(&out)
+            );
         }
-        assert_eq!(common::dir_state(dir.path()), before, "{case}: check changed the site");
-        assert!(!dir.path().join("dist").exists(), "{case}: check created dist/");
+        assert_eq!(
+            common::dir_state(dir.path()),
+            before,
+            "{case}: check changed the site"
+        );
+        assert!(
+            !dir.path().join("dist").exists(),
+            "{case}: check created dist/"
+        );
     }
 }
-
-
 
 #[test]
 fn reports_every_error_build_reports_on_the_invalid_fixtures() {
     let invalid = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/invalid");
     let headlines = |out: &Output| -> Vec<String> {
-        stderr(out).lines().filter(|l| l.contains(": error: ") && !l.starts_with("error:")).map(str::to_owned).collect()
+        stderr(out)
+            .lines()
+            .filter(|l| l.contains(": error: ") && !l.starts_with("error:"))
+            .map(str::to_owned)
+            .collect()
     };
     let mut cases = 0;
     for entry in std::fs::read_dir(invalid).unwrap() {
@@ -224,7 +330,13 @@ fn reports_every_error_build_reports_on_the_invalid_fixtures() {
         }
         let out_dir = tempfile::tempdir().unwrap();
         let r = root.to_str().unwrap();
-        let built = lyceum(&["build", "--root", r, "--out", out_dir.path().join("dist").to_str().unwrap()]);
+        let built = lyceum(&[
+            "build",
+            "--root",
+            r,
+            "--out",
+            out_dir.path().join("dist").to_str().unwrap(),
+        ]);
         let checked = lyceum(&["check", "--root", r]);
         assert_eq!(checked.status.code(), Some(1), "{}", root.display());
         assert!(!headlines(&built).is_empty(), "{}", root.display());

@@ -17,8 +17,15 @@ fn check_case(case: &str) {
     assert!(output.stdout.is_empty(), "{case}: stdout");
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(!stderr.contains("\x1b["), "{case}: colour on a pipe");
-    assert_eq!(names(tmp.path()), before, "{case}: something was written next to the site");
-    assert_snapshot(&fixture(&format!("invalid/{case}/expected.stderr")), &stderr);
+    assert_eq!(
+        names(tmp.path()),
+        before,
+        "{case}: something was written next to the site"
+    );
+    assert_snapshot(
+        &fixture(&format!("invalid/{case}/expected.stderr")),
+        &stderr,
+    );
 }
 
 macro_rules! cases {

@@ -8,11 +8,19 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn lyceum(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lyceum")).args(args).env("NO_COLOR", "1").output().expect("run lyceum")
+    Command::new(env!("CARGO_BIN_EXE_lyceum"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run lyceum")
 }
 
 fn ok(out: Output) -> Output {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -26,9 +34,15 @@ fn new_site_checks_and_builds_without_edits() {
     let site = tmp.path().join("my-site");
     let s = site.to_str().unwrap();
     ok(lyceum(&["new", s]));
-    assert!(!site.join("themes").exists(), "the default theme is embedded, not copied");
+    assert!(
+        !site.join("themes").exists(),
+        "the default theme is embedded, not copied"
+    );
     let yaml = read(site.join("site.yaml"));
-    assert!(yaml.contains("- id: member") && yaml.contains("- id: pro"), "{yaml}");
+    assert!(
+        yaml.contains("- id: member") && yaml.contains("- id: pro"),
+        "{yaml}"
+    );
 
     let out = ok(lyceum(&["check", "--root", s, "--format", "json"]));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -42,9 +56,16 @@ fn new_site_checks_and_builds_without_edits() {
     assert!(full.contains("for members only"), "{full}");
     let teaser = read(dist.join("articles/members-only/index.html"));
     assert!(teaser.contains("public teaser"), "{teaser}");
-    assert!(!teaser.contains("for members only"), "gated body leaked into the teaser");
-    let manifest: serde_json::Value = serde_json::from_str(&read(dist.join("_gated/manifest.json"))).unwrap();
-    assert_eq!(manifest["entries"]["/articles/members-only/"]["level"], "member");
+    assert!(
+        !teaser.contains("for members only"),
+        "gated body leaked into the teaser"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read(dist.join("_gated/manifest.json"))).unwrap();
+    assert_eq!(
+        manifest["entries"]["/articles/members-only/"]["level"],
+        "member"
+    );
     assert!(read(dist.join("articles/hello/index.html")).contains("it is public"));
     assert!(dist.join("robots.txt").is_file());
 }
@@ -55,12 +76,20 @@ fn with_theme_copies_the_default_theme_and_still_builds() {
     let site = tmp.path().join("themed");
     let s = site.to_str().unwrap();
     ok(lyceum(&["new", "--with-theme", s]));
-    for f in ["templates/base.html", "templates/page.html", "templates/teaser.html"] {
+    for f in [
+        "templates/base.html",
+        "templates/page.html",
+        "templates/teaser.html",
+    ] {
         assert!(site.join("themes/default").join(f).is_file(), "{f}");
     }
     // An edit to the copied theme is what the build uses.
     let page = site.join("themes/default/templates/page.html");
-    std::fs::write(&page, read(page.clone()).replacen("<", "<!-- CUSTOMISED -->\n<", 1)).unwrap();
+    std::fs::write(
+        &page,
+        read(page.clone()).replacen("<", "<!-- CUSTOMISED -->\n<", 1),
+    )
+    .unwrap();
     ok(lyceum(&["build", "--root", s]));
     assert!(read(site.join("dist/articles/hello/index.html")).contains("CUSTOMISED"));
 }
@@ -94,4 +123,3 @@ fn non_empty_dir_is_refused_and_left_exactly_as_it_was() {
     assert!(!out.status.success());
     assert_eq!(common::dir_state(dir), before);
 }
-

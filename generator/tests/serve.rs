@@ -64,11 +64,24 @@ fn serve(extra: &[&str]) -> Serve {
     copy_dir(&fixture(), site.path());
     let out = site.path().join(".serve-out");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lyceum"));
-    cmd.args(["serve", "--port", "0", "--root"]).arg(site.path()).arg("--out").arg(&out).args(extra);
-    for var in ["LYCEUM_JWT_SECRET", "LYCEUM_JWT_JWKS", "LYCEUM_JWT_ISSUER", "LYCEUM_JWT_AUDIENCE"] {
+    cmd.args(["serve", "--port", "0", "--root"])
+        .arg(site.path())
+        .arg("--out")
+        .arg(&out)
+        .args(extra);
+    for var in [
+        "LYCEUM_JWT_SECRET",
+        "LYCEUM_JWT_JWKS",
+        "LYCEUM_JWT_ISSUER",
+        "LYCEUM_JWT_AUDIENCE",
+    ] {
         cmd.env_remove(var);
     }
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = lines(child.stderr.take().unwrap());
     let mut origin = None;
@@ -76,7 +89,11 @@ fn serve(extra: &[&str]) -> Serve {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         let Ok(line) = stdout.recv_timeout(Duration::from_millis(200)) else {
-            assert!(child.try_wait().unwrap().is_none(), "serve exited: {:?}", stderr.try_iter().collect::<Vec<_>>());
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "serve exited: {:?}",
+                stderr.try_iter().collect::<Vec<_>>()
+            );
             continue;
         };
         let line = line.trim().to_string();
@@ -91,7 +108,14 @@ fn serve(extra: &[&str]) -> Serve {
         }
     }
     let origin = origin.expect("serve printed its URL");
-    Serve { child, origin, sign_in, site, stderr, stdout }
+    Serve {
+        child,
+        origin,
+        sign_in,
+        site,
+        stderr,
+        stdout,
+    }
 }
 
 struct Resp {
@@ -102,14 +126,19 @@ struct Resp {
 
 impl Resp {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
 fn request(origin: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
     let hostport = origin.trim_start_matches("http://");
     let mut stream = TcpStream::connect(hostport).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req += &format!("{k}: {v}\r\n");
@@ -121,9 +150,23 @@ fn request(origin: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> 
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().into(), v.trim().into())).collect();
-    Resp { status, headers, body: body.to_string() }
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().into(), v.trim().into()))
+        .collect();
+    Resp {
+        status,
+        headers,
+        body: body.to_string(),
+    }
 }
 
 fn get(s: &Serve, path: &str) -> Resp {
@@ -152,10 +195,23 @@ impl Events {
     fn open(s: &Serve) -> Events {
         let hostport = s.origin.trim_start_matches("http://");
         let mut stream = TcpStream::connect(hostport).unwrap();
-        stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-        write!(stream, "GET /_lyceum/livereload HTTP/1.1\r\nHost: {hostport}\r\n\r\n").unwrap();
-        let mut e = Events { stream, seen: String::new() };
-        assert!(e.until("event: ok", Duration::from_secs(10)), "stream opened: {}", e.seen);
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        write!(
+            stream,
+            "GET /_lyceum/livereload HTTP/1.1\r\nHost: {hostport}\r\n\r\n"
+        )
+        .unwrap();
+        let mut e = Events {
+            stream,
+            seen: String::new(),
+        };
+        assert!(
+            e.until("event: ok", Duration::from_secs(10)),
+            "stream opened: {}",
+            e.seen
+        );
         e
     }
 
@@ -182,15 +238,26 @@ fn anonymous_reads_the_teaser_with_gated_headers() {
     assert!(!r.body.contains(PRO_CANARY), "teaser leaks the body");
     assert_eq!(r.header("Cache-Control"), Some("private, no-store"));
     assert_eq!(r.header("Vary"), Some("Cookie, Authorization"));
-    assert!(r.body.contains("/_lyceum/livereload"), "live-reload script injected");
+    assert!(
+        r.body.contains("/_lyceum/livereload"),
+        "live-reload script injected"
+    );
     // Never written into the bundle.
-    let on_disk = std::fs::read_to_string(s.site.path().join(".serve-out/courses/deliberate-practice/index.html")).unwrap();
+    let on_disk = std::fs::read_to_string(
+        s.site
+            .path()
+            .join(".serve-out/courses/deliberate-practice/index.html"),
+    )
+    .unwrap();
     assert!(!on_disk.contains("livereload"));
 
     let r = get(&s, "/_gated/courses/deliberate-practice/");
     assert_eq!(r.status, 404);
     assert!(!r.body.contains(PRO_CANARY));
-    assert_eq!(get(&s, "/%5Fgated/courses/deliberate-practice/index.html").status, 404);
+    assert_eq!(
+        get(&s, "/%5Fgated/courses/deliberate-practice/index.html").status,
+        404
+    );
     assert_eq!(get(&s, "/no/such/page/").status, 404);
 
     let r = request(&s.origin, "HEAD", PRO_URL, &[]);
@@ -229,7 +296,10 @@ fn unknown_preview_level_is_refused_with_the_valid_ones() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unknown level `gold`") && err.contains("member, pro"), "{err}");
+    assert!(
+        err.contains("unknown level `gold`") && err.contains("member, pro"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -243,7 +313,10 @@ fn demo_sign_in_link_sets_the_cookie_then_me_and_logout() {
     assert_eq!(r.status, 303);
     assert_eq!(r.header("Location"), Some(PRO_URL));
     let cookie = r.header("Set-Cookie").unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     let session = cookie.split(';').next().unwrap().to_string();
 
     let r = request(&s.origin, "GET", PRO_URL, &[("Cookie", &session)]);
@@ -261,7 +334,10 @@ fn demo_sign_in_link_sets_the_cookie_then_me_and_logout() {
     let out = get(&s, "/_lyceum/logout");
     assert_eq!(out.status, 303);
     assert_eq!(out.header("Location"), Some("/"));
-    assert!(out.header("Set-Cookie").unwrap().starts_with("lyceum_session=;"));
+    assert!(out
+        .header("Set-Cookie")
+        .unwrap()
+        .starts_with("lyceum_session=;"));
 }
 
 #[test]
@@ -274,8 +350,15 @@ fn an_edit_is_rebuilt_served_and_announced() {
     assert_eq!(r.status, 200);
     std::fs::write(&page, format!("{before}\n\nFRESHLY-EDITED-4711\n")).unwrap();
     let r = wait_for(&s, "/about/", |b| b.contains("FRESHLY-EDITED-4711"));
-    assert!(r.body.contains("FRESHLY-EDITED-4711"), "edit was not served");
-    assert!(events.until("event: reload", Duration::from_secs(30)), "{}", events.seen);
+    assert!(
+        r.body.contains("FRESHLY-EDITED-4711"),
+        "edit was not served"
+    );
+    assert!(
+        events.until("event: reload", Duration::from_secs(30)),
+        "{}",
+        events.seen
+    );
 
     // A title change reaches the list page of its section too.
     let retitled = before.replacen("title:", "title: Renamed", 1);
@@ -284,7 +367,11 @@ fn an_edit_is_rebuilt_served_and_announced() {
     assert!(r.body.contains("Renamed"), "home list not updated");
 
     // A new page is a full rebuild, and served.
-    std::fs::write(s.site.path().join("content/essays/new-one.md"), "---\ntitle: Brand New\n---\nNEW-PAGE-BODY\n").unwrap();
+    std::fs::write(
+        s.site.path().join("content/essays/new-one.md"),
+        "---\ntitle: Brand New\n---\nNEW-PAGE-BODY\n",
+    )
+    .unwrap();
     let r = wait_for(&s, "/essays/new-one/", |b| b.contains("NEW-PAGE-BODY"));
     assert_eq!(r.status, 200);
 }
@@ -296,9 +383,21 @@ fn a_broken_edit_keeps_the_last_good_site_and_reports_on_the_stream() {
     let page = s.site.path().join("content/courses/pro-course.md");
     let good = std::fs::read_to_string(&page).unwrap();
     std::fs::write(&page, good.replace("level: pro", "level: <platinum>")).unwrap();
-    assert!(events.until("event: build-error", Duration::from_secs(30)), "{}", events.seen);
-    assert!(events.until("unknown level", Duration::from_secs(5)), "{}", events.seen);
-    assert!(events.seen.contains("pro-course.md"), "error names the file: {}", events.seen);
+    assert!(
+        events.until("event: build-error", Duration::from_secs(30)),
+        "{}",
+        events.seen
+    );
+    assert!(
+        events.until("unknown level", Duration::from_secs(5)),
+        "{}",
+        events.seen
+    );
+    assert!(
+        events.seen.contains("pro-course.md"),
+        "error names the file: {}",
+        events.seen
+    );
     // The terminal shows the compiler-style report too.
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut stderr = String::new();
@@ -308,7 +407,10 @@ fn a_broken_edit_keeps_the_last_good_site_and_reports_on_the_stream() {
             stderr.push('\n');
         }
     }
-    assert!(stderr.contains("content/courses/pro-course.md:"), "{stderr}");
+    assert!(
+        stderr.contains("content/courses/pro-course.md:"),
+        "{stderr}"
+    );
 
     // Last good site still served, still gated.
     let r = get(&s, PRO_URL);
@@ -316,13 +418,28 @@ fn a_broken_edit_keeps_the_last_good_site_and_reports_on_the_stream() {
     assert!(r.body.contains("The Pro Course") && !r.body.contains(PRO_CANARY));
     // A page loaded now gets the error at once on its stream.
     let mut late = Events::open_raw(&s);
-    assert!(late.until("event: build-error", Duration::from_secs(10)), "{}", late.seen);
+    assert!(
+        late.until("event: build-error", Duration::from_secs(10)),
+        "{}",
+        late.seen
+    );
 
     // Fixing it clears the error and reloads.
-    std::fs::write(&page, good.replace("CANARY-PRO-7f3a", "CANARY-PRO-7f3a FIXED-AGAIN")).unwrap();
-    assert!(events.until("event: reload", Duration::from_secs(30)), "{}", events.seen);
+    std::fs::write(
+        &page,
+        good.replace("CANARY-PRO-7f3a", "CANARY-PRO-7f3a FIXED-AGAIN"),
+    )
+    .unwrap();
+    assert!(
+        events.until("event: reload", Duration::from_secs(30)),
+        "{}",
+        events.seen
+    );
     let r = wait_for(&s, PRO_URL, |b| b.contains("The Pro Course"));
-    assert!(!r.body.contains("FIXED-AGAIN"), "teaser still hides the body");
+    assert!(
+        !r.body.contains("FIXED-AGAIN"),
+        "teaser still hides the body"
+    );
     let _ = &s.stdout;
 }
 
@@ -331,8 +448,17 @@ impl Events {
     fn open_raw(s: &Serve) -> Events {
         let hostport = s.origin.trim_start_matches("http://");
         let mut stream = TcpStream::connect(hostport).unwrap();
-        stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-        write!(stream, "GET /_lyceum/livereload HTTP/1.1\r\nHost: {hostport}\r\n\r\n").unwrap();
-        Events { stream, seen: String::new() }
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        write!(
+            stream,
+            "GET /_lyceum/livereload HTTP/1.1\r\nHost: {hostport}\r\n\r\n"
+        )
+        .unwrap();
+        Events {
+            stream,
+            seen: String::new(),
+        }
     }
 }

@@ -16,7 +16,11 @@ fn template_contexts_and_data_files() {
     copy_tree(&fixture("site"), &site);
     copy_tree(&fixture("themes/context"), &site.join("themes/context"));
     let config = std::fs::read_to_string(site.join("site.yaml")).unwrap();
-    std::fs::write(site.join("site.yaml"), config.replace("theme: default", "theme: context")).unwrap();
+    std::fs::write(
+        site.join("site.yaml"),
+        config.replace("theme: default", "theme: context"),
+    )
+    .unwrap();
     let out = tmp.path().join("dist");
     build(&site, &out, &[]);
     let tree = read_tree(&out);

@@ -9,7 +9,12 @@ const SECRET: &str = "an-hs256-test-secret-of-at-least-32-bytes";
 fn lyceum(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lyceum"));
     cmd.current_dir(dir).args(args);
-    for var in ["LYCEUM_JWT_SECRET", "LYCEUM_JWT_JWKS", "LYCEUM_JWT_ISSUER", "LYCEUM_JWT_AUDIENCE"] {
+    for var in [
+        "LYCEUM_JWT_SECRET",
+        "LYCEUM_JWT_JWKS",
+        "LYCEUM_JWT_ISSUER",
+        "LYCEUM_JWT_AUDIENCE",
+    ] {
         cmd.env_remove(var);
     }
     for (k, v) in env {
@@ -56,7 +61,10 @@ fn hs256_issue_verify_round_trip() {
     let text = stdout(&out);
     assert!(text.contains("sub:   ada"), "{text}");
     assert!(text.contains("level: pro"), "{text}");
-    assert!(text.contains("UTC (11h 59m left)") || text.contains("UTC (12h 0m left)"), "{text}");
+    assert!(
+        text.contains("UTC (11h 59m left)") || text.contains("UTC (12h 0m left)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -66,10 +74,17 @@ fn wrong_secret_fails_without_echoing_the_token() {
     let out = lyceum(
         dir.path(),
         &["token", "verify", &token],
-        &[("LYCEUM_JWT_SECRET", "another-secret-that-is-also-32-bytes-long")],
+        &[(
+            "LYCEUM_JWT_SECRET",
+            "another-secret-that-is-also-32-bytes-long",
+        )],
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("invalid: signature is invalid"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("invalid: signature is invalid"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!stderr(&out).contains(&token) && !stdout(&out).contains(&token));
 }
 
@@ -82,7 +97,11 @@ fn issuer_and_audience_are_checked_by_verify() {
         lyceum(
             dir.path(),
             &["token", "verify", &token],
-            &[("LYCEUM_JWT_SECRET", SECRET), ("LYCEUM_JWT_ISSUER", iss), ("LYCEUM_JWT_AUDIENCE", aud)],
+            &[
+                ("LYCEUM_JWT_SECRET", SECRET),
+                ("LYCEUM_JWT_ISSUER", iss),
+                ("LYCEUM_JWT_AUDIENCE", aud),
+            ],
         )
     };
     assert!(with("shop", "site").status.success());
@@ -108,24 +127,47 @@ fn eddsa_keygen_issue_verify_with_jwks() {
         let mode = std::fs::metadata(&private).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    assert!(std::fs::read_to_string(keys.join("lyceum-ed25519.pub.pem")).unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert!(std::fs::read_to_string(keys.join("lyceum-ed25519.pub.pem"))
+        .unwrap()
+        .starts_with("-----BEGIN PUBLIC KEY-----"));
     let jwks = std::fs::read_to_string(keys.join("jwks.json")).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&jwks).unwrap();
     assert_eq!(doc["keys"][0]["kty"], "OKP");
     assert_eq!(doc["keys"][0]["alg"], "EdDSA");
 
     let token = issue(dir.path(), &["--key", "keys/lyceum-ed25519.pem"], &[]);
-    let out = lyceum(dir.path(), &["token", "verify", &token], &[("LYCEUM_JWT_JWKS", &jwks)]);
+    let out = lyceum(
+        dir.path(),
+        &["token", "verify", &token],
+        &[("LYCEUM_JWT_JWKS", &jwks)],
+    );
     assert!(out.status.success(), "verify failed: {}", stderr(&out));
     assert!(stdout(&out).contains("level: pro"));
 
     // A token signed by another key pair is refused by this JWKS.
     let out = lyceum(dir.path(), &["token", "keygen", "--out", "other"], &[]);
     assert!(out.status.success());
-    let foreign = issue(dir.path(), &["--key", "other/lyceum-ed25519.pem", "--kid", doc["keys"][0]["kid"].as_str().unwrap()], &[]);
-    let out = lyceum(dir.path(), &["token", "verify", &foreign], &[("LYCEUM_JWT_JWKS", &jwks)]);
+    let foreign = issue(
+        dir.path(),
+        &[
+            "--key",
+            "other/lyceum-ed25519.pem",
+            "--kid",
+            doc["keys"][0]["kid"].as_str().unwrap(),
+        ],
+        &[],
+    );
+    let out = lyceum(
+        dir.path(),
+        &["token", "verify", &foreign],
+        &[("LYCEUM_JWT_JWKS", &jwks)],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(stderr(&out).contains("signature is invalid"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("signature is invalid"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -140,11 +182,22 @@ fn keygen_with_kid_and_refuses_to_overwrite() {
     let out = lyceum(dir.path(), &["token", "keygen"], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
-    assert_eq!(std::fs::read(dir.path().join("lyceum-ed25519.pem")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(dir.path().join("lyceum-ed25519.pem")).unwrap(),
+        before
+    );
 
     // The kid given at keygen must be given at issue too; with it the JWKS accepts the token.
-    let token = issue(dir.path(), &["--key", "lyceum-ed25519.pem", "--kid", "2025-01"], &[]);
-    let out = lyceum(dir.path(), &["token", "verify", &token], &[("LYCEUM_JWT_JWKS", &jwks)]);
+    let token = issue(
+        dir.path(),
+        &["--key", "lyceum-ed25519.pem", "--kid", "2025-01"],
+        &[],
+    );
+    let out = lyceum(
+        dir.path(),
+        &["token", "verify", &token],
+        &[("LYCEUM_JWT_JWKS", &jwks)],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
@@ -159,26 +212,59 @@ fn unknown_level_lists_valid_levels() {
     );
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("unknown level `gold`; valid levels (lowest first): member, pro"), "{err}");
+    assert!(
+        err.contains("unknown level `gold`; valid levels (lowest first): member, pro"),
+        "{err}"
+    );
     assert!(stdout(&out).is_empty());
 }
 
 #[test]
 fn bad_ttl_and_missing_key_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let out = lyceum(dir.path(), &["token", "issue", "--sub", "a", "--level", "pro", "--ttl", "3w"], &[("LYCEUM_JWT_SECRET", SECRET)]);
+    let out = lyceum(
+        dir.path(),
+        &[
+            "token", "issue", "--sub", "a", "--level", "pro", "--ttl", "3w",
+        ],
+        &[("LYCEUM_JWT_SECRET", SECRET)],
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("invalid TTL `3w`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("invalid TTL `3w`"),
+        "{}",
+        stderr(&out)
+    );
 
-    let out = lyceum(dir.path(), &["token", "issue", "--sub", "a", "--level", "pro"], &[]);
+    let out = lyceum(
+        dir.path(),
+        &["token", "issue", "--sub", "a", "--level", "pro"],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("LYCEUM_JWT_SECRET"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("LYCEUM_JWT_SECRET"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = lyceum(dir.path(), &["token", "verify", "x.y.z"], &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no verification key"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no verification key"),
+        "{}",
+        stderr(&out)
+    );
 
-    let out = lyceum(dir.path(), &["token", "verify", "x.y.z"], &[("LYCEUM_JWT_SECRET", SECRET)]);
+    let out = lyceum(
+        dir.path(),
+        &["token", "verify", "x.y.z"],
+        &[("LYCEUM_JWT_SECRET", SECRET)],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("invalid: token is malformed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("invalid: token is malformed"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -62,7 +62,14 @@ pub(crate) fn run(args: Args, globals: &super::Globals) -> anyhow::Result<ExitCo
         Ok(report) => {
             let slowest = observer.slowest_templates(SLOWEST);
             if args.json {
-                println!("{}", serde_json::to_string(&JsonOk::new(&report, &out, globals.verbose.then_some(&slowest)))?);
+                println!(
+                    "{}",
+                    serde_json::to_string(&JsonOk::new(
+                        &report,
+                        &out,
+                        globals.verbose.then_some(&slowest)
+                    ))?
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             if globals.verbose {
@@ -87,15 +94,25 @@ pub(crate) fn run(args: Args, globals: &super::Globals) -> anyhow::Result<ExitCo
                 return Ok(ExitCode::FAILURE);
             }
             super::report_diagnostics(&diagnostics);
-            eprintln!("error: build failed; `{}` was left as it was", out.display());
+            eprintln!(
+                "error: build failed; `{}` was left as it was",
+                out.display()
+            );
             Ok(ExitCode::FAILURE)
         }
         Err(err) if args.json => {
             // The disk failed: still one object on stdout, with the whole cause chain.
             let err = anyhow::Error::from(err);
-            let message = err.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
+            let message = err
+                .chain()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(": ");
             let d = lyceum::Diagnostic::file(&out, message);
-            println!("{}", serde_json::to_string(&JsonErr::new(std::slice::from_ref(&d)))?);
+            println!(
+                "{}",
+                serde_json::to_string(&JsonErr::new(std::slice::from_ref(&d)))?
+            );
             Ok(ExitCode::FAILURE)
         }
         Err(err) => Err(err.into()),
@@ -118,7 +135,12 @@ fn print_timings(report: &BuildReport, slowest: &[lyceum::progress::TemplateTime
     if !slowest.is_empty() {
         text += "slowest templates (render time summed over all threads):\n";
         for t in slowest {
-            text += &format!("{:>18}: {:>7.1} ms  ({} renders)\n", t.name, ms(t.total), t.renders);
+            text += &format!(
+                "{:>18}: {:>7.1} ms  ({} renders)\n",
+                t.name,
+                ms(t.total),
+                t.renders
+            );
         }
     }
     eprint!("{text}");
@@ -149,7 +171,11 @@ struct JsonTemplate<'a> {
 }
 
 impl<'a> JsonOk<'a> {
-    fn new(report: &BuildReport, out: &Path, slowest: Option<&'a Vec<lyceum::progress::TemplateTime>>) -> JsonOk<'a> {
+    fn new(
+        report: &BuildReport,
+        out: &Path,
+        slowest: Option<&'a Vec<lyceum::progress::TemplateTime>>,
+    ) -> JsonOk<'a> {
         JsonOk {
             ok: true,
             pages: report.pages,
@@ -158,9 +184,19 @@ impl<'a> JsonOk<'a> {
             files: report.files,
             out: out.display().to_string(),
             ms: round(ms(total(report))),
-            stages: report.stages.iter().map(|(name, d)| (*name, round(ms(*d)))).collect(),
+            stages: report
+                .stages
+                .iter()
+                .map(|(name, d)| (*name, round(ms(*d))))
+                .collect(),
             templates: slowest.map(|all| {
-                all.iter().map(|t| JsonTemplate { name: &t.name, ms: round(ms(t.total)), renders: t.renders }).collect()
+                all.iter()
+                    .map(|t| JsonTemplate {
+                        name: &t.name,
+                        ms: round(ms(t.total)),
+                        renders: t.renders,
+                    })
+                    .collect()
             }),
         }
     }

@@ -49,7 +49,10 @@ pub(crate) fn run(args: Args, globals: &super::Globals) -> anyhow::Result<ExitCo
         );
         return Ok(ExitCode::from(CANNOT_RUN));
     }
-    let report = match lyceum::check::check(&CheckOptions { root: args.root.clone(), drafts: args.drafts }) {
+    let report = match lyceum::check::check(&CheckOptions {
+        root: args.root.clone(),
+        drafts: args.drafts,
+    }) {
         Ok(report) => report,
         Err(err) => {
             super::report_error(&err.into(), globals);
@@ -61,7 +64,11 @@ pub(crate) fn run(args: Args, globals: &super::Globals) -> anyhow::Result<ExitCo
         Format::Human => print_human(&report, globals),
     }
     let failed = !report.errors.is_empty() || (args.deny_warnings && !report.warnings.is_empty());
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn print_human(report: &CheckReport, globals: &super::Globals) {
@@ -89,9 +96,14 @@ fn print_human(report: &CheckReport, globals: &super::Globals) {
     for l in std::iter::once(&s.public).chain(&s.levels) {
         table += &format!("{:<16} {:>6} {:>9}\n", l.id, l.pages, l.words);
     }
-    let all: (usize, usize) = std::iter::once(&s.public).chain(&s.levels).fold((0, 0), |a, l| (a.0 + l.pages, a.1 + l.words));
+    let all: (usize, usize) = std::iter::once(&s.public)
+        .chain(&s.levels)
+        .fold((0, 0), |a, l| (a.0 + l.pages, a.1 + l.words));
     table += &format!("{:<16} {:>6} {:>9}\n", "total", all.0, all.1);
-    table += &format!("{} sections, {} drafts skipped, {} files would be written\n", s.sections, s.drafts_skipped, s.files);
+    table += &format!(
+        "{} sections, {} drafts skipped, {} files would be written\n",
+        s.sections, s.drafts_skipped, s.files
+    );
     print!("{table}");
 }
 

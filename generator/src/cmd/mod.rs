@@ -34,7 +34,10 @@ pub(crate) fn report_diagnostics(diagnostics: &[lyceum::Diagnostic]) {
         text.push('\n');
     }
     let n = diagnostics.len();
-    text += &format!("error: {n} problem{} found\n", if n == 1 { "" } else { "s" });
+    text += &format!(
+        "error: {n} problem{} found\n",
+        if n == 1 { "" } else { "s" }
+    );
     eprint!("{text}");
 }
 

@@ -20,7 +20,10 @@ pub(crate) fn run(args: Args, globals: &super::Globals) -> anyhow::Result<ExitCo
     let created = lyceum::scaffold::create(&args.dir, args.with_theme)?;
     if !globals.quiet {
         let shown = args.dir.display();
-        eprintln!("created a lyceum site in `{shown}` ({} files)", created.len());
+        eprintln!(
+            "created a lyceum site in `{shown}` ({} files)",
+            created.len()
+        );
         eprintln!("next: `lyceum check --root {shown}`, then `lyceum build --root {shown}` or `lyceum serve --root {shown}`");
     }
     Ok(ExitCode::SUCCESS)

@@ -104,7 +104,8 @@ fn issue(a: IssueArgs) -> anyhow::Result<()> {
     let ttl_secs = tok::parse_ttl(&a.ttl)?;
     // Without a site.yaml here, any level id is the caller's business.
     if let Some(levels) = tok::site_levels(&a.root)? {
-        tok::check_level(&a.level, &levels).with_context(|| format!("in `{}`", a.root.join("site.yaml").display()))?;
+        tok::check_level(&a.level, &levels)
+            .with_context(|| format!("in `{}`", a.root.join("site.yaml").display()))?;
     }
     let key = match &a.key {
         Some(path) => {
@@ -114,7 +115,10 @@ fn issue(a: IssueArgs) -> anyhow::Result<()> {
         }
         None => {
             let secret = env(tok::ENV_SECRET).with_context(|| {
-                format!("no signing key: set {} (HS256) or pass --key FILE (EdDSA)", tok::ENV_SECRET)
+                format!(
+                    "no signing key: set {} (HS256) or pass --key FILE (EdDSA)",
+                    tok::ENV_SECRET
+                )
             })?;
             SigningKey::hs256(&secret)?
         }
@@ -171,8 +175,14 @@ fn keygen(a: KeygenArgs, globals: &super::Globals) -> anyhow::Result<()> {
         println!("wrote {} (public key)", public.display());
         println!("wrote {} (kid {})", jwks.display(), pair.kid);
         println!();
-        println!("Give the Worker the public keys:   wrangler secret put LYCEUM_JWT_JWKS < {}", jwks.display());
-        println!("Issue a token:                     lyceum token issue --key {} --sub ID --level LEVEL", private.display());
+        println!(
+            "Give the Worker the public keys:   wrangler secret put LYCEUM_JWT_JWKS < {}",
+            jwks.display()
+        );
+        println!(
+            "Issue a token:                     lyceum token issue --key {} --sub ID --level LEVEL",
+            private.display()
+        );
     }
     Ok(())
 }

@@ -49,7 +49,10 @@ impl Response {
     fn new(status: u16, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Response {
         Response {
             status,
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             body: body.into(),
         }
     }
@@ -58,10 +61,17 @@ impl Response {
     fn from_gate(reply: gate::route::Reply) -> Response {
         let resp = Response {
             status: reply.status,
-            headers: reply.headers.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            headers: reply
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
             body: reply.body.into_bytes(),
         };
-        if resp.header("Content-Type").is_some_and(|t| t.starts_with("text/html")) {
+        if resp
+            .header("Content-Type")
+            .is_some_and(|t| t.starts_with("text/html"))
+        {
             html(resp)
         } else {
             resp
@@ -70,7 +80,10 @@ impl Response {
 
     /// The first value of a header (case-insensitive name).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     fn set(&mut self, name: &str, value: &str) {
@@ -110,8 +123,13 @@ impl Gatekeeper {
         };
         let routed = {
             let shared = self.shared.read().expect("serve state lock");
-            let routed =
-                route(&request, shared.manifest.as_ref(), || Some(&self.verifier), self.preview.as_ref(), now);
+            let routed = route(
+                &request,
+                shared.manifest.as_ref(),
+                || Some(&self.verifier),
+                self.preview.as_ref(),
+                now,
+            );
             if routed.outcome == Outcome::NoManifest {
                 return Reply::Response(build_failed_page(shared.error.as_deref()));
             }
@@ -130,16 +148,27 @@ impl Gatekeeper {
     /// A public file, as a static-assets server with pretty URLs answers it.
     fn public(&self, path: &str, query: &str, range: Option<&str>) -> Response {
         let rel = path.trim_start_matches('/');
-        let candidate = if rel.is_empty() || rel.ends_with('/') { format!("{rel}index.html") } else { rel.to_string() };
+        let candidate = if rel.is_empty() || rel.ends_with('/') {
+            format!("{rel}index.html")
+        } else {
+            rel.to_string()
+        };
         if let Some(file) = self.file(&candidate) {
             return file_response(&file, range, &[("Cache-Control", "no-cache")]);
         }
         if !rel.is_empty() && !rel.ends_with('/') {
             if self.file(&format!("{rel}/index.html")).is_some() {
-                let location = if query.is_empty() { format!("{path}/") } else { format!("{path}/?{query}") };
+                let location = if query.is_empty() {
+                    format!("{path}/")
+                } else {
+                    format!("{path}/?{query}")
+                };
                 return Response::new(
                     307,
-                    &[("Location", location.as_str()), ("Cache-Control", "no-cache")],
+                    &[
+                        ("Location", location.as_str()),
+                        ("Cache-Control", "no-cache"),
+                    ],
                     "",
                 );
             }
@@ -183,7 +212,11 @@ impl Gatekeeper {
 
 fn file_response(path: &Path, range: Option<&str>, extra: &[(&str, &str)]) -> Response {
     let Ok(body) = std::fs::read(path) else {
-        return Response::new(404, &[("Content-Type", "text/plain; charset=utf-8")], "Not Found\n");
+        return Response::new(
+            404,
+            &[("Content-Type", "text/plain; charset=utf-8")],
+            "Not Found\n",
+        );
     };
     let content_type = content_type(path);
     let mut headers = vec![("Content-Type", content_type), ("Accept-Ranges", "bytes")];
@@ -208,14 +241,20 @@ fn html(mut resp: Response) -> Response {
 /// is ignored and the whole body sent, as RFC 9110 allows.
 fn apply_range(mut resp: Response, header: &str) -> Response {
     let len = resp.body.len() as u64;
-    let Some(spec) = header.trim().strip_prefix("bytes=") else { return resp };
+    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return resp;
+    };
     if spec.contains(',') {
         return resp;
     }
-    let Some((a, b)) = spec.trim().split_once('-') else { return resp };
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return resp;
+    };
     let (a, b) = (a.trim(), b.trim());
     let bounds = match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
-        (Some(start), Some(end)) if !b.is_empty() && end >= start => Some((start, end.min(len.saturating_sub(1)))),
+        (Some(start), Some(end)) if !b.is_empty() && end >= start => {
+            Some((start, end.min(len.saturating_sub(1))))
+        }
         (Some(start), None) if b.is_empty() => Some((start, len.saturating_sub(1))),
         (None, Some(n)) if a.is_empty() => {
             if n == 0 {
@@ -253,14 +292,22 @@ fn build_failed_page(error: Option<&str>) -> Response {
     );
     html(Response::new(
         503,
-        &[("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store"), ("Retry-After", "1")],
+        &[
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Cache-Control", "no-store"),
+            ("Retry-After", "1"),
+        ],
         body,
     ))
 }
 
 /// Content type by file extension.
 pub fn content_type(path: &Path) -> &'static str {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match ext.as_str() {
         "html" | "htm" => "text/html; charset=utf-8",
         "css" => "text/css; charset=utf-8",
@@ -304,29 +351,61 @@ mod tests {
                 ("style.css", "0123456789"),
                 ("a/index.html", "<html><body>public a</body></html>"),
                 ("g/index.html", "<html><body>TEASER</body></html>"),
-                ("_gated/g/index.html", "<html><body>FULL SECRET</body></html>"),
+                (
+                    "_gated/g/index.html",
+                    "<html><body>FULL SECRET</body></html>",
+                ),
             ],
         );
         let manifest = Manifest::from_json(
             r#"{"version":1,"levels":["member","pro"],"entries":{"/g/":{"level":"pro","file":"_gated/g/index.html","teaser":"g/index.html"}}}"#,
         )
         .unwrap();
-        let verifier = Verifier::from_settings(&gate::Settings { secret: Some(SECRET.into()), ..Default::default() }).unwrap();
-        let shared = Arc::new(RwLock::new(Shared { manifest: Some(manifest), error: None }));
-        let preview = preview.map(|l| Claims { sub: "preview".into(), level: l.into(), exp: u64::MAX / 2 });
-        let keeper = Gatekeeper { verifier, preview, dir: dir.path().to_path_buf(), shared };
+        let verifier = Verifier::from_settings(&gate::Settings {
+            secret: Some(SECRET.into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let shared = Arc::new(RwLock::new(Shared {
+            manifest: Some(manifest),
+            error: None,
+        }));
+        let preview = preview.map(|l| Claims {
+            sub: "preview".into(),
+            level: l.into(),
+            exp: u64::MAX / 2,
+        });
+        let keeper = Gatekeeper {
+            verifier,
+            preview,
+            dir: dir.path().to_path_buf(),
+            shared,
+        };
         (dir, keeper)
     }
 
     fn get(k: &Gatekeeper, req: Request<'_>) -> Response {
-        match k.handle(&Request { method: if req.method.is_empty() { "GET" } else { req.method }, ..req }, NOW) {
+        match k.handle(
+            &Request {
+                method: if req.method.is_empty() {
+                    "GET"
+                } else {
+                    req.method
+                },
+                ..req
+            },
+            NOW,
+        ) {
             Reply::Response(r) => r,
             Reply::LiveReload => panic!("unexpected live reload"),
         }
     }
 
     fn url(u: &str) -> Request<'_> {
-        Request { url: u, ..Default::default() }
+        Request {
+            url: u,
+            ..Default::default()
+        }
     }
 
     fn token(level: &str) -> String {
@@ -362,11 +441,25 @@ mod tests {
     fn member_levels_and_preview() {
         let (_d, k) = keeper(None);
         let pro = format!("lyceum_session={}", token("pro"));
-        let r = get(&k, Request { url: "/g", cookie: Some(&pro), ..Default::default() });
+        let r = get(
+            &k,
+            Request {
+                url: "/g",
+                cookie: Some(&pro),
+                ..Default::default()
+            },
+        );
         assert!(text(&r).contains("FULL SECRET"));
         assert_eq!(r.header("Cache-Control"), Some("private, no-store"));
         let member = format!("Bearer {}", token("member"));
-        let r = get(&k, Request { url: "/g/", authorization: Some(&member), ..Default::default() });
+        let r = get(
+            &k,
+            Request {
+                url: "/g/",
+                authorization: Some(&member),
+                ..Default::default()
+            },
+        );
         assert!(text(&r).contains("TEASER"));
         let (_d, k) = keeper(Some("pro"));
         assert!(text(&get(&k, url("/g/index.html"))).contains("FULL SECRET"));
@@ -375,7 +468,14 @@ mod tests {
     #[test]
     fn private_tree_and_unknown_paths_are_404_pages() {
         let (_d, k) = keeper(Some("pro"));
-        for u in ["/_gated/g/", "/_GATED/g/index.html", "/%5Fgated/g/", "/a/../_gated/g/", "/nope", "/a%2fb"] {
+        for u in [
+            "/_gated/g/",
+            "/_GATED/g/index.html",
+            "/%5Fgated/g/",
+            "/a/../_gated/g/",
+            "/nope",
+            "/a%2fb",
+        ] {
             let r = get(&k, url(u));
             assert_eq!(r.status, 404, "{u}");
             assert!(text(&r).contains("missing"), "{u}");
@@ -390,25 +490,61 @@ mod tests {
         let r = get(&k, url("/a?x=1"));
         assert_eq!((r.status, r.header("Location")), (307, Some("/a/?x=1")));
         assert!(text(&get(&k, url("/a/"))).contains("public a"));
-        assert_eq!(get(&k, url("/style.css")).header("Content-Type"), Some("text/css; charset=utf-8"));
+        assert_eq!(
+            get(&k, url("/style.css")).header("Content-Type"),
+            Some("text/css; charset=utf-8")
+        );
     }
 
     #[test]
     fn methods_and_ranges() {
         let (_d, k) = keeper(None);
-        let r = get(&k, Request { method: "POST", url: "/", ..Default::default() });
+        let r = get(
+            &k,
+            Request {
+                method: "POST",
+                url: "/",
+                ..Default::default()
+            },
+        );
         assert_eq!((r.status, r.header("Allow")), (405, Some("GET, HEAD")));
-        let r = get(&k, Request { method: "HEAD", url: "/style.css", ..Default::default() });
+        let r = get(
+            &k,
+            Request {
+                method: "HEAD",
+                url: "/style.css",
+                ..Default::default()
+            },
+        );
         assert_eq!(r.status, 200);
-        let ranged = |range: &str| get(&k, Request { url: "/style.css", range: Some(range), ..Default::default() });
+        let ranged = |range: &str| {
+            get(
+                &k,
+                Request {
+                    url: "/style.css",
+                    range: Some(range),
+                    ..Default::default()
+                },
+            )
+        };
         let r = ranged("bytes=2-4");
-        assert_eq!((r.status, text(&r), r.header("Content-Range")), (206, "234".into(), Some("bytes 2-4/10")));
+        assert_eq!(
+            (r.status, text(&r), r.header("Content-Range")),
+            (206, "234".into(), Some("bytes 2-4/10"))
+        );
         assert_eq!(text(&ranged("bytes=-3")), "789");
         assert_eq!(text(&ranged("bytes=7-")), "789");
         assert_eq!(ranged("bytes=10-").status, 416);
         assert_eq!(ranged("bytes=0-1,3-4").status, 200);
         // A teaser ignores Range, as in the worker.
-        let r = get(&k, Request { url: "/g/", range: Some("bytes=0-1"), ..Default::default() });
+        let r = get(
+            &k,
+            Request {
+                url: "/g/",
+                range: Some("bytes=0-1"),
+                ..Default::default()
+            },
+        );
         assert_eq!(r.status, 200);
     }
 
@@ -421,18 +557,40 @@ mod tests {
         assert_eq!(r.status, 303);
         assert_eq!(r.header("Location"), Some("/g/"));
         let cookie = r.header("Set-Cookie").unwrap();
-        assert!(cookie.starts_with(&format!("lyceum_session={t}")) && cookie.contains("Secure"), "{cookie}");
+        assert!(
+            cookie.starts_with(&format!("lyceum_session={t}")) && cookie.contains("Secure"),
+            "{cookie}"
+        );
         let r = get(&k, url("/_lyceum/login?token=nope&next=/g/"));
         assert_eq!(r.status, 401);
         assert!(r.header("Set-Cookie").is_none());
         assert!(!text(&r).contains("nope"));
-        let r = get(&k, url(&format!("/_lyceum/login?token={t}&next=//evil.example")));
+        let r = get(
+            &k,
+            url(&format!("/_lyceum/login?token={t}&next=//evil.example")),
+        );
         assert_eq!(r.header("Location"), Some("/"));
-        let r = get(&k, url(&format!("/_lyceum/login?token={t}&next=%2F%E7%AC%94%E8%AE%B0%2F")));
-        assert_eq!(r.header("Location"), Some("/%E7%AC%94%E8%AE%B0/"), "non-ASCII next is sent percent-encoded");
+        let r = get(
+            &k,
+            url(&format!(
+                "/_lyceum/login?token={t}&next=%2F%E7%AC%94%E8%AE%B0%2F"
+            )),
+        );
+        assert_eq!(
+            r.header("Location"),
+            Some("/%E7%AC%94%E8%AE%B0/"),
+            "non-ASCII next is sent percent-encoded"
+        );
 
         let c = format!("lyceum_session={t}");
-        let r = get(&k, Request { url: "/_lyceum/me", cookie: Some(&c), ..Default::default() });
+        let r = get(
+            &k,
+            Request {
+                url: "/_lyceum/me",
+                cookie: Some(&c),
+                ..Default::default()
+            },
+        );
         assert_eq!(r.status, 200);
         assert!(text(&r).contains("\"pro\""));
         assert_eq!(get(&k, url("/_lyceum/me")).status, 401);
@@ -444,11 +602,17 @@ mod tests {
     #[test]
     fn no_good_build_yet_shows_escaped_error() {
         let (_d, k) = keeper(None);
-        *k.shared.write().unwrap() = Shared { manifest: None, error: Some("content/a.md:1:1: error: <b>".into()) };
+        *k.shared.write().unwrap() = Shared {
+            manifest: None,
+            error: Some("content/a.md:1:1: error: <b>".into()),
+        };
         let r = get(&k, url("/a/"));
         assert_eq!(r.status, 503);
         assert!(text(&r).contains("&lt;b&gt;") && !text(&r).contains("<b>"));
-        assert!(matches!(k.handle(&url_get(reload::EVENTS_PATH), NOW), Reply::LiveReload));
+        assert!(matches!(
+            k.handle(&url_get(reload::EVENTS_PATH), NOW),
+            Reply::LiveReload
+        ));
     }
 
     /// Regression: serve verified a token only when the anonymous answer was a teaser,
@@ -468,13 +632,22 @@ mod tests {
         assert_eq!(r.status, 404);
         assert!(!text(&r).contains("SECRET"));
         let pro = format!("lyceum_session={}", token("pro"));
-        let req = Request { url: "/files/pro.pdf", cookie: Some(&pro), range: Some("bytes=0-2"), ..Default::default() };
+        let req = Request {
+            url: "/files/pro.pdf",
+            cookie: Some(&pro),
+            range: Some("bytes=0-2"),
+            ..Default::default()
+        };
         let r = get(&k, req);
         assert_eq!((r.status, text(&r)), (206, "PDF".to_string()));
         assert_eq!(r.header("Cache-Control"), Some("private, no-store"));
     }
 
     fn url_get(u: &str) -> Request<'_> {
-        Request { method: "GET", url: u, ..Default::default() }
+        Request {
+            method: "GET",
+            url: u,
+            ..Default::default()
+        }
     }
 }

@@ -69,17 +69,31 @@ pub struct Live {
 
 impl Live {
     pub fn new(options: LiveOptions) -> Live {
-        Live { options, loaded: None, pending: BTreeSet::new(), needs_full: true }
+        Live {
+            options,
+            loaded: None,
+            pending: BTreeSet::new(),
+            needs_full: true,
+        }
     }
 
     /// The manifest of the site last built successfully.
     pub fn manifest(&self) -> Option<gate::Manifest> {
-        self.loaded.as_ref().map(|l| crate::assets::manifest(&l.site, &l.assets))
+        self.loaded
+            .as_ref()
+            .map(|l| crate::assets::manifest(&l.site, &l.assets))
     }
 
     /// Canonical URLs of the gated pages, highest level first.
     pub fn level_ids(&self) -> Option<Vec<String>> {
-        self.loaded.as_ref().map(|l| l.site.config.levels.iter().map(|lv| lv.id.clone()).collect())
+        self.loaded.as_ref().map(|l| {
+            l.site
+                .config
+                .levels
+                .iter()
+                .map(|lv| lv.id.clone())
+                .collect()
+        })
     }
 
     /// Build everything into the serve folder, atomically.
@@ -95,7 +109,13 @@ impl Live {
 
     fn full_inner(&mut self, start: Instant) -> Result<Rebuilt, BuildError> {
         let o = &self.options;
-        let site = Site::load(&o.root, &LoadOptions { drafts: o.drafts, base_url: Some(o.base_url.clone()) })?;
+        let site = Site::load(
+            &o.root,
+            &LoadOptions {
+                drafts: o.drafts,
+                base_url: Some(o.base_url.clone()),
+            },
+        )?;
         let theme = theme::load(&o.root, &site.config.theme)?;
         let renderer = Renderer::new(&site, &theme)?;
         let staging = Staging::new(&o.out)?;
@@ -105,9 +125,20 @@ impl Live {
         let pages = site.pages.len();
         // The same placement `build::write` just used (an asset change is a full build).
         let assets = crate::assets::collect(&site)?;
-        self.loaded = Some(Loaded { site, assets, theme, renderer });
+        self.loaded = Some(Loaded {
+            site,
+            assets,
+            theme,
+            renderer,
+        });
         let elapsed = start.elapsed();
-        Ok(Rebuilt { full: true, pages, files, first_ready: elapsed, elapsed })
+        Ok(Rebuilt {
+            full: true,
+            pages,
+            files,
+            first_ready: elapsed,
+            elapsed,
+        })
     }
 
     /// Apply changed files (paths relative to the root): in place when only existing
@@ -137,7 +168,10 @@ impl Live {
         let mut errors: Vec<Diagnostic> = Vec::new();
         for rel in changed {
             let index = page_candidate(&loaded.site, rel)?;
-            let file = SourceFile { rel: rel.clone(), abs: self.options.root.join(rel) };
+            let file = SourceFile {
+                rel: rel.clone(),
+                abs: self.options.root.join(rel),
+            };
             if !file.abs.is_file() {
                 return None;
             }
@@ -174,9 +208,18 @@ impl Live {
             let old = &loaded.site.pages[index];
             lists_changed |= old.front != page.front || old.body != page.body;
             sections.insert(page.section);
-            backup.push((index, std::mem::replace(&mut loaded.site.pages[index], page)));
+            backup.push((
+                index,
+                std::mem::replace(&mut loaded.site.pages[index], page),
+            ));
         }
-        let result = write_pages(loaded, &self.options.out, &backup, lists_changed.then_some(&sections), start);
+        let result = write_pages(
+            loaded,
+            &self.options.out,
+            &backup,
+            lists_changed.then_some(&sections),
+            start,
+        );
         if result.is_err() {
             // Disk and model may now differ: the next change rebuilds everything.
             self.needs_full = true;
@@ -214,14 +257,36 @@ fn write_pages(
             .iter()
             .map(|&s| Box::new(move || Ok(r.section(site, s)?)) as Job<'_>)
             .collect();
-        jobs.push(Box::new(|| Ok(Output { path: feeds::ATOM_FILE.into(), contents: feeds::atom(site) })));
-        jobs.push(Box::new(|| Ok(Output { path: feeds::SEARCH_FILE.into(), contents: feeds::search(site) })));
-        jobs.push(Box::new(|| Ok(Output { path: feeds::SITEMAP_FILE.into(), contents: feeds::sitemap(site) })));
-        jobs.par_iter().try_for_each(|job| write_atomic(out, &job()?))?;
+        jobs.push(Box::new(|| {
+            Ok(Output {
+                path: feeds::ATOM_FILE.into(),
+                contents: feeds::atom(site),
+            })
+        }));
+        jobs.push(Box::new(|| {
+            Ok(Output {
+                path: feeds::SEARCH_FILE.into(),
+                contents: feeds::search(site),
+            })
+        }));
+        jobs.push(Box::new(|| {
+            Ok(Output {
+                path: feeds::SITEMAP_FILE.into(),
+                contents: feeds::sitemap(site),
+            })
+        }));
+        jobs.par_iter()
+            .try_for_each(|job| write_atomic(out, &job()?))?;
         files += jobs.len();
     }
     let _ = &loaded.theme;
-    Ok(Rebuilt { full: false, pages: site.pages.len(), files, first_ready, elapsed: start.elapsed() })
+    Ok(Rebuilt {
+        full: false,
+        pages: site.pages.len(),
+        files,
+        first_ready,
+        elapsed: start.elapsed(),
+    })
 }
 
 /// The index of the existing page built from `rel`, or `None` when `rel` is not a page
@@ -242,13 +307,27 @@ fn write_atomic(out: &Path, o: &Output) -> Result<(), BuildError> {
     let path = out.join(&o.path);
     let tmp = path.with_file_name(format!(
         ".{}.lyceum-serve-tmp",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     ));
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| BuildError::Io { action: "create", path: parent.into(), source: e })?;
+        std::fs::create_dir_all(parent).map_err(|e| BuildError::Io {
+            action: "create",
+            path: parent.into(),
+            source: e,
+        })?;
     }
-    std::fs::write(&tmp, &o.contents).map_err(|e| BuildError::Io { action: "write", path: tmp.clone(), source: e })?;
-    std::fs::rename(&tmp, &path).map_err(|e| BuildError::Io { action: "rename", path: tmp, source: e })
+    std::fs::write(&tmp, &o.contents).map_err(|e| BuildError::Io {
+        action: "write",
+        path: tmp.clone(),
+        source: e,
+    })?;
+    std::fs::rename(&tmp, &path).map_err(|e| BuildError::Io {
+        action: "rename",
+        path: tmp,
+        source: e,
+    })
 }
 
 /// A build error as text: compiler-style diagnostics, or the I/O error with its causes.

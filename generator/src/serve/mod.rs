@@ -56,7 +56,9 @@ pub fn default_out_dir(root: &Path) -> PathBuf {
     use std::hash::{Hash as _, Hasher as _};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     root.hash(&mut h);
-    std::env::temp_dir().join(format!("lyceum-serve-{:016x}", h.finish())).join("site")
+    std::env::temp_dir()
+        .join(format!("lyceum-serve-{:016x}", h.finish()))
+        .join("site")
 }
 
 /// Verification settings from the environment, or the development secret.
@@ -68,7 +70,8 @@ fn verifier() -> anyhow::Result<(gate::Verifier, Option<String>, gate::Settings,
     if dev {
         settings.secret = Some(DEV_SECRET.to_string());
     }
-    let verifier = gate::Verifier::from_settings(&settings).context("token settings from the environment")?;
+    let verifier =
+        gate::Verifier::from_settings(&settings).context("token settings from the environment")?;
     Ok((verifier, settings.secret.clone(), settings, dev))
 }
 
@@ -79,13 +82,20 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .canonicalize()
         .with_context(|| format!("site root `{}` not found", options.root.display()))?;
     if !root.join("site.yaml").is_file() {
-        anyhow::bail!("`{}` has no site.yaml; run `lyceum serve` in a site root or pass --root", root.display());
+        anyhow::bail!(
+            "`{}` has no site.yaml; run `lyceum serve` in a site root or pass --root",
+            root.display()
+        );
     }
     let preview = match &options.preview {
         Some(level) => {
             let levels = tok::site_levels(&root)?.unwrap_or_default();
             tok::check_level(level, &levels).context("--as")?;
-            Some(gate::Claims { sub: "preview".into(), level: level.clone(), exp: u64::MAX / 4 })
+            Some(gate::Claims {
+                sub: "preview".into(),
+                level: level.clone(),
+                exp: u64::MAX / 4,
+            })
         }
         None => None,
     };
@@ -100,7 +110,10 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         ip => ip.to_string(),
     };
     let origin = format!("http://{host}:{}", addr.port());
-    let out = options.out.clone().unwrap_or_else(|| default_out_dir(&root));
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&root));
     let color = std::io::stderr().is_terminal();
 
     let mut live = live::Live::new(live::LiveOptions {
@@ -115,7 +128,12 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     match live.full() {
         Ok(r) => {
             if !options.quiet {
-                println!("lyceum serve: built {} pages ({} files) in {} ms", r.pages, r.files, start.elapsed().as_millis());
+                println!(
+                    "lyceum serve: built {} pages ({} files) in {} ms",
+                    r.pages,
+                    r.files,
+                    start.elapsed().as_millis()
+                );
             }
             shared.write().expect("lock").manifest = live.manifest();
         }
@@ -127,7 +145,12 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         }
     }
 
-    let keeper = Arc::new(http::Gatekeeper { verifier, preview, dir: out.clone(), shared: shared.clone() });
+    let keeper = Arc::new(http::Gatekeeper {
+        verifier,
+        preview,
+        dir: out.clone(),
+        shared: shared.clone(),
+    });
     let server = Arc::new(server);
     for _ in 0..WORKERS {
         let (server, keeper, hub) = (server.clone(), keeper.clone(), hub.clone());
@@ -135,7 +158,15 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     }
 
     let watcher = watch::Watcher::new(&root).context("cannot watch the site's files")?;
-    print_banner(&options, &origin, &out, dev, secret.as_deref(), &settings, live.manifest().as_ref());
+    print_banner(
+        &options,
+        &origin,
+        &out,
+        dev,
+        secret.as_deref(),
+        &settings,
+        live.manifest().as_ref(),
+    );
     if options.open {
         open_browser(&format!("{origin}/"));
     }
@@ -178,9 +209,14 @@ pub fn run(options: Options) -> anyhow::Result<()> {
 fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::Hub) {
     while let Ok(request) = server.recv() {
         let header = |name: &'static str| {
-            request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str().to_string())
+            request
+                .headers()
+                .iter()
+                .find(|h| h.field.equiv(name))
+                .map(|h| h.value.as_str().to_string())
         };
-        let (authorization, cookie, range) = (header("Authorization"), header("Cookie"), header("Range"));
+        let (authorization, cookie, range) =
+            (header("Authorization"), header("Cookie"), header("Range"));
         let method = request.method().as_str().to_string();
         let url = request.url().to_string();
         let now = now();
@@ -237,7 +273,13 @@ fn to_tiny(resp: http::Response, url: &str) -> tiny_http::Response<std::io::Curs
         }
     }
     let len = resp.body.len();
-    tiny_http::Response::new(tiny_http::StatusCode(resp.status), headers, std::io::Cursor::new(resp.body), Some(len), None)
+    tiny_http::Response::new(
+        tiny_http::StatusCode(resp.status),
+        headers,
+        std::io::Cursor::new(resp.body),
+        Some(len),
+        None,
+    )
 }
 
 /// `name: value` when both can go on the wire unchanged.
@@ -252,17 +294,30 @@ fn sendable_header(name: &str, value: &str) -> Option<tiny_http::Header> {
 
 /// A bare 500 that carries nothing of the response it replaces.
 fn internal_error() -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let body = b"500 internal error: lyceum serve could not send this response; see the terminal\n".to_vec();
+    let body = b"500 internal error: lyceum serve could not send this response; see the terminal\n"
+        .to_vec();
     let len = body.len();
-    let headers = ["Content-Type: text/plain; charset=utf-8", "Cache-Control: no-store"]
-        .iter()
-        .filter_map(|h| h.parse().ok())
-        .collect();
-    tiny_http::Response::new(tiny_http::StatusCode(500), headers, std::io::Cursor::new(body), Some(len), None)
+    let headers = [
+        "Content-Type: text/plain; charset=utf-8",
+        "Cache-Control: no-store",
+    ]
+    .iter()
+    .filter_map(|h| h.parse().ok())
+    .collect();
+    tiny_http::Response::new(
+        tiny_http::StatusCode(500),
+        headers,
+        std::io::Cursor::new(body),
+        Some(len),
+        None,
+    )
 }
 
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// `content/a.md`, or `content/a.md and 2 more`.
@@ -290,13 +345,20 @@ fn print_banner(
     }
     println!();
     println!("  serving   {origin}/");
-    println!("  from      {} (a preview build; `lyceum build` writes dist/)", out.display());
+    println!(
+        "  from      {} (a preview build; `lyceum build` writes dist/)",
+        out.display()
+    );
     if dev {
-        println!("  tokens    DEVELOPMENT-ONLY secret (no LYCEUM_JWT_SECRET / LYCEUM_JWT_JWKS set):");
+        println!(
+            "  tokens    DEVELOPMENT-ONLY secret (no LYCEUM_JWT_SECRET / LYCEUM_JWT_JWKS set):"
+        );
         println!("            \"{DEV_SECRET}\"");
         println!("            it is public; tokens signed with it prove nothing. Never deploy it.");
     } else {
-        println!("  tokens    verified with LYCEUM_JWT_SECRET / LYCEUM_JWT_JWKS from the environment");
+        println!(
+            "  tokens    verified with LYCEUM_JWT_SECRET / LYCEUM_JWT_JWKS from the environment"
+        );
     }
     if let Some(level) = &options.preview {
         println!("  preview   every visitor without a token reads as a `{level}` member (--as)");
@@ -377,32 +439,54 @@ mod tests {
     fn response(headers: &[(&str, &str)]) -> http::Response {
         http::Response {
             status: 200,
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             body: b"CANARY-SECRET-BODY".to_vec(),
         }
     }
 
     fn sent(resp: http::Response) -> String {
         let mut wire = Vec::new();
-        to_tiny(resp, "/x/").raw_print(&mut wire, tiny_http::HTTPVersion(1, 1), &[], false, None).unwrap();
+        to_tiny(resp, "/x/")
+            .raw_print(&mut wire, tiny_http::HTTPVersion(1, 1), &[], false, None)
+            .unwrap();
         String::from_utf8_lossy(&wire).into_owned()
     }
 
     #[test]
     fn good_headers_are_all_sent() {
-        let wire = sent(response(&[("Cache-Control", "private, no-store"), ("Set-Cookie", "lyceum_session=a.b.c; HttpOnly")]));
+        let wire = sent(response(&[
+            ("Cache-Control", "private, no-store"),
+            ("Set-Cookie", "lyceum_session=a.b.c; HttpOnly"),
+        ]));
         assert!(wire.starts_with("HTTP/1.1 200"), "{wire}");
-        assert!(wire.contains("Cache-Control: private, no-store\r\n") && wire.contains("Set-Cookie: lyceum_session=a.b.c; HttpOnly\r\n"));
+        assert!(
+            wire.contains("Cache-Control: private, no-store\r\n")
+                && wire.contains("Set-Cookie: lyceum_session=a.b.c; HttpOnly\r\n")
+        );
     }
 
     /// Regression: tiny_http refused the non-ASCII header and the old `filter_map(.ok())`
     /// sent the response without it (here: without `Cache-Control: private`).
     #[test]
     fn unsendable_header_is_a_500_not_a_silent_drop() {
-        for (name, value) in [("Location", "/笔记/"), ("X-Split", "a\r\nSet-Cookie: evil=1"), ("Bad Name", "x"), ("", "x")] {
-            let wire = sent(response(&[("Cache-Control", "private, no-store"), (name, value)]));
+        for (name, value) in [
+            ("Location", "/笔记/"),
+            ("X-Split", "a\r\nSet-Cookie: evil=1"),
+            ("Bad Name", "x"),
+            ("", "x"),
+        ] {
+            let wire = sent(response(&[
+                ("Cache-Control", "private, no-store"),
+                (name, value),
+            ]));
             assert!(wire.starts_with("HTTP/1.1 500"), "{name}: {wire}");
-            assert!(!wire.contains("CANARY-SECRET-BODY") && !wire.contains("evil"), "{name}: {wire}");
+            assert!(
+                !wire.contains("CANARY-SECRET-BODY") && !wire.contains("evil"),
+                "{name}: {wire}"
+            );
         }
     }
 }

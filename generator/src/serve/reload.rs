@@ -33,7 +33,10 @@ es.addEventListener("ok",hide);})();
 /// end when there is none.
 pub fn inject(body: &[u8]) -> Vec<u8> {
     let lower = body.to_ascii_lowercase();
-    let at = lower.windows(7).rposition(|w| w == b"</body>").unwrap_or(body.len());
+    let at = lower
+        .windows(7)
+        .rposition(|w| w == b"</body>")
+        .unwrap_or(body.len());
     let mut out = Vec::with_capacity(body.len() + SCRIPT.len());
     out.extend_from_slice(&body[..at]);
     out.extend_from_slice(SCRIPT.as_bytes());
@@ -85,7 +88,10 @@ impl Hub {
 
     /// Send a frame to every open stream, forgetting closed ones.
     pub fn broadcast(&self, frame: &str) {
-        self.clients.lock().expect("hub lock").retain(|tx| tx.send(frame.to_string()).is_ok());
+        self.clients
+            .lock()
+            .expect("hub lock")
+            .retain(|tx| tx.send(frame.to_string()).is_ok());
     }
 
     /// Streams currently open.
@@ -104,7 +110,11 @@ impl Hub {
 pub fn stream(mut out: impl Write, first: &str, rx: Receiver<String>) {
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n\
                 X-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
-    if out.write_all(head.as_bytes()).and_then(|()| out.write_all(first.as_bytes())).and_then(|()| out.flush()).is_err()
+    if out
+        .write_all(head.as_bytes())
+        .and_then(|()| out.write_all(first.as_bytes()))
+        .and_then(|()| out.flush())
+        .is_err()
     {
         return;
     }
@@ -114,7 +124,11 @@ pub fn stream(mut out: impl Write, first: &str, rx: Receiver<String>) {
             Err(RecvTimeoutError::Timeout) => ": keep-alive\n\n".to_string(),
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        if out.write_all(chunk.as_bytes()).and_then(|()| out.flush()).is_err() {
+        if out
+            .write_all(chunk.as_bytes())
+            .and_then(|()| out.flush())
+            .is_err()
+        {
             return;
         }
     }
@@ -135,8 +149,14 @@ mod tests {
 
     #[test]
     fn frames_split_lines() {
-        assert_eq!(frame("build-error", "a\r\nb"), "event: build-error\ndata: a\ndata: b\n\n");
-        assert_eq!(escape_html("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            frame("build-error", "a\r\nb"),
+            "event: build-error\ndata: a\ndata: b\n\n"
+        );
+        assert_eq!(
+            escape_html("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 
     #[test]

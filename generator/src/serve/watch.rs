@@ -42,7 +42,11 @@ impl Watcher {
         }
         // site.yaml, and folders created later, are seen through the root itself.
         inner.watch(&root, RecursiveMode::NonRecursive)?;
-        Ok(Watcher { _inner: inner, rx, root })
+        Ok(Watcher {
+            _inner: inner,
+            rx,
+            root,
+        })
     }
 
     /// Block until something relevant changed, then collect until the events go quiet.
@@ -109,7 +113,9 @@ pub fn relevant(root: &Path, path: &Path) -> Option<PathBuf> {
         || name.ends_with('~')
         || name.starts_with('#')
         || name == "4913"
-        || [".swp", ".swx", ".swo", ".tmp", ".bak"].iter().any(|ext| name.ends_with(ext));
+        || [".swp", ".swx", ".swo", ".tmp", ".bak"]
+            .iter()
+            .any(|ext| name.ends_with(ext));
     (!temporary).then(|| rel.to_path_buf())
 }
 
@@ -120,10 +126,23 @@ mod tests {
     #[test]
     fn relevant_paths() {
         let root = Path::new("/s");
-        assert_eq!(relevant(root, Path::new("/s/content/a.md")), Some(PathBuf::from("content/a.md")));
-        assert_eq!(relevant(root, Path::new("/s/site.yaml")), Some(PathBuf::from("site.yaml")));
+        assert_eq!(
+            relevant(root, Path::new("/s/content/a.md")),
+            Some(PathBuf::from("content/a.md"))
+        );
+        assert_eq!(
+            relevant(root, Path::new("/s/site.yaml")),
+            Some(PathBuf::from("site.yaml"))
+        );
         assert!(relevant(root, Path::new("/s/themes/x/templates/page.html")).is_some());
-        for ignored in ["/s/content/.a.md.swp", "/s/content/a.md~", "/s/content/4913", "/s/dist/a.html", "/s/README.md", "/t/content/a.md"] {
+        for ignored in [
+            "/s/content/.a.md.swp",
+            "/s/content/a.md~",
+            "/s/content/4913",
+            "/s/dist/a.html",
+            "/s/README.md",
+            "/t/content/a.md",
+        ] {
             assert_eq!(relevant(root, Path::new(ignored)), None, "{ignored}");
         }
     }

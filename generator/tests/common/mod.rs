@@ -9,7 +9,9 @@ use std::process::{Command, Output};
 
 /// `tests/fixtures/<rel>` of the repository.
 pub(crate) fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(rel)
 }
 
 /// Copy a folder tree (used to edit fixtures without touching the originals).
@@ -46,10 +48,20 @@ pub(crate) fn lyceum(cwd: &Path, args: &[&str]) -> Output {
 
 /// Build `site` into `out`; panics with stderr if the build fails.
 pub(crate) fn build(site: &Path, out: &Path, extra: &[&str]) {
-    let mut args = vec!["build", "--root", site.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "build",
+        "--root",
+        site.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let output = lyceum(site, &args);
-    assert!(output.status.success(), "build failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "build failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// Every file of a bundle: `/`-separated relative path → bytes.
@@ -60,7 +72,11 @@ pub(crate) fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
         .filter(|e| e.file_type().is_file())
         .map(|e| {
             let rel = e.path().strip_prefix(root).unwrap();
-            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
             (rel, std::fs::read(e.path()).unwrap())
         })
         .collect()
@@ -68,8 +84,10 @@ pub(crate) fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// Names in `dir`, sorted.
 pub(crate) fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     names
 }
@@ -82,8 +100,12 @@ pub(crate) fn assert_snapshot(expected: &Path, actual: &str) {
         std::fs::write(expected, actual).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(expected)
-        .unwrap_or_else(|_| panic!("missing snapshot {}; run with UPDATE_SNAPSHOTS=1", expected.display()));
+    let want = std::fs::read_to_string(expected).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}; run with UPDATE_SNAPSHOTS=1",
+            expected.display()
+        )
+    });
     if want != actual {
         let diff: Vec<String> = want
             .lines()
