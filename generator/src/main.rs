@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 mod cmd;
 
+// Linux only (generator/Cargo.toml says why); elsewhere the system allocator.
+#[cfg(target_os = "linux")]
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
