@@ -2,13 +2,28 @@
 //! (same parent, so same filesystem), which then replaces the target in one rename.
 //! Until that rename the previous bundle is untouched; on any error the staging folder
 //! is removed, and a folder left by a killed build is removed by the next one.
+//!
+//! Which folders are leftovers is decided with an OS file lock, the same on Linux, macOS
+//! and Windows: every build holds a shared lock on `.<target>.lyceum-lock` while its staging
+//! folder exists, and the OS drops the lock when the build's process ends, however it ends.
+//! A build that gets the lock exclusively is therefore the only one running, and every
+//! staging folder beside the target is a leftover. (Process ids are not used: they are
+//! reused, and checking one is not portable.)
 
 use crate::build::BuildError;
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Marks staging folders: `.<target>.lyceum-tmp.<pid>` beside the target.
+/// Marks staging folders: `.<target>.lyceum-tmp.<pid>.<n>` beside the target.
 const TMP_MARK: &str = ".lyceum-tmp.";
+/// Names the lock file beside the target: `.<target>.lyceum-lock`. It is never deleted:
+/// deleting a lock file lets two builds lock two different files of the same name.
+const LOCK_MARK: &str = ".lyceum-lock";
+
+/// Staging folders this process has made, so two builds in one process (serve's rebuilds,
+/// tests) never share a name.
+static STAGINGS: AtomicUsize = AtomicUsize::new(0);
 
 /// A bundle being written. Dropping it without [`Staging::commit`] removes it.
 #[derive(Debug)]
@@ -17,6 +32,8 @@ pub struct Staging {
     dir: PathBuf,
     files: AtomicUsize,
     committed: bool,
+    /// The shared lock that marks `dir` as live; released after Drop has removed `dir`.
+    _lock: Option<File>,
 }
 
 impl Staging {
@@ -35,18 +52,22 @@ impl Staging {
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&parent).map_err(|e| BuildError::io("create", &parent, e))?;
-        let prefix = format!(".{}{TMP_MARK}", name.to_string_lossy());
-        remove_stale(&parent, &prefix);
-        let dir = parent.join(format!("{prefix}{}", std::process::id()));
-        if dir.exists() {
-            remove_tree(&dir).map_err(|e| BuildError::io("remove", &dir, e))?;
-        }
+        let name = name.to_string_lossy();
+        let prefix = format!(".{name}{TMP_MARK}");
+        let lock = lock_and_clean(
+            &parent.join(format!(".{name}{LOCK_MARK}")),
+            &parent,
+            &prefix,
+        )?;
+        let n = STAGINGS.fetch_add(1, Ordering::Relaxed);
+        let dir = parent.join(format!("{prefix}{}.{n}", std::process::id()));
         std::fs::create_dir(&dir).map_err(|e| BuildError::io("create", &dir, e))?;
         Ok(Staging {
             target: target.to_path_buf(),
             dir,
             files: AtomicUsize::new(0),
             committed: false,
+            _lock: lock,
         })
     }
 
@@ -181,7 +202,16 @@ fn swap(new: &Path, old: &Path) -> Result<(), BuildError> {
             return Err(BuildError::io("replace", old, err));
         }
     }
-    let aside = new.with_extension("old");
+    swap_by_renames(new, old)
+}
+
+/// [`swap`] in three renames, for macOS, Windows and filesystems without RENAME_EXCHANGE:
+/// `old` goes aside, `new` takes its place, and the old bundle ends up at `new`.
+fn swap_by_renames(new: &Path, old: &Path) -> Result<(), BuildError> {
+    // `new` + `.old`: named for this build, so a concurrent one never takes it for its own.
+    let mut aside = new.as_os_str().to_owned();
+    aside.push(".old");
+    let aside = PathBuf::from(aside);
     std::fs::rename(old, &aside).map_err(|e| BuildError::io("move aside", old, e))?;
     if let Err(e) = std::fs::rename(new, old) {
         let _ = std::fs::rename(&aside, old);
@@ -190,21 +220,43 @@ fn swap(new: &Path, old: &Path) -> Result<(), BuildError> {
     std::fs::rename(&aside, new).map_err(|e| BuildError::io("rename", &aside, e))
 }
 
-/// Remove staging folders whose build process is gone (killed mid-build).
+/// Take the lock file at `path` shared, first removing the staging folders named `prefix…`
+/// in `parent` if it can be taken exclusively (no other build of this target is running).
+/// Where the filesystem has no locks, nothing is removed and the build goes on unlocked:
+/// a leftover folder costs disk space, removing a live one would break a build.
+fn lock_and_clean(path: &Path, parent: &Path, prefix: &str) -> Result<Option<File>, BuildError> {
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| BuildError::io("open", path, e))?;
+    match file.try_lock() {
+        Ok(()) => {
+            remove_stale(parent, prefix);
+            file.unlock()
+                .map_err(|e| BuildError::io("unlock", path, e))?;
+        }
+        // Another build holds it: every staging folder may be live.
+        Err(TryLockError::WouldBlock) => {}
+        Err(TryLockError::Error(_)) => return Ok(None),
+    }
+    // Waits only while another build is removing leftovers (our folder does not exist yet).
+    match file.lock_shared() {
+        Ok(()) => Ok(Some(file)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Remove every staging folder named `prefix…` in `parent`: called only with the lock held
+/// exclusively, when they are all leftovers of builds that were killed.
 fn remove_stale(parent: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(prefix) else {
-            continue;
-        };
-        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
-        let alive = pid.is_some_and(|pid| {
-            pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
-        });
-        if !alive {
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
             let _ = remove_tree(&entry.path());
         }
     }
@@ -218,6 +270,17 @@ mod tests {
         std::fs::read_to_string(p).unwrap()
     }
 
+    /// The names in `dir`, sorted, without the lock file (which stays by design).
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.ends_with(LOCK_MARK))
+            .collect();
+        names.sort();
+        names
+    }
+
     #[test]
     fn commit_replaces_and_cleans_up() {
         let dir = tempfile::tempdir().unwrap();
@@ -228,11 +291,7 @@ mod tests {
             s.commit().unwrap();
             assert_eq!(read(&target.join("a/index.html")), round);
         }
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["dist"]);
+        assert_eq!(names(dir.path()), ["dist"]);
     }
 
     #[test]
@@ -253,16 +312,8 @@ mod tests {
         new.write("index.html", b"new").unwrap();
         new.commit().unwrap();
         assert_eq!(read(&outside.join("keep")), "mine");
-        let names: Vec<_> = std::fs::read_dir(&target)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["index.html"]);
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            2,
-            "only dist and outside remain"
-        );
+        assert_eq!(names(&target), ["index.html"]);
+        assert_eq!(names(dir.path()), ["dist", "outside"]);
     }
 
     #[test]
@@ -275,17 +326,140 @@ mod tests {
         s.write("x", b"new").unwrap();
         drop(s);
         assert_eq!(read(&target.join("x")), "old");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(names(dir.path()), ["dist"]);
     }
 
     #[test]
-    fn stale_staging_of_dead_process_is_removed() {
+    fn a_leftover_staging_folder_is_removed_by_the_next_build() {
         let dir = tempfile::tempdir().unwrap();
-        // PIDs are below 2^22 on Linux, so this one cannot be running.
-        let stale = dir.path().join(format!(".dist{TMP_MARK}99999999"));
+        let stale = dir.path().join(format!(".dist{TMP_MARK}99999999.0"));
         std::fs::create_dir(&stale).unwrap();
+        std::fs::write(stale.join("index.html"), "old").unwrap();
         let s = Staging::new(&dir.path().join("dist")).unwrap();
         assert!(!stale.exists());
         drop(s);
+    }
+
+    #[test]
+    fn two_builds_in_one_process_never_share_a_staging_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("dist");
+        let first = Staging::new(&target).unwrap();
+        first.write("index.html", b"first").unwrap();
+        let second = Staging::new(&target).unwrap();
+        assert_ne!(first.dir(), second.dir());
+        assert_eq!(read(&first.dir().join("index.html")), "first");
+        second.write("index.html", b"second").unwrap();
+        first.commit().unwrap();
+        second.commit().unwrap();
+        assert_eq!(read(&target.join("index.html")), "second");
+        assert_eq!(names(dir.path()), ["dist"]);
+    }
+
+    // A build in another process: this test binary run again with `CHILD_TARGET` set, running
+    // only `staging_child`, which opens a staging folder, prints it, and waits for a line on
+    // stdin before it commits. Portable (no signals, no /proc), as the lock must be.
+    const CHILD_TARGET: &str = "LYCEUM_TEST_STAGING_CHILD";
+
+    #[test]
+    fn staging_child() {
+        let Some(target) = std::env::var_os(CHILD_TARGET) else {
+            return; // the ordinary test run: nothing to do
+        };
+        let s = Staging::new(Path::new(&target)).unwrap();
+        s.write("child.html", b"child").unwrap();
+        println!("staging-ready {}", s.dir().display());
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).unwrap();
+        s.commit().unwrap();
+        println!("staging-committed");
+    }
+
+    struct Child {
+        process: std::process::Child,
+        stdout: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+        dir: PathBuf,
+    }
+
+    /// Start a build of `target` in another process; returns once its staging folder exists.
+    fn child_build(target: &Path) -> Child {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let mut process = Command::new(std::env::current_exe().unwrap())
+            .args(["bundle::tests::staging_child", "--exact", "--nocapture"])
+            .env(CHILD_TARGET, target)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(process.stdout.take().unwrap()).lines();
+        let dir = loop {
+            let line = stdout
+                .next()
+                .expect("the child exited before it was ready")
+                .unwrap();
+            if let Some(dir) = line.strip_prefix("staging-ready ") {
+                break PathBuf::from(dir);
+            }
+        };
+        Child {
+            process,
+            stdout,
+            dir,
+        }
+    }
+
+    #[test]
+    fn a_running_build_in_another_process_keeps_its_staging_folder() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("dist");
+        let mut child = child_build(&target);
+        assert!(child.dir.join("child.html").is_file());
+        // This build starts while the child's is running: it must leave the child's folder be.
+        let mine = Staging::new(&target).unwrap();
+        assert!(
+            child.dir.join("child.html").is_file(),
+            "a new build removed the staging folder of a build still running"
+        );
+        mine.write("index.html", b"mine").unwrap();
+        mine.commit().unwrap();
+        writeln!(child.process.stdin.take().unwrap()).unwrap();
+        let committed = child.stdout.any(|l| l.unwrap() == "staging-committed");
+        assert!(child.process.wait().unwrap().success());
+        assert!(committed, "the child's build could not commit");
+        assert_eq!(read(&target.join("child.html")), "child");
+        assert_eq!(names(dir.path()), ["dist"]);
+    }
+
+    #[test]
+    fn the_staging_folder_of_a_killed_build_is_removed_by_the_next_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("dist");
+        let mut child = child_build(&target);
+        child.process.kill().unwrap();
+        child.process.wait().unwrap();
+        assert!(child.dir.is_dir(), "a killed build leaves its folder");
+        let next = Staging::new(&target).unwrap();
+        assert!(!child.dir.exists());
+        drop(next);
+        assert_eq!(names(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn swapping_by_renames_exchanges_the_folders_and_leaves_nothing_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let (new, old) = (
+            dir.path().join(".dist.lyceum-tmp.1.0"),
+            dir.path().join("dist"),
+        );
+        std::fs::create_dir(&new).unwrap();
+        std::fs::create_dir(&old).unwrap();
+        std::fs::write(new.join("x"), "new").unwrap();
+        std::fs::write(old.join("x"), "old").unwrap();
+        swap_by_renames(&new, &old).unwrap();
+        assert_eq!(read(&old.join("x")), "new");
+        assert_eq!(read(&new.join("x")), "old");
+        assert_eq!(names(dir.path()), [".dist.lyceum-tmp.1.0", "dist"]);
     }
 }
