@@ -2,7 +2,8 @@
 //! own pass, so a typo never silently changes what a site publishes.
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
-use crate::front_matter::{key_position, yaml_diagnostic};
+use crate::front_matter::yaml_diagnostic;
+use crate::yaml::{self, key_position};
 use serde::{Deserialize, Deserializer};
 use std::path::Path;
 
@@ -58,10 +59,10 @@ fn default_theme() -> String {
 
 fn price<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     use serde::de::Error;
-    Ok(match Option::<serde_yaml::Value>::deserialize(d)? {
-        None | Some(serde_yaml::Value::Null) => None,
-        Some(serde_yaml::Value::String(s)) => Some(s),
-        Some(serde_yaml::Value::Number(n)) => Some(n.to_string()),
+    Ok(match Option::<yaml::Value>::deserialize(d)? {
+        None | Some(yaml::Value::Null) => None,
+        Some(yaml::Value::String(s)) => Some(s),
+        Some(yaml::Value::Number(n)) => Some(n.to_string()),
         Some(_) => return Err(D::Error::custom("`price` must be a string or a number")),
     })
 }
@@ -98,9 +99,9 @@ pub fn load(root: &Path) -> Result<Config, Vec<Diagnostic>> {
 
 /// Parse and validate the text of a `site.yaml` (pure).
 pub fn parse(source: &str) -> Result<Config, Vec<Diagnostic>> {
-    let mut config: Config = serde_yaml::from_str(source).map_err(|e| {
+    let mut config: Config = yaml::from_str(source).map_err(|e| {
         let d = yaml_diagnostic(CONFIG_FILE, source, 1, &e);
-        vec![match unknown_field(&e) {
+        vec![match yaml::unknown_field(&e) {
             Some(key) => with_key_help(d, &key, KEYS, LEVEL_KEYS),
             None => d,
         }]
@@ -108,14 +109,6 @@ pub fn parse(source: &str) -> Result<Config, Vec<Diagnostic>> {
     validate(&config, source)?;
     config.base_url = config.base_url.trim_end_matches('/').to_owned();
     Ok(config)
-}
-
-/// The unknown key named by a serde `deny_unknown_fields` error.
-pub(crate) fn unknown_field(e: &serde_yaml::Error) -> Option<String> {
-    let msg = e.to_string();
-    let start = msg.find("unknown field `")? + "unknown field `".len();
-    let len = msg[start..].find('`')?;
-    Some(msg[start..start + len].to_owned())
 }
 
 /// "did you mean" plus the valid keys, for an unknown key in `site.yaml`.

@@ -5,6 +5,7 @@
 //! rather than publish a members-only page as public.
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::yaml::{self, key_position};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -116,10 +117,10 @@ pub fn parse<'a>(
     source: &'a str,
 ) -> Result<(FrontMatter, Split<'a>), Vec<Diagnostic>> {
     let split = split(path, source).map_err(|d| vec![d])?;
-    let raw: Raw = match serde_yaml::from_str(split.yaml) {
+    let raw: Raw = match yaml::from_str(split.yaml) {
         Ok(raw) => raw,
         // An empty front matter is "no keys", which the title check below reports.
-        Err(_) if split.yaml.trim().is_empty() => serde_yaml::from_str("{}").expect("empty map"),
+        Err(_) if split.yaml.trim().is_empty() => yaml::from_str("{}").expect("empty map"),
         Err(e) => return Err(explain(path, source, split.yaml, &e)),
     };
     let mut errors = Vec::new();
@@ -171,17 +172,16 @@ pub fn value_position(yaml: &str, key: &str, value: &str) -> (usize, usize) {
     (line + YAML_FIRST_LINE - 1, col)
 }
 
-/// Turn a serde_yaml error into diagnostics; unknown keys are all reported, with a suggestion.
-fn explain(path: &Path, source: &str, yaml: &str, e: &serde_yaml::Error) -> Vec<Diagnostic> {
-    if crate::config::unknown_field(e).is_some() {
-        if let Ok(map) = serde_yaml::from_str::<serde_yaml::Mapping>(yaml) {
+/// Turn a YAML error into diagnostics; unknown keys are all reported, with a suggestion.
+fn explain(path: &Path, source: &str, text: &str, e: &yaml::Error) -> Vec<Diagnostic> {
+    if yaml::unknown_field(e).is_some() {
+        if let Some(keys) = yaml::top_level_keys(text) {
             let valid: Vec<String> = KEYS.iter().map(|k| format!("`{k}`")).collect();
-            let unknown: Vec<Diagnostic> = map
-                .keys()
-                .filter_map(|k| k.as_str())
-                .filter(|k| !KEYS.contains(k))
+            let unknown: Vec<Diagnostic> = keys
+                .iter()
+                .filter(|k| !KEYS.contains(&k.as_str()))
                 .map(|key| {
-                    let (line, col) = key_position(yaml, key, "", 0);
+                    let (line, col) = key_position(text, key, "", 0);
                     let help = match did_you_mean(key, KEYS) {
                         Some(s) => format!("did you mean `{s}`? valid keys: {}", valid.join(", ")),
                         None => format!(
@@ -207,81 +207,22 @@ fn explain(path: &Path, source: &str, yaml: &str, e: &serde_yaml::Error) -> Vec<
     vec![yaml_diagnostic(path, source, YAML_FIRST_LINE, e)]
 }
 
-/// A diagnostic for a serde_yaml error in YAML that starts at `first_line` of `source`.
+/// A diagnostic for a YAML error in YAML that starts at `first_line` of `source`.
 pub(crate) fn yaml_diagnostic(
     path: impl AsRef<Path>,
     source: &str,
     first_line: usize,
-    e: &serde_yaml::Error,
+    e: &yaml::Error,
 ) -> Diagnostic {
-    let text = e.to_string();
-    // serde_yaml says "<what> at line L column C[, while parsing <x> at line L2 column C2]":
-    // the diagnostic shows L:C itself; L2 is shifted to a file line.
-    let (head, tail) = text.split_once(" at line ").unwrap_or((&text, ""));
-    let mut message = format!("invalid YAML: {head}");
-    if let Some((what, pos)) = tail
-        .split_once(", while ")
-        .and_then(|(_, ctx)| ctx.split_once(" at line "))
-    {
-        if let Some(line) = pos
-            .split_whitespace()
-            .next()
-            .and_then(|n| n.parse::<usize>().ok())
-        {
-            message += &format!(" ({what} that starts on line {})", line + first_line - 1);
-        }
-    }
-    let d = match e.location() {
-        Some(loc) => Diagnostic::at(
-            path.as_ref(),
-            source,
-            loc.line() + first_line - 1,
-            loc.column(),
-            message,
-        ),
-        None => Diagnostic::at(
-            path.as_ref(),
-            source,
-            first_line.saturating_sub(1).max(1),
-            1,
-            message,
-        ),
-    };
-    if head.contains("invalid type")
-        || head.contains("unknown variant")
-        || head.contains("unknown field")
-    {
-        d
-    } else {
+    let problem = yaml::problem(e, first_line);
+    let (line, col) = problem
+        .position
+        .unwrap_or((first_line.saturating_sub(1).max(1), 1));
+    let d = Diagnostic::at(path.as_ref(), source, line, col, problem.message);
+    if problem.syntax {
         d.with_help("check brackets, quotes and indentation; quote values that contain `: ` or start with `[`, `{`, `*`, `&`")
-    }
-}
-
-/// 1-based (line, column) of the `nth` place that sets `key:` (block style at any
-/// indentation, `- key:`, or flow style `{key: …, key: …}`), pointing at `value` when it
-/// follows on that line, else at the key. Falls back to the last match, then to 1:1.
-pub(crate) fn key_position(yaml: &str, key: &str, value: &str, nth: usize) -> (usize, usize) {
-    let hits = yaml.lines().enumerate().flat_map(|(i, line)| {
-        line.match_indices(key).filter_map(move |(at, _)| {
-            let before = line[..at].trim_end_matches([' ', '"', '\'']);
-            let after = line[at + key.len()..].trim_start_matches(['"', '\'']);
-            let boundary = before.is_empty() || before.ends_with(['-', '{', ',']);
-            (boundary && after.starts_with(':')).then_some((i, line, at))
-        })
-    });
-    match hits.clone().nth(nth).or_else(|| hits.last()) {
-        Some((i, line, at)) => {
-            let key_end = at + key.len();
-            let rest = &line[key_end..];
-            // The value ends the entry at `,` or `}` in flow style.
-            let entry = &rest[..rest.find([',', '}']).unwrap_or(rest.len())];
-            let col = match entry.find(value) {
-                Some(pos) if !value.is_empty() => key_end + pos,
-                _ => at,
-            };
-            (i + 1, line[..col].chars().count() + 1)
-        }
-        None => (1, 1),
+    } else {
+        d
     }
 }
 
@@ -473,14 +414,5 @@ mod tests {
         assert!(Date::parse("2024-5-1").is_none());
         assert!(Date::parse("2024-05-01T25:00:00Z").is_none());
         assert!(Date::parse("2023-02-29").is_none());
-    }
-
-    #[test]
-    fn key_position_finds_nested_values() {
-        let yaml = "levels:\n  - id: member\n  - id: pro\n";
-        assert_eq!(key_position(yaml, "id", "pro", 1), (3, 9));
-        let flow = "levels:\n  - {id: a, name: id}\n  - {name: B, id: a}\n";
-        assert_eq!(key_position(flow, "id", "a", 1), (3, 19));
-        assert_eq!(key_position("hidden: x\nid: y\n", "id", "y", 0), (2, 5));
     }
 }

@@ -23,6 +23,7 @@ pub mod site;
 pub mod slug;
 pub mod theme;
 pub mod token;
+pub mod yaml;
 
 pub use build::{build, BuildError, BuildOptions, BuildReport};
 pub use diagnostic::Diagnostic;
