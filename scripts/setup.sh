@@ -2,7 +2,9 @@
 # The one place that installs lyceum's tools, each step skipped when already satisfied.
 # Safe to run any number of times.
 #
-#   scripts/setup.sh            everything: the worker toolchain and chromium
+#   scripts/setup.sh            everything: the worker toolchain, chromium, and what the
+#                               `cargo check` for macOS and Windows needs (their Rust
+#                               targets, and clang to assemble psm's one .s file for macOS)
 #   scripts/setup.sh --worker   only what building and running the edge worker needs:
 #                               the wasm32 target, worker-build, wasm-bindgen-cli equal to
 #                               Cargo.lock's wasm-bindgen, and the pinned npm packages
@@ -13,6 +15,14 @@ cd "$(dirname "$0")/.."
 say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 # The last word of `TOOL --version` (worker-build prints just `0.8.7`, wasm-bindgen `wasm-bindgen 0.2.130`).
 bin_version() { "$1" --version 2>/dev/null | awk '{print $NF}'; }
+
+# rustfmt and clippy come with rustup's default profile, not with a minimal one.
+for component in rustfmt clippy; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    say "adding the $component component"
+    rustup component add "$component"
+  fi
+done
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
@@ -46,12 +56,23 @@ fi
 
 [ "${1:-}" = "--worker" ] && exit 0
 
+# The generator is checked for the systems authors write on (scripts/test.sh).
+for target in aarch64-apple-darwin x86_64-pc-windows-gnu; do
+  if ! rustup target list --installed | grep -qx "$target"; then
+    say "adding the $target target (for cargo check)"
+    rustup target add "$target"
+  fi
+done
+
 # Debian's chromium for the real-browser tests (playwright-core drives it; it never
 # downloads a browser of its own), and a small CJK font so screenshots of the bilingual
 # demo are legible.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+# The macOS check runs build scripts, and psm's (tera → pest → pest_stack_guard → psm)
+# assembles a .s file for the target; Debian's clang targets macOS with no SDK for that.
+command -v clang >/dev/null || missing+=(clang)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (apt)"
   export DEBIAN_FRONTEND=noninteractive

@@ -11,6 +11,17 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 step "setup"
 scripts/setup.sh
 
+step "format and lints (rustfmt, clippy; the edge worker's clippy on wasm32)"
+cargo fmt --all --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked -p edge-worker --target wasm32-unknown-unknown -- -D warnings
+
+# Authors write on macOS and Windows too. A check runs every build script, and psm's
+# assembles one .s file for the target: clang does that for macOS (no SDK needed).
+step "generator compiles for macOS and Windows (cargo check)"
+CC_aarch64_apple_darwin=clang cargo check --locked -p generator --all-targets --target aarch64-apple-darwin
+cargo check --locked -p generator --all-targets --target x86_64-pc-windows-gnu
+
 step "rust tests (gate, generator, edge worker's native unit tests)"
 cargo test --locked
 cargo test --locked -p edge-worker --lib

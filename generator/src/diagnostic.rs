@@ -110,10 +110,23 @@ impl Diagnostic {
     }
 
     fn location(&self) -> String {
+        let path = self.shown_path();
         match (self.line, self.col) {
-            (0, _) => self.path.display().to_string(),
-            (l, 0) => format!("{}:{l}", self.path.display()),
-            (l, c) => format!("{}:{l}:{c}", self.path.display()),
+            (0, _) => path,
+            (l, 0) => format!("{path}:{l}"),
+            (l, c) => format!("{path}:{l}:{c}"),
+        }
+    }
+
+    /// The path with `/` separators on every OS (`content/a.md`, as `--json` has it), so
+    /// messages do not depend on where the author writes. Lossless: Windows file names
+    /// cannot contain `\`.
+    fn shown_path(&self) -> String {
+        let shown = self.path.display().to_string();
+        if cfg!(windows) {
+            shown.replace('\\', "/")
+        } else {
+            shown
         }
     }
 }
@@ -204,6 +217,14 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_diagnostic_names_its_file_with_slashes_on_every_os() {
+        // A path built the way content discovery builds it: `\` separators on Windows.
+        let path = std::path::Path::new("content").join("notes").join("a.md");
+        let d = Diagnostic::at(path, "x\n", 1, 1, "bad");
+        assert_eq!(d.to_string(), "content/notes/a.md:1:1: bad");
+    }
 
     #[test]
     fn renders_caret_under_column() {
