@@ -21,6 +21,12 @@ const GATED_CANARIES: &[&str] = &[
     "CANARY-CJK-7f3a",
     // A file beside the member essay (`content/essays/member-essay/worksheet.txt`).
     "CANARY-ASSET-7f3a",
+    // Definitions below the member essay's fold, referred to above it: a link's URL and
+    // title, an image's URL, a footnote (issue 9, item 1).
+    "CANARY-REFDEF-7f3a",
+    "CANARY-REFTITLE-7f3a",
+    "CANARY-IMGREF-7f3a",
+    "CANARY-FOLD-NOTE-7f3a",
 ];
 
 /// Strings only in `draft`/`review` pages (title, summary and body).
@@ -103,6 +109,31 @@ fn teaser_has_text_above_more_and_nothing_below() {
     let pro = String::from_utf8_lossy(&tree["courses/deliberate-practice/index.html"]);
     assert!(!pro.contains("No more-marker here"));
     assert!(pro.contains("A complete course on deliberate practice."));
+}
+
+/// Regression (issue 9, item 1): the teaser was cut from a parse of the whole body, so a
+/// reference above the fold published the URL and title defined below it.
+#[test]
+fn teaser_carries_no_reference_definitions_from_below_the_fold() {
+    let (_tmp, tree) = built_fixture(&[]);
+    let teaser = String::from_utf8_lossy(&tree["essays/member-essay/index.html"]);
+    assert!(
+        teaser.contains("Members get [the invitation][invite], ![the map][map] and a note[^fold]"),
+        "the references stay plain text: {teaser}"
+    );
+    for canary in [
+        "CANARY-REFDEF-7f3a",
+        "CANARY-REFTITLE-7f3a",
+        "CANARY-IMGREF-7f3a",
+        "CANARY-FOLD-NOTE-7f3a",
+    ] {
+        assert!(!teaser.contains(canary), "{canary} in the teaser");
+    }
+    let full = String::from_utf8_lossy(&tree["_gated/essays/member-essay/index.html"]);
+    assert!(
+        full.contains(r#"<a href="https://members.example/invite/CANARY-REFDEF-7f3a" title="CANARY-REFTITLE-7f3a">the invitation</a>"#),
+        "the full page resolves them: {full}"
+    );
 }
 
 #[test]
