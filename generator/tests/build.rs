@@ -136,6 +136,73 @@ fn teaser_carries_no_reference_definitions_from_below_the_fold() {
     );
 }
 
+/// Regression (issue 9, item 2): only a lower-case `.md` was a page, so a gated
+/// `x.MD` / `x.markdown` was copied to the bundle whole (front matter and body) as a
+/// public file, absent from the manifest, and its folder's files were public too.
+#[test]
+fn gated_markdown_with_another_extension_is_a_page_not_a_public_asset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let gated = |canary: &str| {
+        format!("---\ntitle: {canary} page\nlevel: pro\nsummary: Public words.\n---\nCANARY-{canary}-5d2e\n")
+    };
+    write_files(
+        &site,
+        &[
+            ("content/essays/upper.MD", &gated("UPPER")),
+            ("content/essays/long.markdown", &gated("LONG")),
+            ("content/essays/Mixed.Markdown", &gated("MIXED")),
+            ("content/essays/long/notes.txt", "CANARY-LONG-ASSET-5d2e"),
+        ],
+    );
+    let out = tmp.path().join("dist");
+    build(&site, &out, &[]);
+    let tree = read_tree(&out);
+    let manifest = gate::Manifest::from_json(
+        std::str::from_utf8(&tree[gate::manifest::MANIFEST_FILE]).unwrap(),
+    )
+    .unwrap();
+    for (url, file) in [
+        ("/essays/upper/", "_gated/essays/upper/index.html"),
+        ("/essays/long/", "_gated/essays/long/index.html"),
+        ("/essays/mixed/", "_gated/essays/mixed/index.html"),
+        ("/essays/long/notes.txt", "_gated/essays/long/notes.txt"),
+    ] {
+        let entry = manifest
+            .entries
+            .get(url)
+            .unwrap_or_else(|| panic!("{url} not in the manifest"));
+        assert_eq!((entry.level.as_str(), entry.file.as_str()), ("pro", file));
+    }
+    let sources: Vec<&String> = tree
+        .keys()
+        .filter(|p| {
+            p.to_ascii_lowercase().ends_with(".md") || p.to_ascii_lowercase().ends_with(".markdown")
+        })
+        .collect();
+    assert!(
+        sources.is_empty(),
+        "markdown sources published: {sources:?}"
+    );
+    for canary in [
+        "CANARY-UPPER-5d2e",
+        "CANARY-LONG-5d2e",
+        "CANARY-MIXED-5d2e",
+        "CANARY-LONG-ASSET-5d2e",
+    ] {
+        let (inside, outside): (Vec<&String>, Vec<&String>) = tree
+            .iter()
+            .filter(|(_, b)| contains(b, canary))
+            .map(|(p, _)| p)
+            .partition(|p| p.starts_with("_gated/"));
+        assert!(!inside.is_empty(), "{canary} missing from _gated/");
+        assert!(outside.is_empty(), "{canary} leaked into {outside:?}");
+    }
+    // The teaser is public, with the summary.
+    assert!(contains(&tree["essays/upper/index.html"], "Public words."));
+}
+
 #[test]
 fn manifest_maps_gated_urls() {
     let (_tmp, tree) = built_fixture(&[]);
