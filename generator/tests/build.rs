@@ -59,6 +59,56 @@ fn built_fixture(
 #[test]
 fn gated_text_appears_only_under_gated() {
     let (_tmp, tree) = built_fixture(&[]);
+    assert_canaries_only_under_gated(&tree);
+}
+
+/// Regression (issue 9, item 3): the canary check ran only over the default theme, whose
+/// teaser template never prints the body, so handing a gated body to a public template
+/// passed. Here every template prints its whole context (every field, recursively, as
+/// JSON: `tests/fixtures/themes/context`), so any gated text in any public template's
+/// context lands in a public file and fails.
+#[test]
+fn gated_text_appears_only_under_gated_when_templates_print_their_whole_context() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let theme = fixture("themes/context/templates");
+    // Every template the renderer renders prints the whole context, so no page kind is missed.
+    for name in lyceum::render::TEMPLATES {
+        let source = std::fs::read_to_string(theme.join(name))
+            .unwrap_or_else(|e| panic!("the context theme lacks {name}: {e}"));
+        assert_eq!(source.trim(), "{{ __tera_context | safe }}", "{name}");
+    }
+    copy_tree(&fixture("themes/context"), &site.join("themes/context"));
+    let config = std::fs::read_to_string(site.join("site.yaml")).unwrap();
+    assert!(config.contains("theme: default"));
+    std::fs::write(
+        site.join("site.yaml"),
+        config.replace("theme: default", "theme: context"),
+    )
+    .unwrap();
+    let out = tmp.path().join("dist");
+    build(&site, &out, &[]);
+    let tree = read_tree(&out);
+    // The dump is real: a teaser's context holds the teaser text and the required level.
+    let teaser = String::from_utf8_lossy(&tree["essays/member-essay/index.html"]);
+    assert!(
+        teaser.contains("OPEN-TEASER-1b2c") && teaser.contains("\"required\""),
+        "{teaser}"
+    );
+    assert_canaries_only_under_gated(&tree);
+    for canary in DRAFT_CANARIES {
+        let hits: Vec<&String> = tree
+            .iter()
+            .filter(|(_, b)| contains(b, canary))
+            .map(|(p, _)| p)
+            .collect();
+        assert!(hits.is_empty(), "{canary} in {hits:?}");
+    }
+}
+
+/// Each gated canary is in some file under `_gated/` and in no other file.
+fn assert_canaries_only_under_gated(tree: &std::collections::BTreeMap<String, Vec<u8>>) {
     for canary in GATED_CANARIES {
         let inside: Vec<&String> = tree
             .iter()
