@@ -429,6 +429,67 @@ fn failed_build_leaves_previous_bundle_untouched() {
     );
 }
 
+/// Regression (issue 9, item 9): a `_redirects` or `_headers` file in `static/` or
+/// `content/` was published, and Cloudflare reads those as rules that can rewrite a public
+/// URL into `/_gated/` or change the headers of gated answers. Refused at any depth.
+#[test]
+fn cloudflare_redirects_and_headers_files_are_refused_and_dist_is_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let out = tmp.path().join("dist");
+    build(&site, &out, &[]);
+    let before = read_tree(&out);
+    let planted = [
+        "static/_redirects",
+        "static/deep/_headers",
+        "content/_headers",
+        "content/essays/member-essay/_redirects",
+        "themes/default/static/_Headers",
+    ];
+    let rule = "/essays/open/ /_gated/essays/member-essay/index.html 200\n";
+    write_files(&site, &planted.map(|p| (p, rule)));
+    let failed = lyceum(
+        &site,
+        &[
+            "build",
+            "--root",
+            site.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    for path in planted {
+        let name = path.rsplit('/').next().unwrap();
+        let line = format!(
+            "{path}: error: a file named `{}` is not allowed: Cloudflare would read it as",
+            if name.eq_ignore_ascii_case("_headers") {
+                "_headers"
+            } else {
+                "_redirects"
+            }
+        );
+        assert!(stderr.contains(&line), "{line}\nin:\n{stderr}");
+    }
+    assert!(stderr.contains("5 problems found"), "{stderr}");
+    assert!(
+        read_tree(&out) == before,
+        "dist changed after a refused build"
+    );
+    assert_eq!(
+        names(tmp.path()),
+        ["dist", "site"],
+        "temporary folder left behind"
+    );
+    // `lyceum check` refuses them the same way.
+    let checked = lyceum(&site, &["check", "--root", site.to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&checked.stderr)
+        .contains("static/_redirects: error: a file named `_redirects`"));
+}
+
 #[test]
 fn successful_rebuild_replaces_and_cleans_up() {
     let tmp = tempfile::tempdir().unwrap();
