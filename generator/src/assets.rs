@@ -109,7 +109,7 @@ pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
 /// `d/index.md`, then `d.md` beside it, in any markdown spelling ([`crate::content::is_markdown`]), so a
 /// gated `intro.Markdown` keeps `intro/` under `_gated/` as `intro.md` would.
 fn owners(root: &Path, d: &Path) -> Vec<PathBuf> {
-    let Some(name) = d.file_name().and_then(|n| n.to_str()) else {
+    let Some(name) = d.file_name().map(|n| n.to_string_lossy()) else {
         return Vec::new();
     };
     let markdown_in = |dir: &Path, wanted: &dyn Fn(&Path) -> bool| -> Vec<PathBuf> {
@@ -124,7 +124,9 @@ fn owners(root: &Path, d: &Path) -> Vec<PathBuf> {
     };
     let mut found = markdown_in(d, &|p| is_page_index(p));
     let parent = d.parent().unwrap_or(Path::new(""));
-    found.extend(markdown_in(parent, &|p| markdown_stem(p) == Some(name)));
+    found.extend(markdown_in(parent, &|p| {
+        markdown_stem(p).is_some_and(|s| s == name)
+    }));
     found
 }
 

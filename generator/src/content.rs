@@ -79,9 +79,7 @@ pub fn discover(root: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
 /// page or a section, never a page asset, so its source is never published as a file.
 /// The one place names are classified; `lyceum check`, serve and the assets use it too.
 pub fn is_markdown(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(is_markdown_name)
+    markdown_stem(path).is_some()
 }
 
 /// [`is_markdown`] for a name or `/`-separated path as written (a link's destination).
@@ -90,9 +88,11 @@ pub fn is_markdown_name(name: &str) -> bool {
 }
 
 /// The name before a markdown extension: `intro` for `content/a/intro.Markdown`; `None`
-/// for any other file.
-pub fn markdown_stem(path: &Path) -> Option<&str> {
-    markdown_stem_of(path.file_name()?.to_str()?)
+/// for any other file. A name that is not UTF-8 is read lossily, so it is still markdown
+/// by its extension (and never published as a file).
+pub fn markdown_stem(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy();
+    markdown_stem_of(&name).map(str::to_owned)
 }
 
 fn markdown_stem_of(name: &str) -> Option<&str> {
@@ -107,12 +107,12 @@ fn markdown_stem_of(name: &str) -> Option<&str> {
 
 /// True for a section's `_index.md` (any markdown extension).
 pub fn is_section_file(path: &Path) -> bool {
-    markdown_stem(path) == Some("_index")
+    markdown_stem(path).is_some_and(|s| s == "_index")
 }
 
 /// True for `index.md` (any markdown extension): the page of its folder.
 pub fn is_page_index(path: &Path) -> bool {
-    markdown_stem(path) == Some("index")
+    markdown_stem(path).is_some_and(|s| s == "index")
 }
 
 /// Read a file as UTF-8; invalid bytes are reported with their offset and line.
@@ -187,9 +187,15 @@ mod tests {
         // A link to a folder named like a file is not a link to a source.
         assert!(!is_markdown_name("a.md/"));
         assert_eq!(
-            markdown_stem(Path::new("content/a/intro.Markdown")),
+            markdown_stem(Path::new("content/a/intro.Markdown")).as_deref(),
             Some("intro")
         );
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let name = std::ffi::OsStr::from_bytes(b"caf\xe9.MD");
+            assert!(is_markdown(Path::new(name)), "a name that is not UTF-8");
+        }
         assert!(is_section_file(Path::new("content/s/_index.MD")));
         assert!(is_page_index(Path::new("content/s/index.markdown")));
         assert!(!is_page_index(Path::new("content/s/index.html")));

@@ -241,9 +241,7 @@ pub fn parse_file(
     } else {
         let stem = match index_of {
             Some(folder) => folder.to_string_lossy().into_owned(),
-            None => content::markdown_stem(&file.rel)
-                .unwrap_or_default()
-                .to_owned(),
+            None => content::markdown_stem(&file.rel).unwrap_or_default(),
         };
         let slug = slugify(front.slug.as_deref().unwrap_or(&stem));
         if slug.is_empty() {
