@@ -202,7 +202,8 @@ pub struct Dangling {
 /// The references above the fold of `body` (links and images by reference, footnotes)
 /// whose definitions are below it; `cut` is the fold ([`Rendered::fold`]).
 pub fn dangling_teaser_refs(body: &str, cut: usize) -> Vec<Dangling> {
-    // A reference resolved by the whole body: (offset, what it resolved to, shown label).
+    // The references that resolve when `text` is parsed, among those starting before
+    // `limit`: (offset, destination, label as shown). Events come in source order.
     let resolved = |text: &str, limit: usize| -> Vec<(usize, String, String)> {
         let mut found = Vec::new();
         for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
