@@ -14,15 +14,12 @@
 
 use crate::build::BuildError;
 use crate::bundle::Sink;
-use crate::content::{slash_path, CONTENT_DIR};
+use crate::content::{is_page_index, markdown_stem, slash_path, CONTENT_DIR};
 use crate::diagnostic::Diagnostic;
 use crate::site::Site;
 use crate::slug::slugify;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-
-/// The name that makes a folder a page (`content/x/index.md` is the page `/x/`).
-pub const PAGE_INDEX_FILE: &str = "index.md";
 
 /// One published file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,15 +65,7 @@ pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
         if d == content || !d.starts_with(content) {
             break;
         }
-        let name = d
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let owners = [
-            d.join(PAGE_INDEX_FILE),
-            d.with_file_name(format!("{name}.md")),
-        ];
-        for owner in owners {
+        for owner in owners(&site.root, d) {
             if let Some(i) = site.page_index(&owner) {
                 let page = &site.pages[i];
                 let below = file.strip_prefix(d).expect("d is an ancestor of file");
@@ -114,6 +103,31 @@ pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
         url,
         level: None,
     }))
+}
+
+/// The sources that would own folder `d` (relative to the site root), in order:
+/// `d/index.md`, then `d.md` beside it, in any markdown spelling ([`crate::content::is_markdown`]), so a
+/// gated `intro.Markdown` keeps `intro/` under `_gated/` as `intro.md` would.
+fn owners(root: &Path, d: &Path) -> Vec<PathBuf> {
+    let Some(name) = d.file_name().map(|n| n.to_string_lossy()) else {
+        return Vec::new();
+    };
+    let markdown_in = |dir: &Path, wanted: &dyn Fn(&Path) -> bool| -> Vec<PathBuf> {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| Some(dir.join(e.ok()?.file_name())))
+            .filter(|p| wanted(p) && root.join(p).is_file())
+            .collect();
+        found.sort();
+        found
+    };
+    let mut found = markdown_in(d, &|p| is_page_index(p));
+    let parent = d.parent().unwrap_or(Path::new(""));
+    found.extend(markdown_in(parent, &|p| {
+        markdown_stem(p).is_some_and(|s| s == name)
+    }));
+    found
 }
 
 /// `path` (decoded) as the gate canonicalises the request for it.
@@ -249,6 +263,51 @@ mod tests {
             "{}",
             errors[0].message
         );
+    }
+
+    /// Regression (issue 9, item 2): `x.MD` / `x.markdown` were assets (copied whole, front
+    /// matter and gated body, to the public bundle), and a folder beside such a gated page
+    /// had no owner, so its files were public too.
+    #[test]
+    fn markdown_in_any_spelling_is_a_page_and_owns_its_folder() {
+        let (_d, s) = site(&[
+            (
+                "content/a.MD",
+                "---\ntitle: A\nlevel: member\n---\nsecret\n",
+            ),
+            ("content/b.markdown", "---\ntitle: B\nlevel: member\n---\n"),
+            ("content/b/fig.png", ""),
+            (
+                "content/c/index.Markdown",
+                "---\ntitle: C\nlevel: member\n---\n",
+            ),
+            ("content/c/fig.png", ""),
+            ("content/d.MarkDown", "---\ntitle: D\nstatus: draft\n---\n"),
+            ("content/d/fig.png", ""),
+        ]);
+        for source in [
+            "content/a.MD",
+            "content/b.markdown",
+            "content/c/index.Markdown",
+        ] {
+            assert_eq!(at(&s, source), Placement::Source, "{source}");
+        }
+        let urls: Vec<_> = s.pages.iter().map(|p| p.url.as_str()).collect();
+        assert_eq!(urls, ["/a/", "/b/", "/c/"]);
+        assert_eq!(
+            at(&s, "content/b/fig.png"),
+            published("/b/fig.png", Some("member"), "content/b/fig.png")
+        );
+        assert_eq!(
+            at(&s, "content/c/fig.png"),
+            published("/c/fig.png", Some("member"), "content/c/fig.png")
+        );
+        assert_eq!(
+            at(&s, "content/d/fig.png"),
+            Placement::Unbuilt("content/d.MarkDown".into())
+        );
+        let assets = collect(&s).unwrap();
+        assert!(assets.iter().all(|a| a.level.is_some()), "{assets:?}");
     }
 
     #[test]

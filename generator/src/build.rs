@@ -132,6 +132,12 @@ pub fn write(
     renderer: &Renderer,
     staging: &impl Sink,
 ) -> Result<(), BuildError> {
+    let assets = crate::assets::collect(site)?;
+    // Nothing is written if any file would be read by Cloudflare as configuration.
+    let refused = refused_files(site, theme, &assets);
+    if !refused.is_empty() {
+        return Err(BuildError::Invalid(refused));
+    }
     // Static files first: generated pages must win over a stray static file at the same path.
     theme
         .static_files
@@ -146,7 +152,6 @@ pub fn write(
             .try_for_each(|o| staging.write(&o.path, o.contents.as_bytes()))
     };
     // Page assets after static files and before pages, so a page wins a clash.
-    let assets = crate::assets::collect(site)?;
     crate::assets::write(site, &assets, staging)?;
     let manifest = crate::assets::manifest(site, &assets).to_json();
     let singles: Vec<Job<'_>> = vec![
@@ -206,6 +211,31 @@ pub fn write(
     diagnostics.sort();
     diagnostics.dedup_by(|a, b| a.path == b.path && a.message == b.message);
     Err(BuildError::Invalid(diagnostics))
+}
+
+/// Static and content files that Cloudflare would read as configuration
+/// ([`crate::reserved`]), named by their source relative to the site root.
+fn refused_files(site: &Site, theme: &Theme, assets: &[crate::assets::Asset]) -> Vec<Diagnostic> {
+    let statics = theme.static_files.iter().map(|(rel, source)| {
+        let from = match source {
+            StaticSource::Disk(path) => path.strip_prefix(&site.root).unwrap_or(path).to_path_buf(),
+            StaticSource::Embedded(_) => Path::new("themes")
+                .join(theme::DEFAULT_THEME)
+                .join("static")
+                .join(rel),
+        };
+        (rel.clone(), from)
+    });
+    let files: Vec<(String, PathBuf)> = statics
+        .chain(assets.iter().map(|a| (a.output(), a.file.clone())))
+        .collect();
+    let mut refused = crate::reserved::refuse(
+        files
+            .iter()
+            .map(|(rel, from)| (rel.as_str(), from.as_path())),
+    );
+    refused.sort();
+    refused
 }
 
 impl From<Diagnostic> for BuildError {

@@ -1,5 +1,6 @@
 //! `lyceum check`: every validation of `lyceum build` without writing anything, plus
-//! internal link checking and a per-level summary.
+//! internal link checking, teasers that refer to definitions below their fold, and a
+//! per-level summary.
 //!
 //! It runs the build's own stages — [`Site::load`], [`theme::load`], [`Renderer::new`],
 //! [`build::write`] — but renders into a [`Sink`] that only records output paths, so
@@ -202,13 +203,46 @@ fn check_links(
         ),
     };
     let split = front_matter::split(&file.rel, source).ok()?;
-    Some(index.check(&LinkingPage {
+    let mut findings = index.check(&LinkingPage {
         file: &file.rel,
         url,
         gated,
         source,
         body: split.body,
-    }))
+    });
+    let fold = site
+        .page_index(&file.rel)
+        .filter(|_| gated)
+        .and_then(|i| site.pages[i].body.fold);
+    if let Some(cut) = fold {
+        findings
+            .warnings
+            .extend(teaser_warnings(&file.rel, source, split.body, cut));
+    }
+    Some(findings)
+}
+
+/// A gated page's teaser is rendered from the text above `<!-- more -->` alone: a
+/// reference there whose definition is below shows as plain brackets to the public.
+fn teaser_warnings(file: &Path, source: &str, body: &str, cut: usize) -> Vec<Diagnostic> {
+    let body_at = body.as_ptr() as usize - source.as_ptr() as usize;
+    crate::markdown::dangling_teaser_refs(body, cut)
+        .into_iter()
+        .map(|d| {
+            let (line, col) = crate::diagnostic::line_col(source, body_at + d.at);
+            Diagnostic::at(
+                file,
+                source,
+                line,
+                col,
+                format!(
+                    "the public teaser refers to `{}`, which is only defined below `<!-- more -->`",
+                    d.label
+                ),
+            )
+            .with_help("the teaser is rendered from the text above `<!-- more -->` alone, so readers without the level see the brackets as plain text; move the definition above the marker (it becomes public) or the reference below it")
+        })
+        .collect()
 }
 
 /// The (empty) summary line of pages without a level.

@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 /// The content folder, relative to the site root.
 pub const CONTENT_DIR: &str = "content";
 
-/// The file that turns a folder into a section.
+/// The file that turns a folder into a section (any markdown extension: [`is_section_file`]).
 pub const SECTION_FILE: &str = "_index.md";
+
+/// The extensions that make a file markdown, compared without regard to case.
+pub const MARKDOWN_EXTENSIONS: [&str; 2] = ["md", "markdown"];
 
 /// One markdown file under `content/`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -23,7 +26,7 @@ pub struct SourceFile {
 impl SourceFile {
     /// True for a section's `_index.md`.
     pub fn is_section(&self) -> bool {
-        self.rel.file_name().is_some_and(|n| n == SECTION_FILE)
+        is_section_file(&self.rel)
     }
 }
 
@@ -72,9 +75,44 @@ pub fn discover(root: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
         .collect())
 }
 
-/// True for a markdown source (a page or a section), as opposed to a page asset.
+/// True for a file that is markdown by its name (`.md`, `.markdown`, in any case): always a
+/// page or a section, never a page asset, so its source is never published as a file.
+/// The one place names are classified; `lyceum check`, serve and the assets use it too.
 pub fn is_markdown(path: &Path) -> bool {
-    path.extension().is_some_and(|x| x == "md")
+    markdown_stem(path).is_some()
+}
+
+/// [`is_markdown`] for a name or `/`-separated path as written (a link's destination).
+pub fn is_markdown_name(name: &str) -> bool {
+    markdown_stem_of(name).is_some()
+}
+
+/// The name before a markdown extension: `intro` for `content/a/intro.Markdown`; `None`
+/// for any other file. A name that is not UTF-8 is read lossily, so it is still markdown
+/// by its extension (and never published as a file).
+pub fn markdown_stem(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy();
+    markdown_stem_of(&name).map(str::to_owned)
+}
+
+fn markdown_stem_of(name: &str) -> Option<&str> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    let stem = stem.rsplit('/').next().unwrap_or(stem);
+    let markdown = !stem.is_empty()
+        && MARKDOWN_EXTENSIONS
+            .iter()
+            .any(|m| ext.eq_ignore_ascii_case(m));
+    markdown.then_some(stem)
+}
+
+/// True for a section's `_index.md` (any markdown extension).
+pub fn is_section_file(path: &Path) -> bool {
+    markdown_stem(path).is_some_and(|s| s == "_index")
+}
+
+/// True for `index.md` (any markdown extension): the page of its folder.
+pub fn is_page_index(path: &Path) -> bool {
+    markdown_stem(path).is_some_and(|s| s == "index")
 }
 
 /// Read a file as UTF-8; invalid bytes are reported with their offset and line.
@@ -124,6 +162,43 @@ mod tests {
         let d = decode(Path::new("a.md"), b"---\ntitle: \xff\n".to_vec()).unwrap_err();
         assert_eq!(d.message, "invalid UTF-8 at byte 11");
         assert_eq!((d.line, d.col), (2, 8));
+    }
+
+    /// Regression (issue 9, item 2): only a lower-case `.md` was markdown, so `x.MD` or
+    /// `x.markdown` with `level: pro` was copied to the bundle whole as a public file.
+    #[test]
+    fn markdown_by_name_in_any_case_is_never_an_asset() {
+        for name in [
+            "a.md",
+            "a.MD",
+            "a.Md",
+            "a.markdown",
+            "a.MARKDOWN",
+            "a.Markdown",
+            "x/y.v2.md",
+        ] {
+            assert!(is_markdown(Path::new(name)), "{name}");
+            assert!(is_markdown_name(name), "{name}");
+        }
+        for name in ["a.mdx", "a.txt", ".md", "md", "a.md~", "a.md.png", "a.mark"] {
+            assert!(!is_markdown(Path::new(name)), "{name}");
+            assert!(!is_markdown_name(name), "{name}");
+        }
+        // A link to a folder named like a file is not a link to a source.
+        assert!(!is_markdown_name("a.md/"));
+        assert_eq!(
+            markdown_stem(Path::new("content/a/intro.Markdown")).as_deref(),
+            Some("intro")
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let name = std::ffi::OsStr::from_bytes(b"caf\xe9.MD");
+            assert!(is_markdown(Path::new(name)), "a name that is not UTF-8");
+        }
+        assert!(is_section_file(Path::new("content/s/_index.MD")));
+        assert!(is_page_index(Path::new("content/s/index.markdown")));
+        assert!(!is_page_index(Path::new("content/s/index.html")));
     }
 
     #[test]

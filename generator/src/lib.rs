@@ -17,6 +17,7 @@ pub mod links;
 pub mod markdown;
 pub mod progress;
 pub mod render;
+pub mod reserved;
 pub mod scaffold;
 pub mod serve;
 pub mod site;

@@ -5,8 +5,9 @@
 //! How a destination resolves:
 //! - `http:`, `https:`, `mailto:` (any `scheme:`) and `//host/…` are external: not checked.
 //! - `#anchor` is a heading (any `id`) of the same page.
-//! - `x.md`, `../other.md`, `/essays/x.md` name a source file (relative to the linking
-//!   file, or to `content/` when absolute) and stand for that page's URL.
+//! - `x.md`, `../other.md`, `/essays/x.md` (any markdown name: [`crate::content::is_markdown`])
+//!   name a source file (relative to the linking file, or to `content/` when absolute) and
+//!   stand for that page's URL.
 //! - anything else is a URL path, relative to the page's URL (`../x/` from `/essays/a/`
 //!   is `/essays/x/`), canonicalised exactly as the gate does ([`gate::path::normalize`]),
 //!   then looked up among the bundle's pages, sections and files (gated files at their
@@ -183,7 +184,7 @@ impl LinkIndex {
                 _ => Resolved::Fine,
             };
         }
-        if path.to_ascii_lowercase().ends_with(".md") {
+        if crate::content::is_markdown_name(path) {
             return self.resolve_source(page, path, fragment.as_deref());
         }
         let joined = join_url(page.url, path);

@@ -1,9 +1,14 @@
 //! Stage 4: markdown → HTML with pulldown-cmark, in one pass that also assigns heading ids,
-//! builds the table of contents, cuts the teaser at `<!-- more -->`, and counts words.
+//! builds the table of contents, finds the `<!-- more -->` fold, and counts words.
 //! Pure: a body in, a [`Rendered`] out.
+//!
+//! The teaser is rendered from the source text above the fold, parsed on its own: the
+//! parser resolves reference links, images and footnotes over the whole document it is
+//! given, so cutting a parse of the whole body would let a definition below the fold
+//! (a members-only URL, its title, a footnote's text) into the public teaser.
 
 use crate::slug::IdAllocator;
-use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{html, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
 
 /// One table-of-contents entry.
@@ -22,8 +27,11 @@ pub struct TocEntry {
 pub struct Rendered {
     /// The whole body as HTML (without the `<!-- more -->` marker).
     pub html: String,
-    /// HTML of the body above a top-level `<!-- more -->` line; `None` when there is no marker.
+    /// HTML of the body above a top-level `<!-- more -->` line, parsed on its own; `None`
+    /// when there is no marker.
     pub teaser: Option<String>,
+    /// Byte offset in the body of that marker line: the teaser is the source before it.
+    pub fold: Option<usize>,
     /// Headings in order.
     pub toc: Vec<TocEntry>,
     /// Latin-script (space-separated) words.
@@ -63,7 +71,15 @@ fn options() -> Options {
 
 /// Render `body`. `want_plain` also collects plain text (public pages only need it).
 pub fn render(body: &str, want_plain: bool) -> Rendered {
-    let mut events: Vec<Event<'_>> = Parser::new_ext(body, options()).collect();
+    let mut events: Vec<Event<'_>> = Vec::new();
+    // (event index, byte offset) of each HTML block: the fold's offset cuts the source.
+    let mut html_blocks: Vec<(usize, usize)> = Vec::new();
+    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        if matches!(event, Event::Start(Tag::HtmlBlock)) {
+            html_blocks.push((events.len(), range.start));
+        }
+        events.push(event);
+    }
     let mut out = Rendered::default();
     let mut plain = want_plain.then(|| String::with_capacity(body.len()));
     let mut ids = IdAllocator::default();
@@ -141,9 +157,13 @@ pub fn render(body: &str, want_plain: bool) -> Rendered {
     out.html.reserve(body.len() + body.len() / 2);
     match marker {
         Some(m) => {
-            let mut teaser = String::new();
-            html::push_html(&mut teaser, events[..m].iter().cloned());
-            out.teaser = Some(teaser);
+            let (_, cut) = html_blocks
+                .iter()
+                .find(|(i, _)| *i == m)
+                .copied()
+                .expect("the marker is an HTML block");
+            out.teaser = Some(teaser_html(&body[..cut]));
+            out.fold = Some(cut);
             html::push_html(
                 &mut out.html,
                 events
@@ -160,6 +180,79 @@ pub fn render(body: &str, want_plain: bool) -> Rendered {
     }
     out.plain = plain.map(|p| p.trim_end().to_owned());
     out
+}
+
+/// The teaser: `above` (the source above the fold) parsed and rendered on its own, so no
+/// definition below the fold can reach it. Heading ids come out as on the full page: ids
+/// are handed out in document order and these headings come first there too.
+fn teaser_html(above: &str) -> String {
+    render(above, false).html
+}
+
+/// A reference in a teaser that only resolves in the full page: its definition is below
+/// the fold, so the public teaser shows it as plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dangling {
+    /// How the reference is written: `[label]` for a link or image, `[^label]` for a footnote.
+    pub label: String,
+    /// Byte offset of the reference in the body.
+    pub at: usize,
+}
+
+/// The references above the fold of `body` (links and images by reference, footnotes)
+/// whose definitions are below it; `cut` is the fold ([`Rendered::fold`]).
+pub fn dangling_teaser_refs(body: &str, cut: usize) -> Vec<Dangling> {
+    // The references that resolve when `text` is parsed, among those starting before
+    // `limit`: (offset, destination, label as shown). Events come in source order.
+    let resolved = |text: &str, limit: usize| -> Vec<(usize, String, String)> {
+        let mut found = Vec::new();
+        for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
+            if range.start >= limit {
+                break;
+            }
+            match event {
+                Event::Start(
+                    Tag::Link {
+                        link_type,
+                        dest_url,
+                        id,
+                        ..
+                    }
+                    | Tag::Image {
+                        link_type,
+                        dest_url,
+                        id,
+                        ..
+                    },
+                ) if matches!(
+                    link_type,
+                    LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut
+                ) =>
+                {
+                    let label = if id.is_empty() {
+                        text[range.clone()].to_owned()
+                    } else {
+                        format!("[{id}]")
+                    };
+                    found.push((range.start, dest_url.into_string(), label));
+                }
+                Event::FootnoteReference(label) => {
+                    found.push((range.start, String::new(), format!("[^{label}]")));
+                }
+                _ => {}
+            }
+        }
+        found
+    };
+    let public: std::collections::HashSet<(usize, String)> = resolved(&body[..cut], cut)
+        .into_iter()
+        .map(|(at, dest, _)| (at, dest))
+        .collect();
+    resolved(body, cut)
+        .into_iter()
+        .filter(|(at, dest, _)| !public.contains(&(*at, dest.clone())))
+        .map(|(at, _, label)| Dangling { label, at })
+        .collect()
 }
 
 /// A link or image in a markdown body, as `lyceum check` sees it.
@@ -311,6 +404,78 @@ mod tests {
         let r = render("Open part.\n\n<!-- more -->\n\nSecret part.\n", false);
         assert_eq!(r.teaser.as_deref(), Some("<p>Open part.</p>\n"));
         assert_eq!(r.html, "<p>Open part.</p>\n<p>Secret part.</p>\n");
+    }
+
+    /// Regression (issue 9, item 1): the teaser was cut from a parse of the whole body, so
+    /// reference definitions and footnotes below the fold resolved into the public teaser.
+    #[test]
+    fn teaser_carries_no_definitions_from_below_the_fold() {
+        let body = "Read [the call][call], ![pic][img], [short] and a note[^n].\n\n<!-- more -->\n\nMembers.\n\n[call]: https://members.example/invite/SECRET-URL \"SECRET-TITLE\"\n[img]: /SECRET-IMG.png\n[short]: /SECRET-SHORT/\n[^n]: SECRET-NOTE\n";
+        let r = render(body, false);
+        let teaser = r.teaser.as_deref().unwrap();
+        assert!(!teaser.contains("SECRET"), "{teaser}");
+        assert!(teaser.contains("[the call][call]"), "{teaser}");
+        for secret in [
+            "SECRET-URL",
+            "SECRET-TITLE",
+            "SECRET-IMG",
+            "SECRET-SHORT",
+            "SECRET-NOTE",
+        ] {
+            assert!(
+                r.html.contains(secret),
+                "{secret} in the full page: {}",
+                r.html
+            );
+        }
+        assert_eq!(r.fold, body.find("<!-- more -->"));
+        // Definitions above the fold are public and still resolve in the teaser.
+        let r = render("[a][x]\n\n[x]: /open/\n\n<!-- more -->\n", false);
+        assert_eq!(
+            r.teaser.as_deref(),
+            Some("<p><a href=\"/open/\">a</a></p>\n")
+        );
+    }
+
+    #[test]
+    fn teaser_heading_ids_match_the_full_page() {
+        let r = render(
+            "# Intro\n\n## Intro {#own}\n\n## Intro\n\n<!-- more -->\n\n## Intro\n",
+            false,
+        );
+        assert_eq!(
+            r.teaser.as_deref(),
+            Some("<h1 id=\"intro\">Intro</h1>\n<h2 id=\"own\">Intro</h2>\n<h2 id=\"intro-1\">Intro</h2>\n")
+        );
+        assert!(
+            r.html.starts_with(r.teaser.as_deref().unwrap()),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.ends_with("<h2 id=\"intro-2\">Intro</h2>\n"),
+            "{}",
+            r.html
+        );
+    }
+
+    #[test]
+    fn dangling_teaser_refs_name_each_reference_defined_below_the_fold() {
+        let body = "[ok][x] [the call][call] [^n] [^up] ![i][img] [short]\n\n[x]: /x/\n\n[^up]: open\n\n<!-- more -->\n\n[below][call]\n\n[call]: /secret/\n[img]: /i.png\n[short]: /s/\n[^n]: note\n";
+        let cut = render(body, false).fold.unwrap();
+        let found: Vec<_> = dangling_teaser_refs(body, cut)
+            .into_iter()
+            .map(|d| (d.label, d.at))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("[call]".to_owned(), body.find("[the call]").unwrap()),
+                ("[^n]".to_owned(), body.find("[^n]").unwrap()),
+                ("[img]".to_owned(), body.find("![i]").unwrap()),
+                ("[short]".to_owned(), body.find("[short]").unwrap()),
+            ]
+        );
     }
 
     #[test]

@@ -193,11 +193,9 @@ pub fn parse_file(
         .and_then(|p| p.strip_prefix(content::CONTENT_DIR).ok())
         .unwrap_or(Path::new(""));
     // `content/x/index.md` is the page `/x/`, as `content/x.md` would be (its folder holds its files).
-    let index_of = dir.file_name().filter(|_| {
-        file.rel
-            .file_name()
-            .is_some_and(|n| n == crate::assets::PAGE_INDEX_FILE)
-    });
+    let index_of = dir
+        .file_name()
+        .filter(|_| content::is_page_index(&file.rel));
     let dir = if index_of.is_some() {
         dir.parent().unwrap_or(Path::new(""))
     } else {
@@ -241,10 +239,10 @@ pub fn parse_file(
     let slug = if file.is_section() {
         String::new()
     } else {
-        let stem = index_of
-            .or(file.rel.file_stem())
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let stem = match index_of {
+            Some(folder) => folder.to_string_lossy().into_owned(),
+            None => content::markdown_stem(&file.rel).unwrap_or_default(),
+        };
         let slug = slugify(front.slug.as_deref().unwrap_or(&stem));
         if slug.is_empty() {
             let d = match &front.slug {

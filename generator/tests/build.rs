@@ -21,6 +21,12 @@ const GATED_CANARIES: &[&str] = &[
     "CANARY-CJK-7f3a",
     // A file beside the member essay (`content/essays/member-essay/worksheet.txt`).
     "CANARY-ASSET-7f3a",
+    // Definitions below the member essay's fold, referred to above it: a link's URL and
+    // title, an image's URL, a footnote (issue 9, item 1).
+    "CANARY-REFDEF-7f3a",
+    "CANARY-REFTITLE-7f3a",
+    "CANARY-IMGREF-7f3a",
+    "CANARY-FOLD-NOTE-7f3a",
 ];
 
 /// Strings only in `draft`/`review` pages (title, summary and body).
@@ -53,6 +59,56 @@ fn built_fixture(
 #[test]
 fn gated_text_appears_only_under_gated() {
     let (_tmp, tree) = built_fixture(&[]);
+    assert_canaries_only_under_gated(&tree);
+}
+
+/// Regression (issue 9, item 3): the canary check ran only over the default theme, whose
+/// teaser template never prints the body, so handing a gated body to a public template
+/// passed. Here every template prints its whole context (every field, recursively, as
+/// JSON: `tests/fixtures/themes/context`), so any gated text in any public template's
+/// context lands in a public file and fails.
+#[test]
+fn gated_text_appears_only_under_gated_when_templates_print_their_whole_context() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let theme = fixture("themes/context/templates");
+    // Every template the renderer renders prints the whole context, so no page kind is missed.
+    for name in lyceum::render::TEMPLATES {
+        let source = std::fs::read_to_string(theme.join(name))
+            .unwrap_or_else(|e| panic!("the context theme lacks {name}: {e}"));
+        assert_eq!(source.trim(), "{{ __tera_context | safe }}", "{name}");
+    }
+    copy_tree(&fixture("themes/context"), &site.join("themes/context"));
+    let config = std::fs::read_to_string(site.join("site.yaml")).unwrap();
+    assert!(config.contains("theme: default"));
+    std::fs::write(
+        site.join("site.yaml"),
+        config.replace("theme: default", "theme: context"),
+    )
+    .unwrap();
+    let out = tmp.path().join("dist");
+    build(&site, &out, &[]);
+    let tree = read_tree(&out);
+    // The dump is real: a teaser's context holds the teaser text and the required level.
+    let teaser = String::from_utf8_lossy(&tree["essays/member-essay/index.html"]);
+    assert!(
+        teaser.contains("OPEN-TEASER-1b2c") && teaser.contains("\"required\""),
+        "{teaser}"
+    );
+    assert_canaries_only_under_gated(&tree);
+    for canary in DRAFT_CANARIES {
+        let hits: Vec<&String> = tree
+            .iter()
+            .filter(|(_, b)| contains(b, canary))
+            .map(|(p, _)| p)
+            .collect();
+        assert!(hits.is_empty(), "{canary} in {hits:?}");
+    }
+}
+
+/// Each gated canary is in some file under `_gated/` and in no other file.
+fn assert_canaries_only_under_gated(tree: &std::collections::BTreeMap<String, Vec<u8>>) {
     for canary in GATED_CANARIES {
         let inside: Vec<&String> = tree
             .iter()
@@ -103,6 +159,98 @@ fn teaser_has_text_above_more_and_nothing_below() {
     let pro = String::from_utf8_lossy(&tree["courses/deliberate-practice/index.html"]);
     assert!(!pro.contains("No more-marker here"));
     assert!(pro.contains("A complete course on deliberate practice."));
+}
+
+/// Regression (issue 9, item 1): the teaser was cut from a parse of the whole body, so a
+/// reference above the fold published the URL and title defined below it.
+#[test]
+fn teaser_carries_no_reference_definitions_from_below_the_fold() {
+    let (_tmp, tree) = built_fixture(&[]);
+    let teaser = String::from_utf8_lossy(&tree["essays/member-essay/index.html"]);
+    assert!(
+        teaser.contains("Members get [the invitation][invite], ![the map][map] and a note[^fold]"),
+        "the references stay plain text: {teaser}"
+    );
+    for canary in [
+        "CANARY-REFDEF-7f3a",
+        "CANARY-REFTITLE-7f3a",
+        "CANARY-IMGREF-7f3a",
+        "CANARY-FOLD-NOTE-7f3a",
+    ] {
+        assert!(!teaser.contains(canary), "{canary} in the teaser");
+    }
+    let full = String::from_utf8_lossy(&tree["_gated/essays/member-essay/index.html"]);
+    assert!(
+        full.contains(r#"<a href="https://members.example/invite/CANARY-REFDEF-7f3a" title="CANARY-REFTITLE-7f3a">the invitation</a>"#),
+        "the full page resolves them: {full}"
+    );
+}
+
+/// Regression (issue 9, item 2): only a lower-case `.md` was a page, so a gated
+/// `x.MD` / `x.markdown` was copied to the bundle whole (front matter and body) as a
+/// public file, absent from the manifest, and its folder's files were public too.
+#[test]
+fn gated_markdown_with_another_extension_is_a_page_not_a_public_asset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let gated = |canary: &str| {
+        format!("---\ntitle: {canary} page\nlevel: pro\nsummary: Public words.\n---\nCANARY-{canary}-5d2e\n")
+    };
+    write_files(
+        &site,
+        &[
+            ("content/essays/upper.MD", &gated("UPPER")),
+            ("content/essays/long.markdown", &gated("LONG")),
+            ("content/essays/Mixed.Markdown", &gated("MIXED")),
+            ("content/essays/long/notes.txt", "CANARY-LONG-ASSET-5d2e"),
+        ],
+    );
+    let out = tmp.path().join("dist");
+    build(&site, &out, &[]);
+    let tree = read_tree(&out);
+    let manifest = gate::Manifest::from_json(
+        std::str::from_utf8(&tree[gate::manifest::MANIFEST_FILE]).unwrap(),
+    )
+    .unwrap();
+    for (url, file) in [
+        ("/essays/upper/", "_gated/essays/upper/index.html"),
+        ("/essays/long/", "_gated/essays/long/index.html"),
+        ("/essays/mixed/", "_gated/essays/mixed/index.html"),
+        ("/essays/long/notes.txt", "_gated/essays/long/notes.txt"),
+    ] {
+        let entry = manifest
+            .entries
+            .get(url)
+            .unwrap_or_else(|| panic!("{url} not in the manifest"));
+        assert_eq!((entry.level.as_str(), entry.file.as_str()), ("pro", file));
+    }
+    let sources: Vec<&String> = tree
+        .keys()
+        .filter(|p| {
+            p.to_ascii_lowercase().ends_with(".md") || p.to_ascii_lowercase().ends_with(".markdown")
+        })
+        .collect();
+    assert!(
+        sources.is_empty(),
+        "markdown sources published: {sources:?}"
+    );
+    for canary in [
+        "CANARY-UPPER-5d2e",
+        "CANARY-LONG-5d2e",
+        "CANARY-MIXED-5d2e",
+        "CANARY-LONG-ASSET-5d2e",
+    ] {
+        let (inside, outside): (Vec<&String>, Vec<&String>) = tree
+            .iter()
+            .filter(|(_, b)| contains(b, canary))
+            .map(|(p, _)| p)
+            .partition(|p| p.starts_with("_gated/"));
+        assert!(!inside.is_empty(), "{canary} missing from _gated/");
+        assert!(outside.is_empty(), "{canary} leaked into {outside:?}");
+    }
+    // The teaser is public, with the summary.
+    assert!(contains(&tree["essays/upper/index.html"], "Public words."));
 }
 
 #[test]
@@ -280,6 +428,67 @@ fn failed_build_leaves_previous_bundle_untouched() {
         [".dist.lyceum-lock", "dist", "site"],
         "temporary folder left behind"
     );
+}
+
+/// Regression (issue 9, item 9): a `_redirects` or `_headers` file in `static/` or
+/// `content/` was published, and Cloudflare reads those as rules that can rewrite a public
+/// URL into `/_gated/` or change the headers of gated answers. Refused at any depth.
+#[test]
+fn cloudflare_redirects_and_headers_files_are_refused_and_dist_is_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let out = tmp.path().join("dist");
+    build(&site, &out, &[]);
+    let before = read_tree(&out);
+    let planted = [
+        "static/_redirects",
+        "static/deep/_headers",
+        "content/_headers",
+        "content/essays/member-essay/_redirects",
+        "themes/default/static/_Headers",
+    ];
+    let rule = "/essays/open/ /_gated/essays/member-essay/index.html 200\n";
+    write_files(&site, &planted.map(|p| (p, rule)));
+    let failed = lyceum(
+        &site,
+        &[
+            "build",
+            "--root",
+            site.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    for path in planted {
+        let name = path.rsplit('/').next().unwrap();
+        let line = format!(
+            "{path}: error: a file named `{}` is not allowed: Cloudflare would read it as",
+            if name.eq_ignore_ascii_case("_headers") {
+                "_headers"
+            } else {
+                "_redirects"
+            }
+        );
+        assert!(stderr.contains(&line), "{line}\nin:\n{stderr}");
+    }
+    assert!(stderr.contains("5 problems found"), "{stderr}");
+    assert!(
+        read_tree(&out) == before,
+        "dist changed after a refused build"
+    );
+    assert_eq!(
+        names(tmp.path()),
+        ["dist", "site"],
+        "temporary folder left behind"
+    );
+    // `lyceum check` refuses them the same way.
+    let checked = lyceum(&site, &["check", "--root", site.to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&checked.stderr)
+        .contains("static/_redirects: error: a file named `_redirects`"));
 }
 
 #[test]

@@ -345,3 +345,35 @@ fn reports_every_error_build_reports_on_the_invalid_fixtures() {
     }
     assert!(cases > 0);
 }
+
+/// Regression (issue 9, item 1): a teaser is rendered from the text above `<!-- more -->`
+/// alone, so a reference there defined only below shows as brackets; check says where.
+#[test]
+fn teaser_reference_defined_below_the_fold_warns_at_its_position() {
+    let (code, v) = json("teaser-refs", &[]);
+    assert_eq!(code, 0, "warnings alone pass: {v}");
+    assert_eq!(v["errors"], serde_json::json!([]));
+    let at: Vec<_> = positions(&v["warnings"])
+        .into_iter()
+        .map(|(p, l, c, _)| (p, l, c))
+        .collect();
+    let p = "content/call.md".to_owned();
+    // `[the call][call]` and `[^n]`; not `[open]` (defined above), not the public page.
+    assert_eq!(at, [(p.clone(), 5, 6), (p, 5, 36)], "{v}");
+    let messages: Vec<&str> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages[0].contains("refers to `[call]`, which is only defined below `<!-- more -->`"),
+        "{v}"
+    );
+    assert!(messages[1].contains("`[^n]`"), "{v}");
+    let err = stderr(&check("teaser-refs", &[]));
+    assert!(
+        err.contains("content/call.md:5:6: warning: the public teaser refers to `[call]`"),
+        "{err}"
+    );
+}

@@ -44,6 +44,7 @@ macro_rules! cases {
 
 cases! {
     caret_under_cjk_counts_two_columns_per_character => "cjk-caret",
+    cloudflare_redirects_and_headers_files_are_refused => "cloudflare-config",
     duplicate_level => "duplicate-level",
     duplicate_url => "duplicate-url",
     invalid_utf8 => "invalid-utf8",

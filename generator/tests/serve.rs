@@ -269,6 +269,26 @@ fn anonymous_reads_the_teaser_with_gated_headers() {
     assert_eq!(get(&s, "/robots.txt").status, 200);
 }
 
+/// Regression (issue 9, item 1): serve renders teasers through the same code as the
+/// build; a reference above the fold must not carry its definition from below it.
+#[test]
+fn serve_teaser_carries_no_reference_definitions_from_below_the_fold() {
+    let s = serve(&[]);
+    let r = get(&s, "/essays/member-essay/");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("OPEN-TEASER-1b2c"), "{}", r.body);
+    assert!(r.body.contains("[the invitation][invite]"), "{}", r.body);
+    for canary in [
+        "CANARY-REFDEF-7f3a",
+        "CANARY-REFTITLE-7f3a",
+        "CANARY-IMGREF-7f3a",
+        "CANARY-FOLD-NOTE-7f3a",
+        "CANARY-BODY-7f3a",
+    ] {
+        assert!(!r.body.contains(canary), "{canary} in the teaser served");
+    }
+}
+
 #[test]
 fn preview_as_pro_reads_the_full_page() {
     let s = serve(&["--as", "pro"]);

@@ -292,10 +292,10 @@ fn write_pages(
 /// The index of the existing page built from `rel`, or `None` when `rel` is not a page
 /// the site already has (config, theme, static, section, new page …).
 fn page_candidate(site: &Site, rel: &Path) -> Option<usize> {
-    if !rel.starts_with(content::CONTENT_DIR) || rel.extension().is_none_or(|e| e != "md") {
+    if !rel.starts_with(content::CONTENT_DIR) || !content::is_markdown(rel) {
         return None;
     }
-    if rel.file_name().is_some_and(|n| n == content::SECTION_FILE) {
+    if content::is_section_file(rel) {
         return None;
     }
     site.page_index(rel)
