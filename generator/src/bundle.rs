@@ -4,11 +4,12 @@
 //! is removed, and a folder left by a killed build is removed by the next one.
 //!
 //! Which folders are leftovers is decided with an OS file lock, the same on Linux, macOS
-//! and Windows: every build holds a shared lock on `.<target>.lyceum-lock` while its staging
+//! and Windows: every build holds a shared lock on the target's lock file while its staging
 //! folder exists, and the OS drops the lock when the build's process ends, however it ends.
 //! A build that gets the lock exclusively is therefore the only one running, and every
 //! staging folder beside the target is a leftover. (Process ids are not used: they are
-//! reused, and checking one is not portable.)
+//! reused, and checking one is not portable.) The lock file lives in the temporary folder,
+//! so a failed build still writes nothing beside the site.
 
 use crate::build::BuildError;
 use std::fs::{File, TryLockError};
@@ -17,9 +18,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Marks staging folders: `.<target>.lyceum-tmp.<pid>.<n>` beside the target.
 const TMP_MARK: &str = ".lyceum-tmp.";
-/// Names the lock file beside the target: `.<target>.lyceum-lock`. It is never deleted:
-/// deleting a lock file lets two builds lock two different files of the same name.
-const LOCK_MARK: &str = ".lyceum-lock";
+/// The folder of lock files in the temporary folder, one per target. They are never
+/// deleted: deleting a lock file lets two builds lock two different files of one name.
+const LOCK_DIR: &str = "lyceum-locks";
 
 /// Staging folders this process has made, so two builds in one process (serve's rebuilds,
 /// tests) never share a name.
@@ -54,11 +55,7 @@ impl Staging {
         std::fs::create_dir_all(&parent).map_err(|e| BuildError::io("create", &parent, e))?;
         let name = name.to_string_lossy();
         let prefix = format!(".{name}{TMP_MARK}");
-        let lock = lock_and_clean(
-            &parent.join(format!(".{name}{LOCK_MARK}")),
-            &parent,
-            &prefix,
-        )?;
+        let lock = lock_and_clean(&lock_path(&parent, &name), &parent, &prefix);
         let n = STAGINGS.fetch_add(1, Ordering::Relaxed);
         let dir = parent.join(format!("{prefix}{}.{n}", std::process::id()));
         std::fs::create_dir(&dir).map_err(|e| BuildError::io("create", &dir, e))?;
@@ -220,33 +217,49 @@ fn swap_by_renames(new: &Path, old: &Path) -> Result<(), BuildError> {
     std::fs::rename(&aside, new).map_err(|e| BuildError::io("rename", &aside, e))
 }
 
+/// The lock file of the target `name` in `parent`: named by a hash of the target's full
+/// path (sha256, stable across builds of lyceum), in the temporary folder.
+fn lock_path(parent: &Path, name: &str) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let full = parent
+        .canonicalize()
+        .unwrap_or_else(|_| parent.to_path_buf())
+        .join(name);
+    let hash = Sha256::digest(full.as_os_str().as_encoded_bytes());
+    let hex: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
+    std::env::temp_dir()
+        .join(LOCK_DIR)
+        .join(format!("{hex}.lock"))
+}
+
 /// Take the lock file at `path` shared, first removing the staging folders named `prefix…`
 /// in `parent` if it can be taken exclusively (no other build of this target is running).
-/// Where the filesystem has no locks, nothing is removed and the build goes on unlocked:
-/// a leftover folder costs disk space, removing a live one would break a build.
-fn lock_and_clean(path: &Path, parent: &Path, prefix: &str) -> Result<Option<File>, BuildError> {
+/// Where there is no lock (the file cannot be made, the filesystem has no locks), nothing
+/// is removed and the build goes on unlocked: a leftover folder costs disk space, removing
+/// a live one would break a build.
+fn lock_and_clean(path: &Path, parent: &Path, prefix: &str) -> Option<File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).ok()?;
+    }
     let file = File::options()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .open(path)
-        .map_err(|e| BuildError::io("open", path, e))?;
+        .ok()?;
     match file.try_lock() {
         Ok(()) => {
             remove_stale(parent, prefix);
-            file.unlock()
-                .map_err(|e| BuildError::io("unlock", path, e))?;
+            file.unlock().ok()?;
         }
         // Another build holds it: every staging folder may be live.
         Err(TryLockError::WouldBlock) => {}
-        Err(TryLockError::Error(_)) => return Ok(None),
+        Err(TryLockError::Error(_)) => return None,
     }
     // Waits only while another build is removing leftovers (our folder does not exist yet).
-    match file.lock_shared() {
-        Ok(()) => Ok(Some(file)),
-        Err(_) => Ok(None),
-    }
+    file.lock_shared().ok()?;
+    Some(file)
 }
 
 /// Remove every staging folder named `prefix…` in `parent`: called only with the lock held
@@ -270,12 +283,11 @@ mod tests {
         std::fs::read_to_string(p).unwrap()
     }
 
-    /// The names in `dir`, sorted, without the lock file (which stays by design).
+    /// The names in `dir`, sorted.
     fn names(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| !n.ends_with(LOCK_MARK))
             .collect();
         names.sort();
         names

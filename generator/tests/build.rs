@@ -424,8 +424,7 @@ fn failed_build_leaves_previous_bundle_untouched() {
     );
     assert_eq!(
         names(tmp.path()),
-        // The lock file stays by design (generator/src/bundle.rs).
-        [".dist.lyceum-lock", "dist", "site"],
+        ["dist", "site"],
         "temporary folder left behind"
     );
 }
@@ -499,7 +498,7 @@ fn successful_rebuild_replaces_and_cleans_up() {
     std::fs::write(out.join("stale.html"), "old").unwrap();
     build(&fixture("site"), &out, &[]);
     assert!(!out.join("stale.html").exists());
-    assert_eq!(names(tmp.path()), [".dist.lyceum-lock", "dist"]);
+    assert_eq!(names(tmp.path()), ["dist"]);
 }
 
 #[test]
