@@ -27,6 +27,14 @@ cargo build --locked --release -p generator
 export LYCEUM_BIN="$PWD/target/release/lyceum"
 export LYCEUM_WORKER_PREBUILT=1
 
+step "worker end-to-end on local workerd (wrangler dev)"
+node --test tests/e2e/
+
+if [ -d tests/browser ]; then
+  step "member flow in headless chromium"
+  node --test tests/browser/
+fi
+
 step "checkers written by others on the demo's output (RFC 4287 + sitemaps.org schemas, vnu, axe)"
 # The tools and schemas are in ../shared/external (read-only; nothing is written there).
 checked=$(mktemp -d)
@@ -37,12 +45,4 @@ node tests/checkers/check-site.mjs "$checked/dist"
 if node tests/checkers/check-site.mjs "${LYCEUM_SHARED:-../shared}/external/a11y-html/sample-site" \
      --only=vnu,axe >"$checked/broken.txt" 2>&1; then
   cat "$checked/broken.txt"; echo "the checkers passed a broken page"; exit 1
-fi
-
-step "worker end-to-end on local workerd (wrangler dev)"
-node --test tests/e2e/
-
-if [ -d tests/browser ]; then
-  step "member flow in headless chromium"
-  node --test tests/browser/
 fi
