@@ -175,7 +175,9 @@ mod html {
 /// What pulldown-cmark's HTML lacks for keyboard and screen-reader users (WCAG 2.1 AA):
 /// - a task-list checkbox gets the item's text as its name: `<label>`, input and the
 ///   text up to the end of the item's first block, wrapped together;
-/// - a code block is a `<pre tabindex="0">`: it scrolls sideways, so it must take focus.
+/// - a code block is a `<pre tabindex="0">`, a table is wrapped in a
+///   `<div class="table-scroll" tabindex="0">`: they scroll sideways, so they must take
+///   keyboard focus.
 fn accessible<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
     // Inside a task label: how many inline tags are open since its checkbox.
     let mut label: Option<usize> = None;
@@ -223,6 +225,17 @@ fn accessible<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item
                 ));
             }
             Event::End(TagEnd::CodeBlock) => out.push(Event::Html("</code></pre>\n".into())),
+            // The writer keeps the table's alignments, so the focusable scroller wraps it.
+            Event::Start(Tag::Table(_)) => {
+                out.push(Event::Html(
+                    "<div class=\"table-scroll\" tabindex=\"0\">\n".into(),
+                ));
+                out.push(event);
+            }
+            Event::End(TagEnd::Table) => {
+                out.push(event);
+                out.push(Event::Html("</div>\n".into()));
+            }
             event => out.push(event),
         }
         out
@@ -509,16 +522,18 @@ mod accessibility_tests {
     }
 
     #[test]
-    fn scrollable_code_blocks_cannot_take_focus() {
+    fn scrollable_code_blocks_and_tables_cannot_take_focus() {
         let r = render(
-            "```rust ignore\nfn main() {}\n```\n\n    indented <b>\n\n```a\"b\n&\n```\n",
+            "```rust ignore\nfn main() {}\n```\n\n    indented <b>\n\n```a\"b\n&\n```\n\n| a | b |\n|--:|---|\n| 1 | 2 |\n",
             false,
         );
         assert_eq!(
             r.html,
             "<pre tabindex=\"0\"><code class=\"language-rust\">fn main() {}\n</code></pre>\n\
              <pre tabindex=\"0\"><code>indented &lt;b&gt;\n</code></pre>\n\
-             <pre tabindex=\"0\"><code class=\"language-a&quot;b\">&amp;\n</code></pre>\n"
+             <pre tabindex=\"0\"><code class=\"language-a&quot;b\">&amp;\n</code></pre>\n\
+             <div class=\"table-scroll\" tabindex=\"0\">\n<table><thead><tr><th style=\"text-align: right\">a</th><th>b</th></tr></thead><tbody>\n\
+             <tr><td style=\"text-align: right\">1</td><td>2</td></tr>\n</tbody></table>\n</div>\n"
         );
         let t = render("```\nopen\n```\n\n<!-- more -->\n\nrest\n", false);
         assert_eq!(

@@ -5,8 +5,8 @@
 //           the sitemaps.org XSD (shared/external/feeds-sitemaps/validate-feeds.sh)
 //   vnu     the Nu Html Checker on every HTML file of the bundle, public and _gated/
 //   axe     axe-core (WCAG 2.1 A/AA, fail on serious) in headless Chromium on every public
-//           page (teasers included) and every full gated page under _gated/
-//           (shared/external/a11y-html/run-axe.mjs)
+//           page (teasers included) and every full gated page under _gated/, in a desktop
+//           and a phone viewport (tests/checkers/run-axe.mjs, shared's driver + viewports)
 //
 // The bundle is served over loopback by two static servers: DIST without _gated/ (what
 // anyone gets) and DIST/_gated/ (the full pages, as a member would see them). No cookie is
@@ -26,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHARED = path.resolve(process.env.LYCEUM_SHARED ?? path.join(ROOT, '../shared'));
 const EXTERNAL = path.join(SHARED, 'external');
+/** A desktop window and a phone: what fits the one may scroll on the other. */
+const VIEWPORTS = '1280x720,360x740';
 const VNU_JAR = path.join(ROOT, 'node_modules/vnu-jar/build/dist/vnu.jar');
 
 const args = process.argv.slice(2);
@@ -35,7 +37,7 @@ if (!dist || !fs.existsSync(path.join(dist, 'index.html'))) {
   console.error('usage: check-site.mjs DIST [--only=feeds,vnu,axe]  (DIST: a built bundle)');
   process.exit(2);
 }
-for (const f of ['feeds-sitemaps/validate-feeds.sh', 'a11y-html/run-axe.mjs']) {
+for (const f of ['feeds-sitemaps/validate-feeds.sh']) {
   if (!fs.existsSync(path.join(EXTERNAL, f))) {
     console.error(`missing ${path.join(EXTERNAL, f)}: set LYCEUM_SHARED to the shared folder`);
     process.exit(2);
@@ -144,8 +146,9 @@ if (only.includes('axe')) {
   const full = await serve(path.join(DIST, '_gated'));
   const urls = [...pub.map((f) => site.base + urlOf(f)),
     ...gated.map((f) => full.base + urlOf(f.slice('_gated/'.length)))];
-  console.log(`\n-- axe: WCAG 2.1 AA in Chromium, ${pub.length} public pages and ${gated.length} full gated pages`);
-  const r = await run('node', [path.join(EXTERNAL, 'a11y-html/run-axe.mjs'), '--fail-on=serious', ...urls]);
+  console.log(`\n-- axe: WCAG 2.1 AA in Chromium, ${pub.length} public pages and ${gated.length} full gated pages, at ${VIEWPORTS}`);
+  const r = await run('node', [path.join(ROOT, 'tests/checkers/run-axe.mjs'), '--fail-on=serious',
+    `--viewports=${VIEWPORTS}`, ...urls]);
   site.close();
   full.close();
   results.axe = { ...(counts(r.out) ?? { passed: 0, failed: 1 }), ok: r.code === 0 };
