@@ -9,8 +9,9 @@
 //           and a phone viewport (tests/checkers/run-axe.mjs, shared's driver + viewports)
 //
 // The bundle is served over loopback by two static servers: DIST without _gated/ (what
-// anyone gets) and DIST/_gated/ (the full pages, as a member would see them). No cookie is
-// sent, so the pages are checked as an anonymous reader's browser runs them.
+// anyone gets) and DIST/_gated/ over DIST (the full pages with the public style sheet and
+// script, as a member gets them). No cookie is sent, so the script runs as for an
+// anonymous reader.
 //
 // Each checker prints its own lines and its closing "N passed, N failed" (files or pages);
 // the last line sums them: "checkers: N passed, N failed". Exit 1 if any checker failed.
@@ -77,9 +78,9 @@ function counts(out) {
 const TYPES = { '.html': 'text/html; charset=utf-8', '.css': 'text/css', '.js': 'text/javascript',
   '.svg': 'image/svg+xml', '.xml': 'application/xml', '.json': 'application/json', '.txt': 'text/plain' };
 
-/** A static file server over `dir` on 127.0.0.1 (pretty URLs: `/a/` → `a/index.html`).
- *  `hide` (a top-level folder name) answers 404, as the gate does for `/_gated/`. */
-function serve(dir, hide) {
+/** A static file server on 127.0.0.1 over `dirs`, the first that has the file wins
+ *  (pretty URLs: `/a/` → `a/index.html`). `/_gated/` answers 404, as the gate does. */
+function serve(...dirs) {
   const server = http.createServer((req, res) => {
     let rel;
     try {
@@ -88,10 +89,10 @@ function serve(dir, hide) {
       rel = '\0';
     }
     if (rel.endsWith('/') || rel === '') rel += 'index.html';
-    const file = path.join(dir, rel);
-    const inside = file.startsWith(dir + path.sep) && !rel.split('/').includes('..');
-    const hidden = hide && rel.split('/')[0] === hide;
-    if (!inside || hidden || !fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
+    const parts = rel.split('/');
+    const file = parts.includes('..') || parts[0] === '_gated' ? null
+      : dirs.map((d) => path.join(d, rel)).find((f) => fs.statSync(f, { throwIfNoEntry: false })?.isFile());
+    if (!file) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
       return;
     }
@@ -142,8 +143,10 @@ if (only.includes('vnu')) {
 if (only.includes('axe')) {
   const gated = html.filter((f) => f.startsWith('_gated/'));
   const pub = html.filter((f) => !f.startsWith('_gated/'));
-  const site = await serve(DIST, '_gated');
-  const full = await serve(path.join(DIST, '_gated'));
+  // What anyone gets, and what a member gets: the full pages over the public files
+  // (the pages' style sheet and script are public).
+  const site = await serve(DIST);
+  const full = await serve(path.join(DIST, '_gated'), DIST);
   const urls = [...pub.map((f) => site.base + urlOf(f)),
     ...gated.map((f) => full.base + urlOf(f.slice('_gated/'.length)))];
   console.log(`\n-- axe: WCAG 2.1 AA in Chromium, ${pub.length} public pages and ${gated.length} full gated pages, at ${VIEWPORTS}`);
