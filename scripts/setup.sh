@@ -2,13 +2,15 @@
 # The one place that installs lyceum's tools, each step skipped when already satisfied.
 # Safe to run any number of times.
 #
-#   scripts/setup.sh            everything: the worker toolchain, chromium, and what the
-#                               `cargo check` for macOS and Windows needs (their Rust
-#                               targets, and clang to assemble psm's one .s file for macOS)
+#   scripts/setup.sh            everything: the worker toolchain, chromium, the output
+#                               checkers' tools (java for vnu, jing, xmllint, python3), and
+#                               what the `cargo check` for macOS and Windows needs (their
+#                               Rust targets, and clang to assemble psm's one .s file)
 #   scripts/setup.sh --worker   only what building and running the edge worker needs:
 #                               the wasm32 target, worker-build, wasm-bindgen-cli equal to
 #                               Cargo.lock's wasm-bindgen, and the pinned npm packages
-#                               (wrangler, binaryen's wasm-opt, playwright-core)
+#                               (wrangler, binaryen's wasm-opt, playwright-core; axe-core
+#                               and vnu-jar come with them, from the same lockfile)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,9 +49,22 @@ if [ "$(bin_version wasm-bindgen)" != "$WB_VERSION" ]; then
   cargo install wasm-bindgen-cli --version "$WB_VERSION"
 fi
 
+apt_install() { # PACKAGE...
+  say "installing $* (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "$@" >/dev/null
+}
+
+# Java for the Nu Html Checker (npm's vnu-jar), before npm: without one, vnu-jar's
+# install script would download a JRE.
+command -v java >/dev/null || apt_install default-jre-headless
+
 # npm keeps its own record of the installed tree in node_modules/.package-lock.json.
 if ! [ -x node_modules/.bin/wrangler ] || ! [ -x node_modules/.bin/wasm-opt ] \
-   || ! [ -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+   || ! [ -d node_modules/playwright-core ] || ! [ -f node_modules/axe-core/axe.min.js ] \
+   || ! [ -f node_modules/vnu-jar/build/dist/vnu.jar ] \
+   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages from package-lock.json"
   npm ci --no-audit --no-fund
 fi
@@ -64,19 +79,18 @@ for target in aarch64-apple-darwin x86_64-pc-windows-gnu; do
   fi
 done
 
-# Debian's chromium for the real-browser tests (playwright-core drives it; it never
-# downloads a browser of its own), and a small CJK font so screenshots of the bilingual
-# demo are legible.
+# Debian's chromium for the real-browser tests and axe (playwright-core drives it; it
+# never downloads a browser of its own), a small CJK font so screenshots of the bilingual
+# demo are legible, and what ../shared/external/feeds-sitemaps/validate-feeds.sh runs:
+# jing (RELAX NG), xmllint (XSD) and python3.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+command -v jing >/dev/null || missing+=(jing)
+command -v xmllint >/dev/null || missing+=(libxml2-utils)
+command -v python3 >/dev/null || missing+=(python3)
 # The macOS check runs build scripts, and psm's (tera → pest → pest_stack_guard → psm)
 # assembles a .s file for the target; Debian's clang targets macOS with no SDK for that.
 command -v clang >/dev/null || missing+=(clang)
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing ${missing[*]} (apt)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 say "tools ready"

@@ -2,7 +2,8 @@
 # Every test lyceum has, from a fresh clone: installs what is missing (scripts/setup.sh),
 # runs the Rust tests (gate + generator, through the real `lyceum` binary), builds the
 # edge worker with worker-build, runs the worker's end-to-end suite on a real local
-# workerd (`wrangler dev`), and the member flow in headless Chromium.
+# workerd (`wrangler dev`), the member flow in headless Chromium, and checkers written by
+# others (feed and sitemap schemas, the Nu Html Checker, axe-core) on the demo's output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,4 +44,16 @@ node --test tests/e2e/
 if [ -d tests/browser ]; then
   step "member flow in headless chromium"
   node --test tests/browser/
+fi
+
+step "checkers written by others on the demo's output (RFC 4287 + sitemaps.org schemas, vnu, axe)"
+# The tools and schemas are in ../shared/external (read-only; nothing is written there).
+checked=$(mktemp -d)
+trap 'rm -rf "$checked"' EXIT
+"$LYCEUM_BIN" --quiet build --out "$checked/dist"
+node tests/checkers/check-site.mjs "$checked/dist"
+# ...and they can fail: shared's deliberately broken sample page must not pass.
+if node tests/checkers/check-site.mjs "${LYCEUM_SHARED:-../shared}/external/a11y-html/sample-site" \
+     --only=vnu,axe >"$checked/broken.txt" 2>&1; then
+  cat "$checked/broken.txt"; echo "the checkers passed a broken page"; exit 1
 fi

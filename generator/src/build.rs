@@ -170,6 +170,20 @@ pub fn write(
             }])
         }),
         Box::new(|| {
+            // The site's own robots.txt (static/, copied above) wins.
+            let own = theme
+                .static_files
+                .iter()
+                .any(|(rel, _)| rel == feeds::ROBOTS_FILE);
+            Ok((!own)
+                .then(|| Output {
+                    path: feeds::ROBOTS_FILE.into(),
+                    contents: feeds::robots(site),
+                })
+                .into_iter()
+                .collect())
+        }),
+        Box::new(|| {
             Ok(vec![Output {
                 path: feeds::SEARCH_FILE.into(),
                 contents: feeds::search(site),

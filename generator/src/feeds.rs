@@ -9,6 +9,8 @@ use serde::Serialize;
 pub const ATOM_FILE: &str = "atom.xml";
 /// Bundle path of the sitemap.
 pub const SITEMAP_FILE: &str = "sitemap.xml";
+/// Bundle path of the robots file, written unless the site's `static/` has its own.
+pub const ROBOTS_FILE: &str = "robots.txt";
 /// Bundle path of the search index.
 pub const SEARCH_FILE: &str = "search.json";
 
@@ -67,6 +69,17 @@ pub fn atom(site: &Site) -> String {
         out += "  </entry>\n";
     }
     out += "</feed>\n";
+    out
+}
+
+/// A valid `robots.txt` (crawlers and Lighthouse fetch it on every site): everything may
+/// be crawled, and the sitemap is named when `base_url` makes its URL absolute.
+pub fn robots(site: &Site) -> String {
+    let mut out = String::from("User-agent: *\nAllow: /\n");
+    let base = &site.config.base_url;
+    if !base.is_empty() {
+        out += &format!("\nSitemap: {}\n", link(base, &format!("/{SITEMAP_FILE}")));
+    }
     out
 }
 

@@ -685,3 +685,30 @@ fn page_assets_follow_their_page_and_index_md_is_the_folder_url() {
     let v: serde_json::Value = serde_json::from_slice(&checked.stdout).unwrap();
     assert_eq!(v["errors"], serde_json::json!([]), "{v}");
 }
+
+/// Lighthouse: "robots.txt is not valid" on the demo, whose bundle had no robots.txt.
+/// The build writes a valid one naming the sitemap; a site's own `static/robots.txt` wins.
+#[test]
+fn no_valid_robots_txt_without_a_static_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let own = std::fs::read(site.join("static/robots.txt")).unwrap();
+    std::fs::remove_file(site.join("static/robots.txt")).unwrap();
+    let out = tmp.path().join("dist");
+    build(&site, &out, &["--base-url", "https://ex.org/"]);
+    let robots =
+        String::from_utf8(read_tree(&out).remove("robots.txt").expect("robots.txt")).unwrap();
+    assert_eq!(
+        robots,
+        "User-agent: *\nAllow: /\n\nSitemap: https://ex.org/sitemap.xml\n"
+    );
+
+    std::fs::write(site.join("static/robots.txt"), &own).unwrap();
+    build(&site, &out, &[]);
+    assert_eq!(
+        read_tree(&out)["robots.txt"],
+        own,
+        "the site's own file wins"
+    );
+}

@@ -4,7 +4,8 @@
 // with node:crypto (tests/e2e/lib/jwt.mjs), independently of the gate's Rust code.
 //
 // Per server: anonymous → teaser; login link → full page + "signed in as" (lyceum.js);
-// sign out → teaser + signed-out; a lower-level member → teaser; JavaScript off → the same
+// sign out → teaser + signed-out; anonymous views never ask /_lyceum/me (no console
+// error), signed-in ones do; a lower-level member → teaser; JavaScript off → the same
 // server-side decisions; a login `next` to a non-ASCII gated URL lands on it.
 // Screenshots: tests/artifacts/browser/<server>-<step>.png.
 import assert from 'node:assert/strict';
@@ -239,6 +240,41 @@ for (const [kind, start] of Object.entries(SERVERS)) {
       await shot(page, `${kind}-4-teaser-again`);
 
       assert.deepEqual(errors.map(String), [], 'no uncaught script errors');
+    });
+
+    test('anonymous page views make no request to /_lyceum/me and log no console error; signed in still shows who', { timeout: 60_000 }, async () => {
+      const { context, page, errors } = await fresh();
+      const asked = [];
+      const consoleErrors = [];
+      page.on('request', (r) => { if (new URL(r.url()).pathname === '/_lyceum/me') asked.push(new URL(r.url()).pathname); });
+      page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+      const hint = async () => (await context.cookies()).find((c) => c.name === 'lyceum_signed_in');
+
+      // Anonymous: a public page and a teaser render the signed-out header without asking.
+      for (const p of ['/', MEMBER_PAGE]) {
+        await go(page, p, p);
+        await assertSignedOut(page);
+      }
+      assert.deepEqual(asked, [], 'anonymous page views ask /_lyceum/me');
+      assert.deepEqual(consoleErrors, [], 'anonymous page views log console errors');
+
+      // Signed in: the login route set the readable hint, so the script asks and shows who.
+      await go(page, loginUrl(token('member'), MEMBER_PAGE), MEMBER_PAGE);
+      const h = await hint();
+      assert.ok(h, 'login sets the signed-in hint');
+      assert.deepEqual([h.value, h.httpOnly, h.secure, h.sameSite, h.path], ['1', false, true, 'Lax', '/']);
+      await assertSignedIn(page, 'Member');
+      assert.deepEqual(asked, ['/_lyceum/me']);
+
+      // Signed out: the hint is gone and page views ask nothing again.
+      await go(page, '/_lyceum/logout', '/');
+      assert.equal(await hint(), undefined, 'logout clears the hint');
+      asked.length = 0;
+      await go(page, MEMBER_PAGE, MEMBER_PAGE);
+      await assertSignedOut(page);
+      assert.deepEqual(asked, []);
+      assert.deepEqual(consoleErrors, []);
+      assert.deepEqual(errors.map(String), []);
     });
 
     test('a member below the page level sees the teaser (and is told so), their own level the full page', { timeout: 60_000 }, async () => {

@@ -301,7 +301,7 @@ describe('paths', () => {
 // ---------- session routes ----------
 
 describe('session routes', () => {
-  test('login with a valid token: cookie and 303 to next', async () => {
+  test('login with a valid token: cookie, signed-in hint and 303 to next', async () => {
     const t = hs(memberPage.level);
     const r = await get(`/_lyceum/login?token=${t}&next=${encodeURIComponent(memberPage.url)}`);
     assert.equal(r.status, 303);
@@ -310,6 +310,11 @@ describe('session routes', () => {
     const setCookie = r.headers['set-cookie']?.[0] ?? '';
     assert.match(setCookie, new RegExp(`^lyceum_session=${t.replace(/\./g, '\\.')};`));
     for (const attr of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/']) assert.ok(setCookie.includes(attr), `${attr} in ${setCookie}`);
+    // The signed-in hint for the theme's script, sent beside the session: readable (no
+    // HttpOnly), "1", with the session's lifetime.
+    const hint = r.headers['set-cookie']?.[1] ?? '';
+    assert.match(hint, /^lyceum_signed_in=1; Secure; SameSite=Lax; Path=\/; Max-Age=\d+$/);
+    assert.equal(hint.match(/Max-Age=(\d+)/)[1], setCookie.match(/Max-Age=(\d+)/)[1], 'same lifetime');
     assert.match(r.headers['cache-control'] ?? '', /no-store/);
     assert.equal(r.body, '');
     // The cookie it set opens the page.
@@ -355,13 +360,14 @@ describe('session routes', () => {
     }
   });
 
-  test('logout clears the cookie and goes home', async () => {
+  test('logout clears the cookie and the hint, and goes home', async () => {
     const r = await get('/_lyceum/logout', { headers: cookie(hs(manifest.levels[0])) });
     assert.equal(r.status, 303);
     assert.equal(r.headers.location, '/');
     const sc = r.headers['set-cookie']?.[0] ?? '';
     assert.match(sc, /^lyceum_session=;/);
     assert.match(sc, /Max-Age=0|Expires=Thu, 01 Jan 1970/);
+    assert.match(r.headers['set-cookie']?.[1] ?? '', /^lyceum_signed_in=; .*Max-Age=0$/, 'the hint is cleared too');
   });
 
   test('me: the membership as JSON, or 401', async () => {

@@ -18,8 +18,8 @@
 use crate::decide::{decide, Access};
 use crate::manifest::Manifest;
 use crate::session::{
-    clear_cookie, me_json, query_param, safe_next, session_cookie, token_from_headers,
-    GATED_HEADERS, LOGIN_PATH, LOGOUT_PATH, ME_PATH,
+    clear_cookie, clear_hint_cookie, hint_cookie, me_json, query_param, safe_next, session_cookie,
+    token_from_headers, GATED_HEADERS, LOGIN_PATH, LOGOUT_PATH, ME_PATH,
 };
 use crate::token::{Claims, Verifier};
 
@@ -243,7 +243,7 @@ fn member<'k>(
     }
 }
 
-/// `GET /_lyceum/login?token=…&next=/path`: a valid token becomes the session cookie
+/// `GET /_lyceum/login?token=…&next=/path`: a valid token becomes the session cookie (and the signed-in hint)
 /// and a 303 to the same-site `next`; anything else is the 401 page.
 fn login<'k>(query: &str, verifier: impl FnOnce() -> Option<&'k Verifier>, now: u64) -> Routed {
     let token = query_param(query, "token");
@@ -258,8 +258,13 @@ fn login<'k>(query: &str, verifier: impl FnOnce() -> Option<&'k Verifier>, now: 
     let reply = match (token, claims) {
         (Some(token), Some(claims)) => {
             let cookie = session_cookie(&token, claims.exp, now);
+            let hint = hint_cookie(claims.exp, now);
             let next = ascii_location(&safe_next(query_param(query, "next").as_deref()));
-            let mut headers = vec![("Location", next.as_str()), ("Set-Cookie", cookie.as_str())];
+            let mut headers = vec![
+                ("Location", next.as_str()),
+                ("Set-Cookie", cookie.as_str()),
+                ("Set-Cookie", hint.as_str()),
+            ];
             headers.extend_from_slice(&NO_STORE);
             Reply::new(303, &headers, "")
         }
@@ -275,10 +280,14 @@ fn login<'k>(query: &str, verifier: impl FnOnce() -> Option<&'k Verifier>, now: 
     }
 }
 
-/// `/_lyceum/logout`: clear the cookie and go home.
+/// `/_lyceum/logout`: clear the cookie and the hint, and go home.
 fn logout() -> Outcome {
-    let cookie = clear_cookie();
-    let mut headers = vec![("Location", "/"), ("Set-Cookie", cookie.as_str())];
+    let (cookie, hint) = (clear_cookie(), clear_hint_cookie());
+    let mut headers = vec![
+        ("Location", "/"),
+        ("Set-Cookie", cookie.as_str()),
+        ("Set-Cookie", hint.as_str()),
+    ];
     headers.extend_from_slice(&NO_STORE);
     Outcome::Reply(Reply::new(303, &headers, ""))
 }

@@ -79,6 +79,23 @@ pub fn clear_cookie() -> String {
     format!("{COOKIE_NAME}=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0")
 }
 
+/// Name of the signed-in hint: a cookie scripts may read, so the theme asks
+/// `/_lyceum/me` only when a session exists (an anonymous page view makes no request
+/// and logs no 401). It says nothing but "1" and grants nothing: access is decided on
+/// the HttpOnly session cookie alone.
+pub const HINT_COOKIE_NAME: &str = "lyceum_signed_in";
+
+/// `Set-Cookie` value for the hint, with the session's lifetime.
+pub fn hint_cookie(exp: u64, now: u64) -> String {
+    let max_age = exp.saturating_sub(now);
+    format!("{HINT_COOKIE_NAME}=1; Secure; SameSite=Lax; Path=/; Max-Age={max_age}")
+}
+
+/// `Set-Cookie` value that clears the hint.
+pub fn clear_hint_cookie() -> String {
+    format!("{HINT_COOKIE_NAME}=; Secure; SameSite=Lax; Path=/; Max-Age=0")
+}
+
 /// Where to send the member after login: `next` if it is a same-site absolute path
 /// (starts with a single `/`, no `//`, `/\`, scheme, control characters), else `/`.
 ///

@@ -10,7 +10,7 @@
 
 use super::reload;
 use gate::route::{route, split_url, Outcome};
-use gate::session::GATED_HEADERS;
+use gate::session::{GATED_HEADERS, HINT_COOKIE_NAME};
 use gate::{Claims, Manifest, Verifier};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -137,12 +137,27 @@ impl Gatekeeper {
         };
         // HEAD is GET without a body; the transport drops it. `routed.log` (why a token
         // was refused) is not printed: the preview never logged requests.
-        Reply::Response(match routed.outcome {
+        let resp = match routed.outcome {
             Outcome::Reply(reply) => Response::from_gate(reply),
             Outcome::Public { path, query } => self.public(&path, &query, req.range),
             Outcome::File { file, range } => self.gated(&file, req.range.filter(|_| range)),
             Outcome::NotFound | Outcome::NoManifest => self.not_found(),
-        })
+        };
+        Reply::Response(self.preview_hint(resp))
+    }
+
+    /// Under `--as` every visitor reads as a member without signing in, so pages carry the
+    /// signed-in hint that lets the theme's script ask `/_lyceum/me` and show the preview
+    /// membership (login and logout answers set their own cookies).
+    fn preview_hint(&self, mut resp: Response) -> Response {
+        let page = resp
+            .header("Content-Type")
+            .is_some_and(|t| t.starts_with("text/html"));
+        if self.preview.is_some() && page && resp.header("Set-Cookie").is_none() {
+            let hint = format!("{HINT_COOKIE_NAME}=1; Secure; SameSite=Lax; Path=/");
+            resp.headers.push(("Set-Cookie".into(), hint));
+        }
+        resp
     }
 
     /// A public file, as a static-assets server with pretty URLs answers it.
@@ -435,6 +450,22 @@ mod tests {
         assert_eq!(r.header("Vary"), Some("Cookie, Authorization"));
         assert!(text(&r).contains(reload::EVENTS_PATH), "script injected");
         assert!(text(&r).find("<script").unwrap() < text(&r).find("</body>").unwrap());
+    }
+
+    #[test]
+    fn preview_pages_lacked_the_signed_in_hint() {
+        let hint = Some("lyceum_signed_in=1; Secure; SameSite=Lax; Path=/");
+        let (_d, k) = keeper(Some("pro"));
+        for page in ["/", "/g/", "/a/", "/missing/"] {
+            assert_eq!(get(&k, url(page)).header("Set-Cookie"), hint, "{page}");
+        }
+        assert_eq!(get(&k, url("/style.css")).header("Set-Cookie"), None);
+        let (_d, k) = keeper(None);
+        assert_eq!(
+            get(&k, url("/g/")).header("Set-Cookie"),
+            None,
+            "only under --as"
+        );
     }
 
     #[test]

@@ -1,7 +1,9 @@
 /* lyceum default theme — progressive enhancement only.
  * Shows who is signed in (from /_lyceum/me) in the header. Every content decision is made
  * on the server; without this script the site is fully usable. Server data is only ever
- * written with textContent. */
+ * written with textContent. /_lyceum/me is asked only when the login route's readable
+ * `lyceum_signed_in` hint cookie says a session exists: an anonymous page view makes no
+ * request and logs no 401. */
 (function () {
   "use strict";
 
@@ -76,9 +78,21 @@
     box.appendChild(link(membershipUrl, t.signIn));
   }
 
+  var HINT = "lyceum_signed_in";
+  function hinted() {
+    return document.cookie.split(";").some(function (c) {
+      return c.trim() === HINT + "=1";
+    });
+  }
+  if (!hinted()) return showSignedOut();
+
   fetch("/_lyceum/me", { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (res) {
-      if (res.status === 401) return showSignedOut();
+      if (res.status === 401) {
+        // The session ended (expired, revoked): drop the stale hint so the next page asks nothing.
+        document.cookie = HINT + "=; Path=/; Max-Age=0; Secure; SameSite=Lax";
+        return showSignedOut();
+      }
       if (!res.ok) return; // no account service here (e.g. a plain static preview): stay quiet
       return res.json().then(function (me) {
         if (me && typeof me === "object" && me.sub != null) showSignedIn(me);
