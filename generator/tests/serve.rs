@@ -669,3 +669,21 @@ fn control_characters_from_urls_are_escaped_in_the_terminal() {
     );
     assert!(stderr.contains("\\u{1b}"), "{stderr:?}");
 }
+
+/// Two `Host` headers name no one site: refused like a foreign one, whichever comes first.
+#[test]
+fn dns_rebinding_two_host_headers_are_misdirected() {
+    let s = serve(&["--as", "pro"]);
+    let p = port(&s);
+    for (a, b) in [
+        (format!("127.0.0.1:{p}"), "evil.example".to_string()),
+        ("evil.example".to_string(), format!("127.0.0.1:{p}")),
+    ] {
+        let raw = format!(
+            "GET {PRO_URL} HTTP/1.1\r\nHost: {a}\r\nHost: {b}\r\nConnection: close\r\n\r\n"
+        );
+        let r = send(&s.origin, raw.as_bytes());
+        assert_eq!(r.status, 421, "{a} then {b}: {}", r.body);
+        assert!(!r.body.contains(PRO_CANARY));
+    }
+}

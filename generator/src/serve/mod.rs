@@ -233,12 +233,11 @@ fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::H
                 .find(|h| h.field.equiv(name))
                 .map(|h| h.value.as_str().to_string())
         };
-        let (authorization, cookie, range, host) = (
-            header("Authorization"),
-            header("Cookie"),
-            header("Range"),
-            header("Host"),
-        );
+        // Two `Host` headers name no one site (RFC 9112 §3.2): as if there were none.
+        let hosts = request.headers().iter().filter(|h| h.field.equiv("Host"));
+        let host = header("Host").filter(|_| hosts.count() == 1);
+        let (authorization, cookie, range) =
+            (header("Authorization"), header("Cookie"), header("Range"));
         let method = request.method().as_str().to_string();
         let url = request.url().to_string();
         let now = now();
@@ -287,12 +286,13 @@ fn log_refused_host(host: Option<&str>, url: &str) {
     seen.push(host);
 }
 
-/// The log line for a refused host; request text escaped ([`log::printable`]).
+/// The log line for a refused host: the host and the request's path (not its query:
+/// a sign-in link carries a token there), escaped ([`log::printable`]).
 fn refused_host_line(host: &str, url: &str) -> String {
     format!(
         "lyceum serve: refused a request for Host `{}` ({}): only localhost, 127.0.0.1 and [::1] are answered (DNS rebinding)",
         log::printable(host),
-        log::printable(url),
+        log::printable(gate::route::split_url(url).0),
     )
 }
 
@@ -332,12 +332,13 @@ fn to_tiny(resp: http::Response, url: &str) -> tiny_http::Response<std::io::Curs
 }
 
 /// The log line for an unsendable header: its name (never its value: it may carry a
-/// token) and the request URL, both escaped ([`log::printable`]).
+/// token) and the request's path (not its query, for the same reason), both escaped
+/// ([`log::printable`]).
 fn bad_header_line(name: &str, url: &str) -> String {
     format!(
         "lyceum serve: internal error: response header `{}` for {} cannot be sent (non-ASCII or control characters); answering 500",
         log::printable(name),
-        log::printable(url),
+        log::printable(gate::route::split_url(url).0),
     )
 }
 
@@ -518,14 +519,18 @@ mod tests {
     #[test]
     fn log_lines_escape_request_text() {
         for line in [
-            refused_host_line("evil\x1b]0;pwned\x07.example", "/x\x1b[2J\r\nfake"),
-            bad_header_line("Location", "/x\x1b[2J\r\nfake"),
+            refused_host_line(
+                "evil\x1b]0;pwned\x07.example",
+                "/x\x1b[2J\r\nfake?token=SECRET-TOKEN",
+            ),
+            bad_header_line("Location", "/x\x1b[2J\r\nfake?token=SECRET-TOKEN"),
         ] {
             assert!(
                 !line.chars().any(|c| c.is_control()),
                 "raw control character in {line:?}"
             );
             assert!(line.contains("/x\\u{1b}[2J\\u{d}\\u{a}fake"), "{line}");
+            assert!(!line.contains("SECRET-TOKEN"), "{line}");
         }
     }
 
