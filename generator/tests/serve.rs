@@ -687,3 +687,39 @@ fn dns_rebinding_two_host_headers_are_misdirected() {
         assert!(!r.body.contains(PRO_CANARY));
     }
 }
+
+/// Regression (Windows paths): serve mapped `/C:/…`, `/_gated./…` and device names to
+/// files; on Windows those are another drive, the private tree and a device. Made
+/// plain files here (they are plain names on Linux), they are still never served.
+#[test]
+fn windows_paths_drive_dot_and_device_names_are_404() {
+    let s = serve(&[]);
+    let out = s.site.path().join(".serve-out");
+    for (file, text) in [
+        ("C:/Windows/win.ini", "WIN-INI-SECRET"),
+        (
+            "_gated./courses/deliberate-practice/index.html",
+            "DOT-ALIAS-SECRET",
+        ),
+        ("con.txt", "DEVICE-SECRET"),
+        ("a:b.txt", "STREAM-SECRET"),
+    ] {
+        let path = out.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    for url in [
+        "/C:/Windows/win.ini",
+        "/C%3A/Windows/win.ini",
+        "/_gated./courses/deliberate-practice/",
+        "/_gated%2E/courses/deliberate-practice/index.html",
+        "/con.txt",
+        "/CON.TXT",
+        "/a:b.txt",
+    ] {
+        let r = get(&s, url);
+        assert_eq!(r.status, 404, "{url}: {}", r.body);
+        assert!(!r.body.contains("SECRET"), "{url}");
+    }
+    assert_eq!(get(&s, "/robots.txt").status, 200, "plain names still work");
+}
