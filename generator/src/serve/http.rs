@@ -230,7 +230,7 @@ impl Gatekeeper {
         let root = self.dir.canonicalize().ok()?;
         let first = resolved.strip_prefix(&root).ok()?.components().next()?;
         let private = is_private(&first.as_os_str().to_string_lossy());
-        (tree == Tree::Any || !private).then_some(resolved)
+        (tree == Tree::Any || !private).then_some(path)
     }
 }
 
