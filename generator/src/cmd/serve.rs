@@ -13,7 +13,8 @@ pub(crate) struct Args {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 1111)]
     port: u16,
-    /// Address to listen on.
+    /// Address to listen on. Requests must name `localhost`, `127.0.0.1` or `[::1]` as
+    /// Host (DNS rebinding); on a non-loopback address any IP address too, never a name.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
     /// Preview as a member of this level without a token (a site.yaml level id).

@@ -8,7 +8,10 @@
 //! [`Gatekeeper::handle`] is a pure function of the request, the shared state, the
 //! folder and the clock, so it is unit-tested without sockets.
 
+use super::host::{self, Hosts};
+use super::local_path::local_path;
 use super::reload;
+use gate::path::{asset_url, is_private, percent_encode};
 use gate::route::{route, split_url, Outcome};
 use gate::session::{GATED_HEADERS, HINT_COOKIE_NAME};
 use gate::{Claims, Manifest, Verifier};
@@ -31,6 +34,8 @@ pub struct Request<'a> {
     pub method: &'a str,
     /// The request target (`/path?query`, or absolute form).
     pub url: &'a str,
+    /// The `Host` header.
+    pub host: Option<&'a str>,
     pub authorization: Option<&'a str>,
     pub cookie: Option<&'a str>,
     pub range: Option<&'a str>,
@@ -100,9 +105,10 @@ pub enum Reply {
     LiveReload,
 }
 
-/// The request handler: configured keys, the optional `--as` preview membership, the
-/// folder being served and the builder's shared state.
+/// The request handler: the host names it answers, configured keys, the optional
+/// `--as` preview membership, the folder being served and the builder's shared state.
 pub struct Gatekeeper {
+    pub hosts: Hosts,
     pub verifier: Verifier,
     pub preview: Option<Claims>,
     pub dir: PathBuf,
@@ -112,6 +118,11 @@ pub struct Gatekeeper {
 impl Gatekeeper {
     /// Answer one request at time `now` (seconds since the Unix epoch).
     pub fn handle(&self, req: &Request<'_>, now: u64) -> Reply {
+        // Before anything else, the live-reload stream included: a page on another
+        // name must not read any of it.
+        if !self.hosts.allows(req.host, req.url) {
+            return Reply::Response(Response::from_gate(host::misdirected()));
+        }
         if req.method == "GET" && split_url(req.url).0 == reload::EVENTS_PATH {
             return Reply::LiveReload;
         }
@@ -168,16 +179,19 @@ impl Gatekeeper {
         } else {
             rel.to_string()
         };
-        if let Some(file) = self.file(&candidate) {
+        if let Some(file) = self.file(&candidate, Tree::Public) {
             return file_response(&file, range, &[("Cache-Control", "no-cache")]);
         }
         if !rel.is_empty() && !rel.ends_with('/') {
-            if self.file(&format!("{rel}/index.html")).is_some() {
-                let location = if query.is_empty() {
-                    format!("{path}/")
-                } else {
-                    format!("{path}/?{query}")
-                };
+            let index = format!("{rel}/index.html");
+            if self.file(&index, Tree::Public).is_some() {
+                // The folder's URL, percent-encoded (a header is ASCII: `/笔记` → `/%E7…/`);
+                // the query as sent, with anything not visible ASCII encoded.
+                let mut location = asset_url(&index);
+                if !query.is_empty() {
+                    location.push('?');
+                    percent_encode(&mut location, query, |b| b.is_ascii_graphic());
+                }
                 return Response::new(
                     307,
                     &[
@@ -187,7 +201,7 @@ impl Gatekeeper {
                     "",
                 );
             }
-            if let Some(file) = self.file(&format!("{rel}.html")) {
+            if let Some(file) = self.file(&format!("{rel}.html"), Tree::Public) {
                 return file_response(&file, range, &[("Cache-Control", "no-cache")]);
             }
         }
@@ -196,7 +210,7 @@ impl Gatekeeper {
 
     /// A full page or teaser from the bundle, with the gated headers; a missing file is a 404.
     fn gated(&self, file: &str, range: Option<&str>) -> Response {
-        match self.file(file) {
+        match self.file(file, Tree::Any) {
             Some(path) => file_response(&path, range, &GATED_HEADERS),
             None => self.not_found(),
         }
@@ -214,15 +228,34 @@ impl Gatekeeper {
         }
     }
 
-    /// An existing regular file at a `/`-separated bundle path, refusing any path that
-    /// could leave the folder.
-    fn file(&self, rel: &str) -> Option<PathBuf> {
-        if rel.split('/').any(|s| s == ".." || s.contains('\\')) || rel.contains('\0') {
+    /// An existing regular file at a `/`-separated bundle path: mapped one segment at
+    /// a time ([`local_path`]), then resolved, so that what is checked is the file the
+    /// OS opens: inside the folder, and for [`Tree::Public`] not under `_gated/` in any
+    /// case (Windows and macOS file systems ignore case) nor through a link.
+    fn file(&self, rel: &str, tree: Tree) -> Option<PathBuf> {
+        let local = local_path(rel).ok()?;
+        if tree == Tree::Public && is_private(rel) {
             return None;
         }
-        let path = self.dir.join(rel);
-        path.is_file().then_some(path)
+        let path = self.dir.join(local);
+        if !path.is_file() {
+            return None;
+        }
+        let resolved = path.canonicalize().ok()?;
+        let root = self.dir.canonicalize().ok()?;
+        let first = resolved.strip_prefix(&root).ok()?.components().next()?;
+        let private = is_private(&first.as_os_str().to_string_lossy());
+        (tree == Tree::Any || !private).then_some(path)
     }
+}
+
+/// Which part of the bundle a lookup may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tree {
+    /// A request path: never the private `_gated/` tree.
+    Public,
+    /// A file the manifest names for this request (full page or teaser).
+    Any,
 }
 
 fn file_response(path: &Path, range: Option<&str>, extra: &[(&str, &str)]) -> Response {
@@ -391,6 +424,7 @@ mod tests {
             exp: u64::MAX / 2,
         });
         let keeper = Gatekeeper {
+            hosts: Hosts::new("127.0.0.1".parse().unwrap()),
             verifier,
             preview,
             dir: dir.path().to_path_buf(),
@@ -407,6 +441,7 @@ mod tests {
                 } else {
                     req.method
                 },
+                host: req.host.or(Some("127.0.0.1:1111")),
                 ..req
             },
             NOW,
@@ -644,6 +679,9 @@ mod tests {
             k.handle(&url_get(reload::EVENTS_PATH), NOW),
             Reply::LiveReload
         ));
+        let mut foreign = url_get(reload::EVENTS_PATH);
+        foreign.host = Some("evil.example:1111");
+        assert!(matches!(k.handle(&foreign, NOW), Reply::Response(r) if r.status == 421));
     }
 
     /// Regression: serve verified a token only when the anonymous answer was a teaser,
@@ -674,10 +712,97 @@ mod tests {
         assert_eq!(r.header("Cache-Control"), Some("private, no-store"));
     }
 
+    /// Regression: the URL → file mapping let `:` and trailing dots and spaces through,
+    /// so on Windows `/C:/Windows/win.ini` read any file and `/_gated./x` the private
+    /// tree. The names Windows would alias are made real files here (they are plain
+    /// names on Linux) to show that serve no longer opens them on any OS.
+    #[test]
+    fn windows_paths_never_reach_a_file() {
+        let (d, k) = keeper(None);
+        crate::testing::write_files(
+            d.path(),
+            &[
+                ("C:/Windows/win.ini", "WIN-INI-SECRET"),
+                ("_gated./g/index.html", "DOT-ALIAS-SECRET"),
+                ("_gated /g/index.html", "SPACE-ALIAS-SECRET"),
+                ("a:stream.txt", "STREAM-SECRET"),
+                ("con.txt", "DEVICE-SECRET"),
+                ("COM1/index.html", "DEVICE-SECRET"),
+                ("page.html.", "DOT-SECRET"),
+            ],
+        );
+        for u in [
+            "/C:/Windows/win.ini",
+            "/C%3A/Windows/win.ini",
+            "/_gated./g/",
+            "/_gated%2E/g/index.html",
+            "/_gated%20/g/",
+            "/a:stream.txt",
+            "/con.txt",
+            "/CON.txt",
+            "/COM1/",
+            "/COM1",
+            "/page.html.",
+        ] {
+            let r = get(&k, url(u));
+            assert_eq!(r.status, 404, "{u}: {}", text(&r));
+            assert!(!text(&r).contains("SECRET"), "{u}");
+        }
+    }
+
+    /// Regression: `_gated` was checked on the URL only; a link in the public tree
+    /// resolving into `_gated/` served the full pages. The check is on the resolved file.
+    #[cfg(unix)]
+    #[test]
+    fn gated_check_applies_to_the_resolved_file() {
+        let (d, k) = keeper(None);
+        std::os::unix::fs::symlink(d.path().join("_gated"), d.path().join("alias")).unwrap();
+        std::os::unix::fs::symlink(
+            d.path().join("_gated/g/index.html"),
+            d.path().join("leak.html"),
+        )
+        .unwrap();
+        for u in ["/alias/g/", "/alias/g/index.html", "/leak.html", "/leak"] {
+            let r = get(&k, url(u));
+            assert_eq!(r.status, 404, "{u}: {}", text(&r));
+            assert!(!text(&r).contains("FULL SECRET"), "{u}");
+        }
+        // A member still gets the full page the manifest names.
+        let (_d, k) = keeper(Some("pro"));
+        assert!(text(&get(&k, url("/g/"))).contains("FULL SECRET"));
+    }
+
+    /// Regression: the redirect of a folder without its slash put the decoded path in
+    /// `Location` (`/笔记/`), which cannot be sent: the answer was a 500.
+    #[test]
+    fn non_ascii_redirect_location_is_percent_encoded() {
+        let (d, k) = keeper(None);
+        crate::testing::write_files(
+            d.path(),
+            &[("笔记/index.html", "notes"), ("a b%/index.html", "odd")],
+        );
+        let cases = [
+            ("/%E7%AC%94%E8%AE%B0", "/%E7%AC%94%E8%AE%B0/"),
+            ("/笔记", "/%E7%AC%94%E8%AE%B0/"),
+            (
+                "/%E7%AC%94%E8%AE%B0?q=%C3%A9",
+                "/%E7%AC%94%E8%AE%B0/?q=%C3%A9",
+            ),
+            ("/笔记?q=é x", "/%E7%AC%94%E8%AE%B0/?q=%C3%A9%20x"),
+            ("/a%20b%25", "/a%20b%25/"),
+        ];
+        for (u, want) in cases {
+            let r = get(&k, url(u));
+            assert_eq!((r.status, r.header("Location")), (307, Some(want)), "{u}");
+            assert!(want.bytes().all(|b| b.is_ascii_graphic()));
+        }
+    }
+
     fn url_get(u: &str) -> Request<'_> {
         Request {
             method: "GET",
             url: u,
+            host: Some("localhost:1111"),
             ..Default::default()
         }
     }

@@ -4,6 +4,9 @@
 //!
 //! - [`live`]: the in-memory site and its full / in-place rebuilds.
 //! - [`http`]: requests → the gate's decision → responses (the worker's twin).
+//! - [`host`]: the `Host` names answered (DNS rebinding).
+//! - [`local_path`]: bundle paths → file names, refusing what Windows would alias.
+//! - [`log`]: request text made safe for the terminal.
 //! - [`reload`]: the Server-Sent Events stream and the injected script.
 //! - [`watch`]: debounced file watching.
 //!
@@ -11,8 +14,11 @@
 //! own); the calling thread watches and rebuilds, publishing each good build's manifest
 //! (or the error) through [`http::Shared`].
 
+pub mod host;
 pub mod http;
 pub mod live;
+pub mod local_path;
+pub mod log;
 pub mod reload;
 pub mod watch;
 
@@ -24,15 +30,26 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-/// The HS256 secret `lyceum serve` verifies with when no `LYCEUM_JWT_SECRET` /
-/// `LYCEUM_JWT_JWKS` is set. DEVELOPMENT ONLY: it is public (it is in this source), so
-/// tokens signed with it prove nothing; a real deployment must never be given it.
-pub const DEV_SECRET: &str = "lyceum-serve-DEVELOPMENT-ONLY-secret-never-deploy-this";
-
 /// Threads answering requests (event streams have their own).
 const WORKERS: usize = 4;
-/// Lifetime of the demo sign-in token printed at start.
-const DEMO_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Lifetime of the demo sign-in token signed with the development secret: that secret
+/// dies with the process, so the token cannot outlive the preview anyway.
+const DEV_DEMO_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Lifetime of the demo sign-in token signed with a real `LYCEUM_JWT_SECRET`: it opens
+/// the deployed site too, and a banner ends up in scrollback, CI logs and screen shares.
+const REAL_DEMO_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// A fresh HS256 secret for this run, used when no `LYCEUM_JWT_SECRET` /
+/// `LYCEUM_JWT_JWKS` is set. Random per run (never a constant in the source, which
+/// anyone could mint tokens with) and never printed: the banner's sign-in link is
+/// signed with it, and `--as LEVEL` previews without any token.
+fn dev_secret() -> anyhow::Result<String> {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("no randomness for the development secret: {e}"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
 
 /// What to serve and how.
 #[derive(Debug, Clone)]
@@ -61,14 +78,14 @@ pub fn default_out_dir(root: &Path) -> PathBuf {
         .join("site")
 }
 
-/// Verification settings from the environment, or the development secret.
+/// Verification settings from the environment, or a random development secret.
 /// Returns the verifier, the HS256 secret to mint demo tokens with (if any), and
 /// whether the development secret is in use.
 fn verifier() -> anyhow::Result<(gate::Verifier, Option<String>, gate::Settings, bool)> {
     let mut settings = tok::settings_from_env(|k| std::env::var(k).ok());
     let dev = settings.secret.is_none() && settings.jwks.is_none();
     if dev {
-        settings.secret = Some(DEV_SECRET.to_string());
+        settings.secret = Some(dev_secret()?);
     }
     let verifier =
         gate::Verifier::from_settings(&settings).context("token settings from the environment")?;
@@ -146,6 +163,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     }
 
     let keeper = Arc::new(http::Gatekeeper {
+        hosts: host::Hosts::new(addr.ip()),
         verifier,
         preview,
         dir: out.clone(),
@@ -215,6 +233,9 @@ fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::H
                 .find(|h| h.field.equiv(name))
                 .map(|h| h.value.as_str().to_string())
         };
+        // Two `Host` headers name no one site (RFC 9112 §3.2): as if there were none.
+        let hosts = request.headers().iter().filter(|h| h.field.equiv("Host"));
+        let host = header("Host").filter(|_| hosts.count() == 1);
         let (authorization, cookie, range) =
             (header("Authorization"), header("Cookie"), header("Range"));
         let method = request.method().as_str().to_string();
@@ -223,6 +244,7 @@ fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::H
         let req = http::Request {
             method: &method,
             url: &url,
+            host: host.as_deref(),
             authorization: authorization.as_deref(),
             cookie: cookie.as_deref(),
             range: range.as_deref(),
@@ -238,10 +260,40 @@ fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::H
                 std::thread::spawn(move || reload::stream(writer, &first, rx));
             }
             http::Reply::Response(resp) => {
+                if resp.status == 421 {
+                    log_refused_host(host.as_deref(), &url);
+                }
                 let _ = request.respond(to_tiny(resp, &url));
             }
         }
     }
+}
+
+/// Hosts already reported as refused (at most [`REFUSED_HOSTS_LOGGED`]), so a page
+/// retrying in a loop does not flood the terminal.
+static REFUSED_HOSTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+const REFUSED_HOSTS_LOGGED: usize = 16;
+
+/// Say once per host that a request was refused for its `Host` (it may be a
+/// DNS-rebinding page the author has open, or a name to add to the bind).
+fn log_refused_host(host: Option<&str>, url: &str) {
+    let host = host.unwrap_or("(none)").to_string();
+    let mut seen = REFUSED_HOSTS.lock().unwrap_or_else(|e| e.into_inner());
+    if seen.contains(&host) || seen.len() >= REFUSED_HOSTS_LOGGED {
+        return;
+    }
+    eprintln!("{}", refused_host_line(&host, url));
+    seen.push(host);
+}
+
+/// The log line for a refused host: the host and the request's path (not its query:
+/// a sign-in link carries a token there), escaped ([`log::printable`]).
+fn refused_host_line(host: &str, url: &str) -> String {
+    format!(
+        "lyceum serve: refused a request for Host `{}` ({}): only localhost, 127.0.0.1 and [::1] are answered (DNS rebinding)",
+        log::printable(host),
+        log::printable(gate::route::split_url(url).0),
+    )
 }
 
 /// Header names already reported as unsendable, so a broken header is logged once, not
@@ -263,10 +315,7 @@ fn to_tiny(resp: http::Response, url: &str) -> tiny_http::Response<std::io::Curs
                 let mut seen = BAD_HEADERS.lock().unwrap_or_else(|e| e.into_inner());
                 if !seen.contains(name) {
                     seen.push(name.clone());
-                    eprintln!(
-                        "lyceum serve: internal error: response header `{}` for {url} cannot be sent (non-ASCII or control characters); answering 500",
-                        name.escape_default()
-                    );
+                    eprintln!("{}", bad_header_line(name, url));
                 }
                 return internal_error();
             }
@@ -279,6 +328,17 @@ fn to_tiny(resp: http::Response, url: &str) -> tiny_http::Response<std::io::Curs
         std::io::Cursor::new(resp.body),
         Some(len),
         None,
+    )
+}
+
+/// The log line for an unsendable header: its name (never its value: it may carry a
+/// token) and the request's path (not its query, for the same reason), both escaped
+/// ([`log::printable`]).
+fn bad_header_line(name: &str, url: &str) -> String {
+    format!(
+        "lyceum serve: internal error: response header `{}` for {} cannot be sent (non-ASCII or control characters); answering 500",
+        log::printable(name),
+        log::printable(gate::route::split_url(url).0),
     )
 }
 
@@ -351,10 +411,8 @@ fn print_banner(
     );
     if dev {
         println!(
-            "  tokens    DEVELOPMENT-ONLY secret (no LYCEUM_JWT_SECRET / LYCEUM_JWT_JWKS set):"
+            "  tokens    a random development secret, new each run (no LYCEUM_JWT_SECRET / LYCEUM_JWT_JWKS set)"
         );
-        println!("            \"{DEV_SECRET}\"");
-        println!("            it is public; tokens signed with it prove nothing. Never deploy it.");
     } else {
         println!(
             "  tokens    verified with LYCEUM_JWT_SECRET / LYCEUM_JWT_JWKS from the environment"
@@ -363,6 +421,7 @@ fn print_banner(
     if let Some(level) = &options.preview {
         println!("  preview   every visitor without a token reads as a `{level}` member (--as)");
     }
+    let ttl = if dev { DEV_DEMO_TTL } else { REAL_DEMO_TTL };
     match (secret, manifest.and_then(|m| m.levels.last().cloned())) {
         (Some(secret), Some(level)) => {
             let next = manifest.and_then(|m| demo_page(m, &level)).unwrap_or_else(|| "/".into());
@@ -370,7 +429,7 @@ fn print_banner(
                 let req = IssueRequest {
                     sub: "demo".into(),
                     level: level.clone(),
-                    ttl_secs: DEMO_TTL.as_secs(),
+                    ttl_secs: ttl.as_secs(),
                     kid: None,
                     issuer: settings.issuer.clone(),
                     audience: settings.audience.clone(),
@@ -379,7 +438,11 @@ fn print_banner(
             }) {
                 Ok(token) => {
                     println!("  sign in   {origin}{}?token={token}&next={}", gate::session::LOGIN_PATH, encode_path(&next));
-                    println!("            (a {} token for level `{level}`, valid 24 h)", if dev { "dev" } else { "test" });
+                    if dev {
+                        println!("            (a dev token for level `{level}`, valid 24 h and only while this serve runs)");
+                    } else {
+                        println!("            (signed with your LYCEUM_JWT_SECRET, so it opens the deployed site too: a `{level}` token valid 15 min; keep it private)");
+                    }
                 }
                 Err(e) => println!("  sign in   no demo link: {e}"),
             }
@@ -404,13 +467,9 @@ fn demo_page(manifest: &gate::Manifest, level: &str) -> Option<String> {
 /// Percent-encode a URL path for a query value (keeps `/` and unreserved characters).
 pub fn encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
+    gate::path::percent_encode(&mut out, path, |b| {
+        b.is_ascii_alphanumeric() || b"-._~/".contains(&b)
+    });
     out
 }
 
@@ -453,6 +512,26 @@ mod tests {
             .raw_print(&mut wire, tiny_http::HTTPVersion(1, 1), &[], false, None)
             .unwrap();
         String::from_utf8_lossy(&wire).into_owned()
+    }
+
+    /// Regression: the URL went into the log line raw, so its escape sequences reached
+    /// the terminal.
+    #[test]
+    fn log_lines_escape_request_text() {
+        for line in [
+            refused_host_line(
+                "evil\x1b]0;pwned\x07.example",
+                "/x\x1b[2J\r\nfake?token=SECRET-TOKEN",
+            ),
+            bad_header_line("Location", "/x\x1b[2J\r\nfake?token=SECRET-TOKEN"),
+        ] {
+            assert!(
+                !line.chars().any(|c| c.is_control()),
+                "raw control character in {line:?}"
+            );
+            assert!(line.contains("/x\\u{1b}[2J\\u{d}\\u{a}fake"), "{line}");
+            assert!(!line.contains("SECRET-TOKEN"), "{line}");
+        }
     }
 
     #[test]
