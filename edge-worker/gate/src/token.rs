@@ -183,9 +183,23 @@ impl Verifier {
     /// private members. `kty: oct` is refused: symmetric keys belong in the secret.
     /// `kid`s must be unique.
     pub fn from_settings(settings: &Settings) -> Result<Verifier, ConfigError> {
-        let secret = match non_empty(&settings.secret) {
+        Verifier::build(non_empty(&settings.secret).map(str::as_bytes), settings)
+    }
+
+    /// [`Verifier::from_settings`] with the HS256 secret given as raw bytes instead of
+    /// `settings.secret` (a key that is not text, such as a JWK's decoded `k`). Empty
+    /// bytes count as no secret.
+    pub fn from_settings_with_secret(
+        secret: &[u8],
+        settings: &Settings,
+    ) -> Result<Verifier, ConfigError> {
+        Verifier::build(Some(secret).filter(|s| !s.is_empty()), settings)
+    }
+
+    fn build(secret: Option<&[u8]>, settings: &Settings) -> Result<Verifier, ConfigError> {
+        let secret = match secret {
             Some(s) if s.len() < MIN_SECRET_BYTES => return Err(ConfigError::WeakSecret),
-            Some(s) => Some(KeyMaterial::Jwt(DecodingKey::from_secret(s.as_bytes()))),
+            Some(s) => Some(KeyMaterial::Jwt(DecodingKey::from_secret(s))),
             None => None,
         };
         let keys = match non_empty(&settings.jwks) {
@@ -402,10 +416,7 @@ fn check_header(header: &Map<String, Value>) -> Result<(Algorithm, Option<&str>)
 
 /// A supported algorithm by its JWS name (case-sensitive, RFC 7515 §4.1.1).
 fn algorithm(name: &str) -> Option<Algorithm> {
-    SUPPORTED
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, a)| *a)
+    SUPPORTED.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
 }
 
 /// Decode one base64url (unpadded, canonical) token part holding a JSON object with
@@ -593,17 +604,21 @@ fn ed25519_key(x: &[u8; 32]) -> Result<VerifyingKey, String> {
         VerifyingKey::from_bytes(x).map_err(|_| "Ed25519 \"x\" is not a point on the curve")?;
     let point = key.to_edwards();
     if key.is_weak() {
-        return Err("Ed25519 key is of small order (a weak key: it would accept forged \
+        return Err(
+            "Ed25519 key is of small order (a weak key: it would accept forged \
                     signatures for any token)"
-            .into());
+                .into(),
+        );
     }
     if point.compress().as_bytes() != x {
         return Err("Ed25519 \"x\" is not canonically encoded".into());
     }
     if !point.is_torsion_free() {
-        return Err("Ed25519 key has a small-order component (not a key made by signing \
+        return Err(
+            "Ed25519 key has a small-order component (not a key made by signing \
                     software)"
-            .into());
+                .into(),
+        );
     }
     Ok(key)
 }
@@ -614,7 +629,9 @@ fn ed25519_key(x: &[u8; 32]) -> Result<VerifyingKey, String> {
 /// [`MAX_RSA_EXPONENT`] (`e = 1` makes every `s = m` a signature; an even `e` is no RSA key).
 fn check_rsa(n: &[u8], e: &[u8]) -> Result<(), String> {
     let n = &n[n.iter().position(|b| *b != 0).unwrap_or(n.len())..];
-    let n_bits = n.first().map_or(0, |top| n.len() * 8 - top.leading_zeros() as usize);
+    let n_bits = n
+        .first()
+        .map_or(0, |top| n.len() * 8 - top.leading_zeros() as usize);
     if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&n_bits) {
         return Err(format!(
             "RSA modulus must be {MIN_RSA_BITS} to {MAX_RSA_BITS} bits (this one has {n_bits})"
@@ -635,9 +652,11 @@ fn check_rsa(n: &[u8], e: &[u8]) -> Result<(), String> {
         }
     }
     if has_roca_fingerprint(n) {
-        return Err("RSA key has the ROCA fingerprint (CVE-2017-15361: its private key can \
+        return Err(
+            "RSA key has the ROCA fingerprint (CVE-2017-15361: its private key can \
                     be computed from it); generate a new key"
-            .into());
+                .into(),
+        );
     }
     Ok(())
 }

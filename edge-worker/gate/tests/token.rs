@@ -860,7 +860,10 @@ fn configuration_errors() {
         (with(&|k| k["key_ops"] = json!(["sign"])), "key_ops"),
         (with(&|k| k["crv"] = json!("P-384")), "P-256"),
         (with(&|k| k["x"] = json!("AAAA")), "32 bytes"),
-        (with(&|k| k["y"] = json!(b64(&[1u8; 32]))), "not on the curve"),
+        (
+            with(&|k| k["y"] = json!(b64(&[1u8; 32]))),
+            "not on the curve",
+        ),
         (with(&|k| k["kty"] = json!("XYZ")), "kty must be"),
         (with(&|k| k["kid"] = json!("")), "\"kid\" is empty"),
         (with(&|k| k["kid"] = json!(3)), "\"kid\" is not a string"),
@@ -924,7 +927,7 @@ fn debug_output_holds_no_secret() {
 
 /// The refusal of a one-key JWKS, checked to name the key's kid but never its material.
 fn weak_key_refusal(key: Value) -> String {
-    let doc = jwks(&[key.clone()]);
+    let doc = jwks(std::slice::from_ref(&key));
     let msg = match Verifier::from_settings(&Settings {
         jwks: Some(doc.clone()),
         ..Settings::default()
@@ -1035,7 +1038,10 @@ fn non_canonical_ed25519_key_is_refused() {
         let msg = weak_key_refusal(okp(&x));
         assert!(msg.contains("canonical"), "{}: {msg}", b64(&x));
     }
-    assert!(found > 0, "no non-canonical encoding of a prime-order point found");
+    assert!(
+        found > 0,
+        "no non-canonical encoding of a prime-order point found"
+    );
 }
 
 /// A key with a small-order component (`A + T`, `T` of order 8): no signing software
@@ -1096,7 +1102,9 @@ fn small_order_r_signature_is_refused() {
         use ed25519_dalek::Signer as _;
         signing.sign(message.as_bytes()).to_bytes()
     };
-    assert!(v.verify(&format!("{message}.{}", b64(&honest)), NOW).is_ok());
+    assert!(v
+        .verify(&format!("{message}.{}", b64(&honest)), NOW)
+        .is_ok());
 }
 
 /// An RSA key from the test keys, with `n` and `e` replaced.
