@@ -116,6 +116,17 @@ pub(crate) fn fetch_asset(
     })
 }
 
+/// Start fetching `path` (a URL path) from the assets binding with the method and
+/// headers of `req`, as if `req` had asked for it; redirects are returned, never followed.
+pub(crate) fn fetch_as(env: &Env, path: &str, req: &Request) -> JsResult<Promise> {
+    let url = js::url(path, |p| format!("https://assets.invalid{p}"));
+    let init = RequestInit::new();
+    init.set_method(&req.method());
+    init.set_redirect(RequestRedirect::Manual);
+    init.set_headers(&req.headers());
+    Ok(assets(env)?.fetch(&url, &init))
+}
+
 /// Start forwarding the incoming request unchanged to the assets binding.
 pub(crate) fn forward(env: &Env, req: &Request) -> JsResult<Promise> {
     Ok(assets(env)?.forward(req))

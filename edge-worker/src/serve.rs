@@ -17,13 +17,9 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys::{Request, Response};
 use worker::{console_error, console_log, Env};
 
-use crate::http::{fetch_asset, forward, header, rewrap_gated, send, JsResult};
+use crate::http::{fetch_as, fetch_asset, forward, header, rewrap_gated, send, JsResult};
 use crate::slots::Slots;
 use crate::state;
-
-/// A file that never exists in a bundle: fetching it makes the assets binding
-/// answer with the site's 404 page (`not_found_handling = "404-page"`).
-const NOT_FOUND_PROBE: &str = ".lyceum-not-found";
 
 /// One request in progress.
 struct Step {
@@ -51,7 +47,7 @@ enum Then {
         file: String,
         ok: &'static [u16],
     },
-    /// The site's 404 page.
+    /// The assets' answer for a missing path (the site's 404 page), passed on as it is.
     NotFound,
 }
 
@@ -185,7 +181,7 @@ fn routed(
         // Without the manifest nothing tells a teaser URL from a public one.
         Outcome::NoManifest => State::Done(send(&Reply::unavailable(), head)?),
         Outcome::Public { .. } => State::Wait(forward(env, req)?, Then::Public),
-        Outcome::NotFound => not_found(env, head)?,
+        Outcome::NotFound => not_found(env, req)?,
         Outcome::File { file, range: true } => {
             // Only a member's Range is honoured, and only on the full file.
             let range = header(&headers, |s| &s.range);
@@ -229,7 +225,7 @@ fn next(step: &Step, then: &Then, value: JsValue) -> JsResult<State> {
                     .unwrap_or_default()
                     .to_ascii_lowercase();
                 if location.contains("_gated") || location.contains("%5fgated") {
-                    return not_found(env, head);
+                    return not_found(env, &step.req);
                 }
             }
             Ok(State::Done(resp))
@@ -240,16 +236,22 @@ fn next(step: &Step, then: &Then, value: JsValue) -> JsResult<State> {
             // Nothing from a gated fetch is forwarded unless its status is one of `ok`.
             if !ok.contains(&status) {
                 console_log!("lyceum: bundle file {file} answered HTTP {status}");
-                return not_found(env, head);
+                return not_found(env, &step.req);
             }
             Ok(State::Done(rewrap_gated(&resp)))
         }
         Then::NotFound => {
             let resp: Response = value.unchecked_into();
-            if resp.status() != 404 {
+            // 304 and 412: the request's own conditions, as for any missing path.
+            if !matches!(resp.status(), 404 | 304 | 412) {
+                console_error!(
+                    "lyceum: {} answered HTTP {}, not 404: 404s are plain text until it is removed",
+                    gate::route::NOT_FOUND_PROBE,
+                    resp.status()
+                );
                 return Ok(State::Done(send(&Reply::plain(404, "Not Found\n"), head)?));
             }
-            Ok(State::Done(rewrap_gated(&resp)))
+            Ok(State::Done(resp))
         }
     }
 }
@@ -266,10 +268,12 @@ fn gated(
     Ok(State::Wait(promise, Then::Gated { file, ok }))
 }
 
-/// The site's 404 page (from the assets binding), never cached publicly.
-fn not_found(env: &Env, head: bool) -> JsResult<State> {
+/// Not found, whatever the reason: the assets' own answer to this request (its method
+/// and headers) at a path that does not exist, unchanged, so it is byte for byte the
+/// 404 of any missing public file ([`gate::route::NOT_FOUND_PROBE`]).
+fn not_found(env: &Env, req: &Request) -> JsResult<State> {
     Ok(State::Wait(
-        fetch_asset(env, NOT_FOUND_PROBE, head, &[])?,
+        fetch_as(env, gate::route::NOT_FOUND_PROBE, req)?,
         Then::NotFound,
     ))
 }

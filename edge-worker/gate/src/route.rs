@@ -26,6 +26,13 @@ use crate::token::{Claims, Verifier};
 /// Methods answered; everything else gets 405.
 pub const ALLOW: &str = "GET, HEAD";
 
+/// A public path no site has a file at. [`Outcome::NotFound`] is answered as a public
+/// request for it, so every 404 (a gated file without teaser, the private tree, a
+/// missing file) is one and the same response: its status, headers and body never tell
+/// a guessed member-only file name from a name that does not exist. (A site that puts a
+/// file there gets plain 404s from the worker, which logs why.)
+pub const NOT_FOUND_PROBE: &str = "/.lyceum-not-found";
+
 /// Headers on every answer of the login and logout routes: never cached, and the URL
 /// (it carries the token on login) never leaks through `Referer`.
 pub const NO_STORE: [(&str, &str); 3] = [
@@ -148,7 +155,10 @@ pub enum Outcome {
         /// Never for a teaser.
         range: bool,
     },
-    /// The site's 404 page, with [`GATED_HEADERS`].
+    /// Not found: answered exactly as a public request (same method and headers) for
+    /// [`NOT_FOUND_PROBE`], a path that does not exist, is answered: the site's 404
+    /// page with the caching of every other missing file. Never with [`GATED_HEADERS`],
+    /// which would mark it as a gated URL.
     NotFound,
     /// The path needs the manifest and there is none (not loaded, invalid): fail
     /// closed with a 503 (the worker sends [`Reply::unavailable`]; `lyceum serve`
@@ -515,6 +525,43 @@ mod tests {
             };
             assert_eq!(go(&req).outcome, want, "{url} {cookie:?} {authorization:?}");
         }
+    }
+
+    /// Issue 9, item 8 (existence oracle): a gated file without teaser, denied, and the
+    /// private tree are the one `NotFound`, and the adapters answer it as the public
+    /// request for `NOT_FOUND_PROBE`, which must route as a public path that no manifest
+    /// entry or private-tree rule can claim: so a denied gated file, `/_gated/…` and a
+    /// missing path get the same response.
+    #[test]
+    fn every_404_is_the_answer_for_a_missing_public_path() {
+        let member = format!("lyceum_session={}", token("member", 3600));
+        for (url, cookie) in [
+            ("/files/pro.pdf", None),
+            ("/files/pro.pdf", Some(member.as_str())),
+            ("/files/pro.pdf", Some("lyceum_session=garbage")),
+            ("/_gated/files/pro.pdf", None),
+            ("/_gated/manifest.json", None),
+            ("/%5Fgated/g/", None),
+        ] {
+            for method in ["GET", "HEAD"] {
+                let req = Request {
+                    method,
+                    cookie,
+                    ..get(url)
+                };
+                assert_eq!(go(&req).outcome, Outcome::NotFound, "{method} {url}");
+            }
+        }
+        let probe = go(&get(NOT_FOUND_PROBE));
+        assert_eq!(
+            probe.outcome,
+            Outcome::Public {
+                path: NOT_FOUND_PROBE.into(),
+                query: String::new()
+            }
+        );
+        assert_eq!(probe.log, None);
+        assert!(manifest().lookup(NOT_FOUND_PROBE).is_none());
     }
 
     #[test]

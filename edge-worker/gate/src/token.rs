@@ -18,12 +18,22 @@
 //! - `EdDSA`/`ES256`/`RS256` without a `kid` → the JWKS key pinned to that `alg` if it is
 //!   the only one; with several candidates the token is refused (no guessing).
 //! - anything else (`none`, `HS384`, `PS256`, …) is refused.
+//!
+//! Weak keys are refused when the JWKS is loaded, because one of them lets anyone mint
+//! a token of any level: an Ed25519 key of small order (or with a small-order
+//! component, or not canonically encoded), an RSA key under 2048 bits, with an even
+//! modulus, a bad exponent (even, below 3) or the ROCA fingerprint, an EC key not on
+//! P-256. EdDSA signatures are checked here with ed25519-dalek's `verify_strict`
+//! (small-order `R` refused, canonical `R` and `s`); jsonwebtoken's EdDSA uses the
+//! lenient `verify`, which accepts `R = identity, s = 0` for a small-order key.
 
 use std::collections::HashSet;
 use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use curve25519_dalek::{EdwardsPoint, Scalar};
+use ed25519_dalek::{Signature, VerifyingKey};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -119,11 +129,13 @@ const MIN_RSA_BITS: usize = 2048;
 /// Largest RSA modulus accepted, in bits: the `rsa` crate refuses larger keys when
 /// verifying, which would otherwise surface as a bad signature on every request.
 const MAX_RSA_BITS: usize = 4096;
+/// Largest RSA public exponent the `rsa` crate verifies with (`RsaPublicKey::MAX_PUB_EXPONENT`).
+const MAX_RSA_EXPONENT: u64 = (1 << 33) - 1;
 
 /// Configured verification keys. Built once (per isolate / per process), then used per request.
 pub struct Verifier {
-    /// The HS256 shared secret.
-    secret: Option<DecodingKey>,
+    /// The HS256 shared secret (always [`KeyMaterial::Jwt`]).
+    secret: Option<KeyMaterial>,
     /// Public keys from the JWKS, each pinned to one algorithm.
     keys: Vec<PublicKey>,
     issuer: Option<String>,
@@ -134,7 +146,15 @@ pub struct Verifier {
 struct PublicKey {
     kid: Option<String>,
     alg: Algorithm,
-    key: DecodingKey,
+    key: KeyMaterial,
+}
+
+/// What a signature is checked with.
+enum KeyMaterial {
+    /// EdDSA, checked here with `verify_strict`.
+    Ed25519(VerifyingKey),
+    /// HS256 (the secret), ES256 and RS256, checked by jsonwebtoken.
+    Jwt(DecodingKey),
 }
 
 impl fmt::Debug for Verifier {
@@ -164,9 +184,23 @@ impl Verifier {
     /// private members. `kty: oct` is refused: symmetric keys belong in the secret.
     /// `kid`s must be unique.
     pub fn from_settings(settings: &Settings) -> Result<Verifier, ConfigError> {
-        let secret = match non_empty(&settings.secret) {
+        Verifier::build(non_empty(&settings.secret).map(str::as_bytes), settings)
+    }
+
+    /// [`Verifier::from_settings`] with the HS256 secret given as raw bytes instead of
+    /// `settings.secret` (a key that is not text, such as a JWK's decoded `k`). Empty
+    /// bytes count as no secret.
+    pub fn from_settings_with_secret(
+        secret: &[u8],
+        settings: &Settings,
+    ) -> Result<Verifier, ConfigError> {
+        Verifier::build(Some(secret).filter(|s| !s.is_empty()), settings)
+    }
+
+    fn build(secret: Option<&[u8]>, settings: &Settings) -> Result<Verifier, ConfigError> {
+        let secret = match secret {
             Some(s) if s.len() < MIN_SECRET_BYTES => return Err(ConfigError::WeakSecret),
-            Some(s) => Some(DecodingKey::from_secret(s.as_bytes())),
+            Some(s) => Some(KeyMaterial::Jwt(DecodingKey::from_secret(s))),
             None => None,
         };
         let keys = match non_empty(&settings.jwks) {
@@ -194,6 +228,17 @@ impl Verifier {
     /// `sub` and `level` as non-empty strings. A token with an `aud` is refused when
     /// no audience is configured (RFC 7519 §4.1.3).
     pub fn verify(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
+        let payload_b64 = self.verify_signature(token)?;
+        let payload = decode_object(payload_b64)?;
+        self.check_claims(&payload, now)
+    }
+
+    /// The JWS half of [`Verifier::verify`]: size, shape, header, key selection and
+    /// signature, but not the payload, which may be empty or any bytes here (a JWT's is
+    /// then refused by [`Verifier::verify`] unless it is a JSON object of valid claims).
+    /// Returns the payload part, still base64url. Used alone by conformance tests whose
+    /// payloads are not claims.
+    pub fn verify_signature<'t>(&self, token: &'t str) -> Result<&'t str, TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::TooLarge);
         }
@@ -209,26 +254,64 @@ impl Verifier {
         else {
             return Err(TokenError::Malformed);
         };
-        if header_b64.is_empty() || payload_b64.is_empty() || signature_b64.is_empty() {
+        if header_b64.is_empty() || signature_b64.is_empty() {
+            return Err(TokenError::Malformed);
+        }
+        // The payload is only base64url-checked here; `verify` parses it.
+        if URL_SAFE_NO_PAD.decode(payload_b64).is_err() {
             return Err(TokenError::Malformed);
         }
 
         let header = decode_object(header_b64)?;
         let (alg, kid) = check_header(&header)?;
-        let key = self.select_key(alg, kid)?;
-
         let message = &token[..header_b64.len() + 1 + payload_b64.len()];
-        match jsonwebtoken::crypto::verify(signature_b64, message.as_bytes(), key, alg) {
-            Ok(true) => {}
-            _ => return Err(TokenError::BadSignature),
-        }
+        self.check_signature(alg, kid, message.as_bytes(), signature_b64)?;
+        Ok(payload_b64)
+    }
 
-        let payload = decode_object(payload_b64)?;
-        self.check_claims(&payload, now)
+    /// Check `signature_b64` (base64url, unpadded) over `message` with the one key a
+    /// token of this `alg` and `kid` selects.
+    fn check_signature(
+        &self,
+        alg: Algorithm,
+        kid: Option<&str>,
+        message: &[u8],
+        signature_b64: &str,
+    ) -> Result<(), TokenError> {
+        let valid = match self.select_key(alg, kid)? {
+            KeyMaterial::Ed25519(key) => URL_SAFE_NO_PAD
+                .decode(signature_b64)
+                .ok()
+                .and_then(|sig| Signature::from_slice(&sig).ok())
+                .is_some_and(|sig| key.verify_strict(message, &sig).is_ok()),
+            KeyMaterial::Jwt(key) => {
+                jsonwebtoken::crypto::verify(signature_b64, message, key, alg).unwrap_or(false)
+            }
+        };
+        if valid {
+            Ok(())
+        } else {
+            Err(TokenError::BadSignature)
+        }
+    }
+
+    /// [`Verifier::check_signature`] for an algorithm named as in a JWS header: the
+    /// signature step alone, for conformance vectors over raw messages (a JWS signing
+    /// input is `header.payload`; these sign arbitrary bytes). An unsupported `alg` is
+    /// [`TokenError::Header`].
+    pub fn verify_raw_signature(
+        &self,
+        alg: &str,
+        kid: Option<&str>,
+        message: &[u8],
+        signature_b64: &str,
+    ) -> Result<(), TokenError> {
+        let alg = algorithm(alg).ok_or(TokenError::Header("alg"))?;
+        self.check_signature(alg, kid, message, signature_b64)
     }
 
     /// The one key a token with this `alg` and `kid` may be checked against.
-    fn select_key(&self, alg: Algorithm, kid: Option<&str>) -> Result<&DecodingKey, TokenError> {
+    fn select_key(&self, alg: Algorithm, kid: Option<&str>) -> Result<&KeyMaterial, TokenError> {
         if alg == Algorithm::HS256 {
             return self.secret.as_ref().ok_or(TokenError::UnknownKey);
         }
@@ -321,11 +404,7 @@ fn check_header(header: &Map<String, Value>) -> Result<(Algorithm, Option<&str>)
         Some(_) => return Err(TokenError::Header("typ")),
     }
     let alg = match header.get("alg") {
-        Some(Value::String(alg)) => SUPPORTED
-            .iter()
-            .find(|(name, _)| name == alg)
-            .map(|(_, a)| *a)
-            .ok_or(TokenError::Header("alg"))?,
+        Some(Value::String(alg)) => algorithm(alg).ok_or(TokenError::Header("alg"))?,
         _ => return Err(TokenError::Header("alg")),
     };
     let kid = match header.get("kid") {
@@ -334,6 +413,11 @@ fn check_header(header: &Map<String, Value>) -> Result<(Algorithm, Option<&str>)
         Some(_) => return Err(TokenError::Header("kid")),
     };
     Ok((alg, kid))
+}
+
+/// A supported algorithm by its JWS name (case-sensitive, RFC 7515 §4.1.1).
+fn algorithm(name: &str) -> Option<Algorithm> {
+    SUPPORTED.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
 }
 
 /// Decode one base64url (unpadded, canonical) token part holding a JSON object with
@@ -392,15 +476,30 @@ fn parse_jwks(jwks: &str) -> Result<Vec<PublicKey>, ConfigError> {
     let mut out = Vec::with_capacity(keys.len());
     let mut kids = HashSet::new();
     for (i, jwk) in keys.iter().enumerate() {
-        let key = parse_jwk(jwk).map_err(|msg| err(format!("key #{i}: {msg}")))?;
+        let key = parse_jwk(jwk).map_err(|msg| err(format!("{}: {msg}", key_name(i, jwk))))?;
         if let Some(kid) = &key.kid {
             if !kids.insert(kid.clone()) {
-                return Err(err(format!("key #{i}: kid is used by an earlier key")));
+                return Err(err(format!(
+                    "{}: kid is used by an earlier key",
+                    key_name(i, jwk)
+                )));
             }
         }
         out.push(key);
     }
     Ok(out)
+}
+
+/// How an error names a JWKS key: its position, and its `kid` when it has one (quoted
+/// and cut short: it is the only member of a key an error may repeat).
+fn key_name(i: usize, jwk: &Value) -> String {
+    match jwk.get("kid").and_then(Value::as_str) {
+        Some(kid) if !kid.is_empty() => {
+            let kid: String = kid.chars().take(64).collect();
+            format!("key #{i} (kid {kid:?})")
+        }
+        _ => format!("key #{i}"),
+    }
 }
 
 fn parse_jwk(jwk: &Value) -> Result<PublicKey, String> {
@@ -446,11 +545,10 @@ fn parse_jwk(jwk: &Value) -> Result<PublicKey, String> {
             if required("crv")? != "Ed25519" {
                 return Err("OKP keys must use crv Ed25519".into());
             }
-            let x = b64("x")?;
-            if x.len() != 32 {
-                return Err("Ed25519 \"x\" must be 32 bytes".into());
-            }
-            (Algorithm::EdDSA, DecodingKey::from_ed_der(&x))
+            let x: [u8; 32] = b64("x")?
+                .try_into()
+                .map_err(|_| "Ed25519 \"x\" must be 32 bytes")?;
+            (Algorithm::EdDSA, KeyMaterial::Ed25519(ed25519_key(&x)?))
         }
         "EC" => {
             if required("crv")? != "P-256" {
@@ -464,24 +562,19 @@ fn parse_jwk(jwk: &Value) -> Result<PublicKey, String> {
             point.push(0x04);
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
-            (Algorithm::ES256, DecodingKey::from_ec_der(&point))
+            let key = DecodingKey::from_ec_der(&point);
+            // The verifier parses the point (SEC1): refused unless it is on P-256.
+            if jsonwebtoken::crypto::verify("AA", b"", &key, Algorithm::ES256).is_err() {
+                return Err("the P-256 point (\"x\", \"y\") is not on the curve".into());
+            }
+            (Algorithm::ES256, KeyMaterial::Jwt(key))
         }
         "RSA" => {
             let (n, e) = (b64("n")?, b64("e")?);
-            let n_bits = n.iter().position(|b| *b != 0).map_or(0, |first| {
-                (n.len() - first) * 8 - n[first].leading_zeros() as usize
-            });
-            if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&n_bits) {
-                return Err(format!(
-                    "RSA modulus must be {MIN_RSA_BITS} to {MAX_RSA_BITS} bits"
-                ));
-            }
-            if e.is_empty() || e.len() > 8 {
-                return Err("RSA exponent \"e\" is invalid".into());
-            }
+            check_rsa(&n, &e)?;
             (
                 Algorithm::RS256,
-                DecodingKey::from_rsa_raw_components(&n, &e),
+                KeyMaterial::Jwt(DecodingKey::from_rsa_raw_components(&n, &e)),
             )
         }
         "oct" => {
@@ -500,24 +593,102 @@ fn parse_jwk(jwk: &Value) -> Result<PublicKey, String> {
             return Err(format!("\"alg\" must be {expected} for this key type"));
         }
     }
-    // Parse the key now (point on the curve, valid modulus) so a bad JWKS fails at
-    // start-up rather than as "bad signature" on every request.
-    if !key_is_usable(&key, alg) {
-        return Err("the public key is not valid".into());
-    }
     Ok(PublicKey { kid, alg, key })
 }
 
-/// Whether `jsonwebtoken` can build a verifier from this key (it checks curve points
-/// and RSA parameters when building one).
-fn key_is_usable(key: &DecodingKey, alg: Algorithm) -> bool {
-    match alg {
-        Algorithm::RS256 => {
-            // The RSA verifier parses the key only while verifying, and reports a bad
-            // key as a failed signature; the size checks in `parse_jwk` stand in.
-            true
-        }
-        // A dummy verification: Err means the verifier could not be built.
-        _ => jsonwebtoken::crypto::verify("AA", b"", key, alg).is_ok(),
+/// An Ed25519 public key `A` that no forged signature can pass: a curve point, encoded
+/// canonically, of the prime-order subgroup. A small-order `A` (the identity
+/// `AQAA…AA` and the other 7) makes `R = identity, s = 0` valid for every message under
+/// the usual check; a small-order component or a second encoding breaks uniqueness.
+fn ed25519_key(x: &[u8; 32]) -> Result<VerifyingKey, String> {
+    let key =
+        VerifyingKey::from_bytes(x).map_err(|_| "Ed25519 \"x\" is not a point on the curve")?;
+    let point = key.to_edwards();
+    if key.is_weak() {
+        return Err(
+            "Ed25519 key is of small order (a weak key: it would accept forged \
+                    signatures for any token)"
+                .into(),
+        );
     }
+    if point.compress().as_bytes() != x {
+        return Err("Ed25519 \"x\" is not canonically encoded".into());
+    }
+    // [l]A = identity, as [l − 1]A = −A with `vartime_double_scalar_mul_basepoint`, the
+    // multiplication signature checks link anyway (`is_torsion_free` adds 3 KB of wasm).
+    let order_minus_one = -Scalar::ONE;
+    if EdwardsPoint::vartime_double_scalar_mul_basepoint(&order_minus_one, &point, &Scalar::ZERO)
+        != -point
+    {
+        return Err(
+            "Ed25519 key has a small-order component (not a key made by signing \
+                    software)"
+                .into(),
+        );
+    }
+    Ok(key)
+}
+
+/// An RSA public key (`n`, `e` as big-endian bytes) fit to verify with: a modulus of
+/// [`MIN_RSA_BITS`] to [`MAX_RSA_BITS`] bits that is odd (a product of two odd primes)
+/// and not generated by a ROCA-vulnerable library, and an odd exponent from 3 to
+/// [`MAX_RSA_EXPONENT`] (`e = 1` makes every `s = m` a signature; an even `e` is no RSA key).
+fn check_rsa(n: &[u8], e: &[u8]) -> Result<(), String> {
+    let n = &n[n.iter().position(|b| *b != 0).unwrap_or(n.len())..];
+    let n_bits = n
+        .first()
+        .map_or(0, |top| n.len() * 8 - top.leading_zeros() as usize);
+    if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&n_bits) {
+        return Err(format!(
+            "RSA modulus must be {MIN_RSA_BITS} to {MAX_RSA_BITS} bits (this one has {n_bits})"
+        ));
+    }
+    if n.last().is_some_and(|low| low % 2 == 0) {
+        return Err("RSA modulus \"n\" is even".into());
+    }
+    let e = e.iter().try_fold(0u64, |acc, b| {
+        (acc <= MAX_RSA_EXPONENT >> 8).then(|| acc << 8 | u64::from(*b))
+    });
+    match e {
+        Some(e) if (3..=MAX_RSA_EXPONENT).contains(&e) && e % 2 == 1 => {}
+        _ => {
+            return Err(format!(
+                "RSA exponent \"e\" must be odd, from 3 to {MAX_RSA_EXPONENT} (65537 is usual)"
+            ))
+        }
+    }
+    if has_roca_fingerprint(n) {
+        return Err(
+            "RSA key has the ROCA fingerprint (CVE-2017-15361: its private key can \
+                    be computed from it); generate a new key"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Whether modulus `n` (big-endian) was made by the flawed Infineon generator
+/// (ROCA, CVE-2017-15361). Its primes are `k·M + (65537^a mod M)` with `M` the product
+/// of the first primes, so `n mod p` lies in the subgroup that 65537 generates mod `p`
+/// for every one of them; for other keys that holds with negligible probability
+/// (the test of Nemec et al., 2017, over the primes 3 to 167).
+fn has_roca_fingerprint(n: &[u8]) -> bool {
+    const PRIMES: [u32; 38] = [
+        3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
+        97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+    ];
+    PRIMES.iter().all(|&p| {
+        let residue = n.iter().fold(0u32, |r, b| (r * 256 + u32::from(*b)) % p);
+        let generator = 65537 % p;
+        let mut power = generator;
+        loop {
+            if power == residue {
+                return true;
+            }
+            if power == 1 {
+                return false;
+            }
+            power = power * generator % p;
+        }
+    })
 }

@@ -860,7 +860,10 @@ fn configuration_errors() {
         (with(&|k| k["key_ops"] = json!(["sign"])), "key_ops"),
         (with(&|k| k["crv"] = json!("P-384")), "P-256"),
         (with(&|k| k["x"] = json!("AAAA")), "32 bytes"),
-        (with(&|k| k["y"] = json!(b64(&[1u8; 32]))), "not valid"),
+        (
+            with(&|k| k["y"] = json!(b64(&[1u8; 32]))),
+            "not on the curve",
+        ),
         (with(&|k| k["kty"] = json!("XYZ")), "kty must be"),
         (with(&|k| k["kid"] = json!("")), "\"kid\" is empty"),
         (with(&|k| k["kid"] = json!(3)), "\"kid\" is not a string"),
@@ -917,4 +920,240 @@ fn debug_output_holds_no_secret() {
     .unwrap_err()
     .to_string();
     assert!(!err.contains("short-secret"), "{err}");
+}
+
+// Weak keys (issue 9, item 7). A JWKS key that lets anyone sign is refused when the
+// JWKS is loaded, with a reason that names the key by position and kid only.
+
+/// The refusal of a one-key JWKS, checked to name the key's kid but never its material.
+fn weak_key_refusal(key: Value) -> String {
+    let doc = jwks(std::slice::from_ref(&key));
+    let msg = match Verifier::from_settings(&Settings {
+        jwks: Some(doc.clone()),
+        ..Settings::default()
+    }) {
+        Err(ConfigError::Jwks(msg)) => msg,
+        Ok(_) => panic!("weak key accepted: {doc}"),
+        Err(other) => panic!("{doc} => {other:?}"),
+    };
+    assert!(msg.contains("kid \"weak\""), "{msg}");
+    for member in ["x", "y", "n", "e"] {
+        if let Some(v) = key[member].as_str().filter(|v| v.len() > 8) {
+            assert!(!msg.contains(v), "{msg} echoes \"{member}\"");
+        }
+    }
+    msg
+}
+
+fn hex32(hex: &str) -> [u8; 32] {
+    let bytes: Vec<u8> = (0..64)
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    bytes.try_into().unwrap()
+}
+
+fn okp(x: &[u8]) -> Value {
+    json!({ "kty": "OKP", "crv": "Ed25519", "x": b64(x), "kid": "weak", "alg": "EdDSA" })
+}
+
+/// The canonical encodings of the 8 points of small order of edwards25519 (orders 1,
+/// 2, 4, 4, 8, 8, 8, 8), then non-canonical encodings of small-order points (x = 0 with
+/// the sign bit set; y = p, p + 1 with or without it), as listed in "Taming the many
+/// EdDSAs" (Chalkias et al., 2020).
+const SMALL_ORDER: [&str; 14] = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+    "0100000000000000000000000000000000000000000000000000000000000080",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+];
+
+/// The attack as reported: the identity as the public key (`x = AQAA…AA`) and the
+/// signature `R = identity, s = 0` (`0x01` and 63 zero bytes) passed for any claims.
+#[test]
+fn small_order_ed25519_key_forges_tokens() {
+    let x = hex32(SMALL_ORDER[0]);
+    assert_eq!(b64(&x), format!("AQ{}", "A".repeat(41)));
+    let forged = {
+        let header = b64(br#"{"alg":"EdDSA","kid":"weak"}"#);
+        let claims = b64(payload("pro", NOW + 3600).to_string().as_bytes());
+        let mut sig = [0u8; 64];
+        sig[0] = 1;
+        format!("{header}.{claims}.{}", b64(&sig))
+    };
+    let settings = Settings {
+        jwks: Some(jwks(&[okp(&x)])),
+        ..Settings::default()
+    };
+    match Verifier::from_settings(&settings) {
+        Ok(v) => panic!(
+            "weak key loaded; the forged token gives {:?}",
+            v.verify(&forged, NOW)
+        ),
+        Err(e) => assert!(e.to_string().contains("small order"), "{e}"),
+    }
+}
+
+/// Every small-order point is a point the Ed25519 decoder accepts (so the refusal is
+/// the weak-key check, not a decoding failure), and each is refused.
+#[test]
+fn small_order_ed25519_keys_are_refused() {
+    for hex in SMALL_ORDER {
+        let x = hex32(hex);
+        let point = ed25519_dalek::VerifyingKey::from_bytes(&x)
+            .unwrap_or_else(|_| panic!("{hex} does not decode"));
+        assert!(point.is_weak(), "{hex} is not of small order");
+        let msg = weak_key_refusal(okp(&x));
+        assert!(msg.contains("small order"), "{hex}: {msg}");
+    }
+}
+
+/// `y ≥ p` encodes the point of `y − p`: a second name for a point of the prime-order
+/// group, refused so a key has one encoding (the one that was hashed when signing).
+#[test]
+fn non_canonical_ed25519_key_is_refused() {
+    let mut found = 0;
+    for k in 0..19u8 {
+        // y = p + k, little-endian: p = 2^255 - 19 is `ed ff … ff 7f`.
+        let mut x = [0xff; 32];
+        x[31] = 0x7f;
+        x[0] = 0xed + k;
+        let Ok(point) = ed25519_dalek::VerifyingKey::from_bytes(&x) else {
+            continue;
+        };
+        if point.is_weak() {
+            continue;
+        }
+        found += 1;
+        let msg = weak_key_refusal(okp(&x));
+        assert!(msg.contains("canonical"), "{}: {msg}", b64(&x));
+    }
+    assert!(
+        found > 0,
+        "no non-canonical encoding of a prime-order point found"
+    );
+}
+
+/// A key with a small-order component (`A + T`, `T` of order 8): no signing software
+/// makes one; refused.
+#[test]
+fn mixed_order_ed25519_key_is_refused() {
+    let honest = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+    let torsion = curve25519_dalek::edwards::CompressedEdwardsY(hex32(SMALL_ORDER[4]))
+        .decompress()
+        .unwrap();
+    let mixed = (honest.to_edwards() + torsion).compress().to_bytes();
+    let msg = weak_key_refusal(okp(&mixed));
+    assert!(msg.contains("small-order component"), "{msg}");
+}
+
+/// Strict verification: with an honest key, the signature `R = identity` and
+/// `s = H(R‖A‖M)·a` passes Ed25519's cofactorless check (`[s]B = R + [k]A`) but not
+/// `verify_strict` (small-order `R`). jsonwebtoken's EdDSA uses the lenient check.
+#[test]
+fn small_order_r_signature_is_refused() {
+    use sha2::{Digest, Sha512};
+    let signing = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let public = signing.verifying_key();
+    let key = json!({
+        "kty": "OKP", "crv": "Ed25519", "x": b64(public.as_bytes()), "kid": "ed-r", "alg": "EdDSA"
+    });
+    let v = Verifier::from_settings(&Settings {
+        jwks: Some(jwks(&[key])),
+        ..Settings::default()
+    })
+    .unwrap();
+    let message = format!(
+        "{}.{}",
+        b64(br#"{"alg":"EdDSA","kid":"ed-r"}"#),
+        b64(payload("pro", NOW + 3600).to_string().as_bytes())
+    );
+    let r = hex32(SMALL_ORDER[0]);
+    let k = curve25519_dalek::Scalar::from_bytes_mod_order_wide(
+        &Sha512::new()
+            .chain_update(r)
+            .chain_update(public.as_bytes())
+            .chain_update(message.as_bytes())
+            .finalize()
+            .into(),
+    );
+    let s = k * signing.to_scalar();
+    let mut sig = [0u8; 64];
+    sig[..32].copy_from_slice(&r);
+    sig[32..].copy_from_slice(s.as_bytes());
+    let signature = ed25519_dalek::Signature::from_bytes(&sig);
+    // The lenient check accepts it: the forgery is real.
+    use ed25519_dalek::Verifier as _;
+    assert!(public.verify(message.as_bytes(), &signature).is_ok());
+    let token = format!("{message}.{}", b64(&sig));
+    refused(&v, &token, TokenError::BadSignature);
+    // The same key still verifies its honest signatures.
+    let honest = {
+        use ed25519_dalek::Signer as _;
+        signing.sign(message.as_bytes()).to_bytes()
+    };
+    assert!(v
+        .verify(&format!("{message}.{}", b64(&honest)), NOW)
+        .is_ok());
+}
+
+/// An RSA key from the test keys, with `n` and `e` replaced.
+fn rsa_with(n: Option<Vec<u8>>, e: &[u8]) -> Value {
+    let mut k = jwk(RS, "weak");
+    if let Some(n) = n {
+        k["n"] = json!(b64(&n));
+    }
+    k["e"] = json!(b64(e));
+    k
+}
+
+#[test]
+fn rsa_keys_with_a_bad_exponent_are_refused() {
+    for e in [
+        &[1u8][..],
+        &[0],
+        &[2],
+        &[0x01, 0x00, 0x00],
+        &[0x01, 0x00, 0x02],
+        &[0x02, 0x00, 0x00, 0x00, 0x01],
+        &[0x01, 0, 0, 0, 0, 0, 0, 0, 0x01],
+    ] {
+        let msg = weak_key_refusal(rsa_with(None, e));
+        assert!(msg.contains("exponent"), "e = {e:?}: {msg}");
+    }
+    // 3 and 65537 are fine.
+    for e in [&[3u8][..], &[1, 0, 1]] {
+        let doc = jwks(&[rsa_with(None, e)]);
+        let settings = Settings {
+            jwks: Some(doc),
+            ..Settings::default()
+        };
+        assert!(Verifier::from_settings(&settings).is_ok(), "e = {e:?}");
+    }
+}
+
+#[test]
+fn rsa_keys_with_a_weak_modulus_are_refused() {
+    let n = URL_SAFE_NO_PAD
+        .decode(jwk(RS, "weak")["n"].as_str().unwrap())
+        .unwrap();
+    let mut even = n.clone();
+    *even.last_mut().unwrap() &= 0xfe;
+    assert!(weak_key_refusal(rsa_with(Some(even), &[1, 0, 1])).contains("even"));
+    let short = n[n.len() - 128..].to_vec();
+    assert!(weak_key_refusal(rsa_with(Some(short), &[1, 0, 1])).contains("2048 to 4096 bits"));
+    // 2047 bits: one bit short.
+    let mut bits_2047 = n.clone();
+    bits_2047[0] = 0x7f;
+    assert!(weak_key_refusal(rsa_with(Some(bits_2047), &[1, 0, 1])).contains("has 2047"));
 }

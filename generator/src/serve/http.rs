@@ -152,7 +152,10 @@ impl Gatekeeper {
             Outcome::Reply(reply) => Response::from_gate(reply),
             Outcome::Public { path, query } => self.public(&path, &query, req.range),
             Outcome::File { file, range } => self.gated(&file, req.range.filter(|_| range)),
-            Outcome::NotFound | Outcome::NoManifest => self.not_found(),
+            // As the worker does: the public answer for a path that does not exist.
+            Outcome::NotFound | Outcome::NoManifest => {
+                self.public(gate::route::NOT_FOUND_PROBE, "", None)
+            }
         };
         Reply::Response(self.preview_hint(resp))
     }
@@ -216,12 +219,15 @@ impl Gatekeeper {
         }
     }
 
-    /// The site's 404 page, never cached publicly.
+    /// The site's 404 page, with the headers of any public file: one 404 for every
+    /// cause, so none tells a gated URL from a missing one.
     fn not_found(&self) -> Response {
         match std::fs::read(self.dir.join("404.html")) {
             Ok(body) => {
-                let mut headers = vec![("Content-Type", "text/html; charset=utf-8")];
-                headers.extend_from_slice(&GATED_HEADERS);
+                let headers = [
+                    ("Content-Type", "text/html; charset=utf-8"),
+                    ("Cache-Control", "no-cache"),
+                ];
                 html(Response::new(404, &headers, body))
             }
             Err(_) => Response::from_gate(gate::route::Reply::plain(404, "Not Found\n")),
@@ -545,7 +551,28 @@ mod tests {
             let r = get(&k, url(u));
             assert_eq!(r.status, 404, "{u}");
             assert!(text(&r).contains("missing"), "{u}");
-            assert_eq!(r.header("Cache-Control"), Some("private, no-store"));
+            assert_eq!(r.header("Cache-Control"), Some("no-cache"));
+        }
+    }
+
+    /// Regression (issue 9, item 8): a gated file without teaser answered its 404 with
+    /// `private, no-store` and `Vary`, a missing path without: the headers confirmed
+    /// guessed member-only file names. Every 404 is now the same response.
+    #[test]
+    fn denied_gated_file_404_is_the_missing_path_404() {
+        let (d, k) = keeper(None);
+        std::fs::create_dir_all(d.path().join("_gated/files")).unwrap();
+        std::fs::write(d.path().join("_gated/files/pro.pdf"), "PDF SECRET").unwrap();
+        k.shared.write().unwrap().manifest = Some(
+            Manifest::from_json(
+                r#"{"version":1,"levels":["member","pro"],"entries":{"/files/pro.pdf":{"level":"pro","file":"_gated/files/pro.pdf"}}}"#,
+            )
+            .unwrap(),
+        );
+        let missing = get(&k, url("/files/nope.pdf"));
+        assert_eq!(missing.status, 404);
+        for u in ["/files/pro.pdf", "/_gated/files/pro.pdf"] {
+            assert_eq!(get(&k, url(u)), missing, "{u}");
         }
     }
 
