@@ -8,9 +8,9 @@
 //! reason named in [`not_applicable`] (an algorithm the gate does not support, a JSON
 //! serialization, …): nothing is skipped silently. Run with `--nocapture` for counts.
 //!
-//! The vectors live beside the clone, in `../shared/external/wycheproof-jose` (relative
-//! to the repository root; `$LYCEUM_SHARED/external/…` when that is set). The test
-//! fails, never skips, when they are missing.
+//! The vectors are byte-for-byte copies of the files in `shared/external/` (Apache-2.0
+//! and public domain; see each folder's SOURCE.md) kept in `tests/vectors/`, so the test
+//! runs wherever the repository does; `scripts/test.sh` checks they still equal shared's.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -25,19 +25,14 @@ use serde_json::{json, Value};
 const GATE_ALGS: [&str; 4] = ["HS256", "EdDSA", "ES256", "RS256"];
 
 fn shared_external() -> PathBuf {
-    let shared = match std::env::var_os("LYCEUM_SHARED") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    shared.join("external")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
 }
 
 fn vectors_dir() -> PathBuf {
     let dir = shared_external().join("wycheproof-jose");
     assert!(
         dir.join("testvectors_v1").is_dir(),
-        "Wycheproof vectors missing: {} (the shared/ folder belongs beside the clone; \
-         or set LYCEUM_SHARED)",
+        "Wycheproof vectors missing: {}",
         dir.display()
     );
     dir
