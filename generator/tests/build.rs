@@ -3,8 +3,9 @@
 
 mod common;
 
-use common::{build, copy_tree, dir_state, fixture, lyceum, names, read_tree, write_files};
-use std::collections::BTreeMap;
+use common::{
+    build, changed_paths, copy_tree, dir_state, fixture, lyceum, names, read_tree, write_files,
+};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -322,22 +323,6 @@ fn base_url_flag_overrides_site_yaml() {
     );
 }
 
-/// Paths whose state (content, or being a folder) differs between two [`dir_state`] snapshots.
-fn changed(
-    before: &BTreeMap<PathBuf, Option<Vec<u8>>>,
-    after: &BTreeMap<PathBuf, Option<Vec<u8>>>,
-) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = before
-        .keys()
-        .chain(after.keys())
-        .filter(|p| before.get(*p) != after.get(*p))
-        .cloned()
-        .collect();
-    paths.sort();
-    paths.dedup();
-    paths
-}
-
 /// A build writes its bundle and nothing else: not into the site, not into the folder it
 /// runs in, not beside its output (the staging folder is gone when it returns). Without
 /// `--out` the bundle is `<root>/dist`, never `./dist`. (This replaces a check that
@@ -359,7 +344,7 @@ fn build_writes_nowhere_but_its_out_folder() {
             String::from_utf8_lossy(&result.stderr)
         );
         let after = dir_state(tmp.path());
-        let written = changed(&before, &after);
+        let written = changed_paths(&before, &after);
         let stray: Vec<&PathBuf> = written.iter().filter(|p| !p.starts_with(out)).collect();
         assert!(
             stray.is_empty(),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_snapshot, copy_tree, dir_state, fixture, lyceum, names};
+use common::{assert_snapshot, changed_paths, copy_tree, dir_state, fixture, lyceum, names};
 
 fn check_case(case: &str) {
     let tmp = tempfile::tempdir().unwrap();
@@ -20,12 +20,11 @@ fn check_case(case: &str) {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(!stderr.contains("\x1b["), "{case}: colour on a pipe");
     let after = dir_state(tmp.path());
-    let changed: Vec<_> = before
-        .keys()
-        .chain(after.keys())
-        .filter(|p| before.get(*p) != after.get(*p))
-        .collect();
-    assert!(changed.is_empty(), "{case}: the failed build wrote {changed:?}");
+    let changed = changed_paths(&before, &after);
+    assert!(
+        changed.is_empty(),
+        "{case}: the failed build wrote {changed:?}"
+    );
     assert_snapshot(
         &fixture(&format!("invalid/{case}/expected.stderr")),
         &stderr,
