@@ -34,6 +34,35 @@ const DRAFT_CANARIES: &[&str] = &[
     "CANARY-REVIEW-9c1e",
 ];
 
+/// Every `CANARY-…` word in the fixture's sources is in one of the lists above, and every
+/// listed one is in the sources: a canary added to the fixture but not to a list, or a
+/// listed one gone from the fixture, would make the leak checks pass without looking.
+#[test]
+fn every_fixture_canary_is_checked() {
+    let mut found = std::collections::BTreeSet::new();
+    for text in read_tree(&fixture("site")).values() {
+        let text = String::from_utf8_lossy(text);
+        for (at, _) in text.match_indices("CANARY-") {
+            let word: String = text[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            found.insert(word.trim_end_matches('-').to_owned());
+        }
+    }
+    let listed: std::collections::BTreeSet<String> = GATED_CANARIES
+        .iter()
+        .chain(DRAFT_CANARIES)
+        .map(|c| (*c).to_owned())
+        .collect();
+    let unlisted: Vec<&String> = found.difference(&listed).collect();
+    let gone: Vec<&String> = listed.difference(&found).collect();
+    assert!(
+        unlisted.is_empty() && gone.is_empty(),
+        "in the fixture but in no list: {unlisted:?}; listed but not in the fixture: {gone:?}"
+    );
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     // Case-insensitive: heading ids lowercase their text.
     let hay = String::from_utf8_lossy(haystack).to_ascii_lowercase();
@@ -226,6 +255,13 @@ fn drafts_appear_nowhere_unless_asked() {
         assert!(hits.is_empty(), "{canary} in {hits:?}");
     }
     let (_tmp, tree) = built_fixture(&["--drafts"]);
+    // Built when asked: so their absence above is the build's doing, not the fixture's.
+    for canary in DRAFT_CANARIES {
+        assert!(
+            tree.values().any(|b| contains(b, canary)),
+            "{canary} not built even with --drafts"
+        );
+    }
     assert!(contains(
         &tree["essays/draft-essay/index.html"],
         "CANARY-DRAFT-9c1e"
