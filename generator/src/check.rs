@@ -322,6 +322,33 @@ mod tests {
         assert!(r.errors.is_empty(), "{:?}", r.errors);
     }
 
+    /// The twin of the test above, without which a checker that resolved nothing would
+    /// pass it: each of those links, broken alone, is the one error reported.
+    #[test]
+    fn each_of_those_links_broken_alone_is_reported() {
+        let good =
+            "[y](../b/y.md#part) [self](#intro) [dir](../../b/y/) [sib](../y2/) [css](/style.css)";
+        for (from, to) in [
+            ("../b/y.md#part", "../b/y.md#parts"),
+            ("(#intro)", "(#intros)"),
+            ("../../b/y/", "../../b/why/"),
+            ("../y2/", "../y3/"),
+            ("/style.css", "/styles.css"),
+        ] {
+            let line = good.replacen(from, to, 1);
+            let page = format!("---\ntitle: X\n---\n## Intro\n\n{line}\n");
+            let dir = site(&[
+                ("content/a/x.md", &page),
+                ("content/b/y.md", "---\ntitle: Y\n---\n## Part\n"),
+                ("content/a/y2.md", "---\ntitle: Y2\n---\n"),
+            ]);
+            let r = run(&dir);
+            let dest = to.trim_matches(|c| c == '(' || c == ')');
+            assert_eq!(r.errors.len(), 1, "{to}: {:?}", r.errors);
+            assert!(r.errors[0].message.contains(dest), "{to}: {}", r.errors[0]);
+        }
+    }
+
     #[test]
     fn linked_files_must_be_in_the_bundle_at_the_pages_url() {
         let dir = site(&[

@@ -3,8 +3,11 @@
 
 mod common;
 
-use common::{build, copy_tree, fixture, lyceum, names, read_tree, write_files};
-use std::path::Path;
+use common::{
+    build, changed_paths, copy_tree, dir_state, fixture, lyceum, names, read_tree, write_files,
+};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Strings that appear only in gated bodies of the fixture (body, heading, table, code,
 /// list, footnote, below `<!-- more -->`, a pro page, a CJK page). Plain ASCII, so no
@@ -36,6 +39,35 @@ const DRAFT_CANARIES: &[&str] = &[
     "CANARY-DRAFT-9c1e",
     "CANARY-REVIEW-9c1e",
 ];
+
+/// Every `CANARY-…` word in the fixture's sources is in one of the lists above, and every
+/// listed one is in the sources: a canary added to the fixture but not to a list, or a
+/// listed one gone from the fixture, would make the leak checks pass without looking.
+#[test]
+fn every_fixture_canary_is_checked() {
+    let mut found = std::collections::BTreeSet::new();
+    for text in read_tree(&fixture("site")).values() {
+        let text = String::from_utf8_lossy(text);
+        for (at, _) in text.match_indices("CANARY-") {
+            let word: String = text[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            found.insert(word.trim_end_matches('-').to_owned());
+        }
+    }
+    let listed: std::collections::BTreeSet<String> = GATED_CANARIES
+        .iter()
+        .chain(DRAFT_CANARIES)
+        .map(|c| (*c).to_owned())
+        .collect();
+    let unlisted: Vec<&String> = found.difference(&listed).collect();
+    let gone: Vec<&String> = listed.difference(&found).collect();
+    assert!(
+        unlisted.is_empty() && gone.is_empty(),
+        "in the fixture but in no list: {unlisted:?}; listed but not in the fixture: {gone:?}"
+    );
+}
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
     // Case-insensitive: heading ids lowercase their text.
@@ -371,6 +403,13 @@ fn drafts_appear_nowhere_unless_asked() {
         assert!(hits.is_empty(), "{canary} in {hits:?}");
     }
     let (_tmp, tree) = built_fixture(&["--drafts"]);
+    // Built when asked: so their absence above is the build's doing, not the fixture's.
+    for canary in DRAFT_CANARIES {
+        assert!(
+            tree.values().any(|b| contains(b, canary)),
+            "{canary} not built even with --drafts"
+        );
+    }
     assert!(contains(
         &tree["essays/draft-essay/index.html"],
         "CANARY-DRAFT-9c1e"
@@ -527,7 +566,46 @@ fn base_url_flag_overrides_site_yaml() {
         sitemap.contains("https://preview.example/%E7%AC%94%E8%AE%B0/"),
         "non-ASCII URLs percent-encoded"
     );
-    assert!(!Path::new("dist").exists());
+}
+
+/// A build writes its bundle and nothing else: not into the site, not into the folder it
+/// runs in, not beside its output (the staging folder is gone when it returns). Without
+/// `--out` the bundle is `<root>/dist`, never `./dist`. (This replaces a check that
+/// `generator/dist` was absent, which only said something about the checkout.)
+#[test]
+fn build_writes_nowhere_but_its_out_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("site"), &tmp.path().join("site"));
+    let cwd = tmp.path().join("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+    for (args, out) in [(&["--out", "../out"][..], "out"), (&[][..], "site/dist")] {
+        let before = dir_state(tmp.path());
+        let mut all = vec!["build", "--root", "../site"];
+        all.extend_from_slice(args);
+        let result = lyceum(&cwd, &all);
+        assert!(
+            result.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let after = dir_state(tmp.path());
+        let written = changed_paths(&before, &after);
+        let stray: Vec<&PathBuf> = written.iter().filter(|p| !p.starts_with(out)).collect();
+        assert!(
+            stray.is_empty(),
+            "{args:?}: wrote {} paths outside `{out}`, first {:?}",
+            stray.len(),
+            &stray[..stray.len().min(3)]
+        );
+        // It did build, and there: the check above is not satisfied by writing nothing.
+        let index = Path::new(out).join("index.html");
+        assert!(
+            written.contains(&index) && after[&index].is_some(),
+            "{args:?}: no {}",
+            index.display()
+        );
+        std::fs::remove_dir_all(tmp.path().join(out)).unwrap();
+    }
 }
 
 #[test]
@@ -535,6 +613,7 @@ fn json_summary_on_stdout_for_ci() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("dist");
     let site = fixture("site");
+    let started = Instant::now();
     let result = lyceum(
         &site,
         &[
@@ -545,6 +624,7 @@ fn json_summary_on_stdout_for_ci() {
             out.to_str().unwrap(),
         ],
     );
+    let wall = started.elapsed();
     assert_eq!(result.status.code(), Some(0));
     assert!(
         result.stderr.is_empty(),
@@ -560,12 +640,7 @@ fn json_summary_on_stdout_for_ci() {
     assert!(json["pages"].as_u64().unwrap() >= 6, "{json}");
     assert!(json["sections"].as_u64().unwrap() >= 4, "{json}");
     assert_eq!(json["out"].as_str(), out.to_str());
-    assert!(json["ms"].as_f64().unwrap() >= 0.0);
-    let stages = json["stages"].as_object().unwrap();
-    assert!(
-        stages.contains_key("render and write") && stages.contains_key("swap"),
-        "{stages:?}"
-    );
+    assert_timings_add_up(&json, wall);
     let templates: Vec<&str> = json["templates"]
         .as_array()
         .unwrap()
@@ -576,6 +651,51 @@ fn json_summary_on_stdout_for_ci() {
         templates.contains(&"page.html") && templates.len() <= 5,
         "{templates:?}"
     );
+}
+
+/// The `--json` timings are measurements that agree with each other, not placeholders
+/// (the old check, `ms >= 0.0`, held for any number): the total is positive, finite and
+/// the sum of the four stages of `lyceum::build` (each figure is rounded to 0.1 ms on its
+/// own), and it fits in the wall time the test saw from outside the process.
+fn assert_timings_add_up(json: &serde_json::Value, wall: Duration) {
+    let total = json["ms"].as_f64().expect("`ms` is a number");
+    assert!(total.is_finite() && total > 0.0, "ms = {total}");
+    let stages = json["stages"].as_object().expect("`stages` is an object");
+    let mut names: Vec<&str> = stages.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["load and parse", "render and write", "swap", "templates"]
+    );
+    let stage = |name: &str| stages[name].as_f64().expect("a stage time is a number");
+    for name in &names {
+        let ms = stage(name);
+        assert!(ms.is_finite() && ms >= 0.0, "{name}: {ms}");
+        assert!(ms <= total, "{name}: {ms} ms > total {total} ms");
+    }
+    assert!(
+        stage("render and write") > 0.0,
+        "rendering the fixture takes time: {stages:?}"
+    );
+    let sum: f64 = names.iter().map(|n| stage(n)).sum();
+    let rounding = 0.05 * (names.len() + 1) as f64 + 1e-9;
+    assert!(
+        (sum - total).abs() <= rounding,
+        "stages add up to {sum} ms, total says {total} ms"
+    );
+    let wall_ms = wall.as_secs_f64() * 1e3;
+    assert!(
+        total <= wall_ms,
+        "the build took {total} ms inside a process that ran {wall_ms} ms"
+    );
+    for t in json["templates"]
+        .as_array()
+        .expect("`templates` with --verbose")
+    {
+        let ms = t["ms"].as_f64().expect("a template time is a number");
+        assert!(ms.is_finite() && ms >= 0.0, "{t}");
+        assert!(t["renders"].as_u64().is_some_and(|n| n > 0), "{t}");
+    }
 }
 
 #[test]

@@ -108,6 +108,11 @@ fn issuer_and_audience_are_checked_by_verify() {
     let out = with("other", "site");
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("issuer"), "{}", stderr(&out));
+    // The audience is checked as well (it was never refused here, so ignoring
+    // LYCEUM_JWT_AUDIENCE passed this test).
+    let out = with("shop", "another-site");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("audience"), "{}", stderr(&out));
 }
 
 #[test]

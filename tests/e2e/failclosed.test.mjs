@@ -34,6 +34,8 @@ describe('no key configured', () => {
     clean(r, page);
     assert.equal(r.status, 200);
     assert.equal(r.headers['cache-control'], 'private, no-store');
+    // The teaser itself, not merely a 200 without canaries (an empty page would pass that).
+    assert.equal(r.body, fs.readFileSync(path.join(dist, manifest.entries[page].teaser), 'utf8'));
     const me = await request(server.base, '/_lyceum/me', { headers: { Authorization: `Bearer ${member}` } });
     assert.equal(me.status, 401);
     const login = await request(server.base, `/_lyceum/login?token=${member}&next=/`);
@@ -44,9 +46,9 @@ describe('no key configured', () => {
 
   test('the log says why', async () => {
     await request(server.base, encodeURI(page), { headers: { Cookie: `lyceum_session=${member}` } });
-    // wrangler prints the worker's console output; give it a moment to flush.
-    await new Promise((r) => setTimeout(r, 500));
-    assert.match(server.output(), /no verification key configured/i);
+    // wrangler relays the worker's console output when it gets to it: wait for the line
+    // (bounded) rather than sleep a fixed time and read whatever has arrived.
+    await server.waitForOutput(/no verification key configured/i);
   });
 });
 
@@ -75,5 +77,10 @@ describe('manifest unusable', () => {
         assert.equal(r.status, 404, p);
       }
     }
+  });
+
+  test('the log says the manifest is unusable', async () => {
+    await request(server.base, encodeURI(page));
+    await server.waitForOutput(/manifest \/_gated\/manifest\.json unusable/i);
   });
 });

@@ -91,6 +91,32 @@ fn tricky_path() -> impl Strategy<Value = String> {
     proptest::collection::vec(piece, 0..10).prop_map(|v| format!("/{}", v.concat()))
 }
 
+/// Every "never verifies" property below also holds for a verifier that refuses all
+/// tokens (say, one whose keys failed to load): this one must accept real tokens, one per
+/// key it is built with, or those properties prove nothing.
+#[test]
+fn the_verifier_under_test_accepts_real_tokens() {
+    let v = verifier();
+    let want = claims("pro");
+    let hs = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(Algorithm::HS256),
+        &want,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+    header.kid = Some("ed-1".into());
+    let ed = jsonwebtoken::encode(
+        &header,
+        &want,
+        &EncodingKey::from_ed_pem(include_bytes!("keys/test-only-ed25519-a.pem")).unwrap(),
+    )
+    .unwrap();
+    for token in [hs, ed] {
+        assert_eq!(v.verify(&token, NOW), Ok(want.clone()), "{token}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 

@@ -144,3 +144,20 @@ pub(crate) fn dir_state(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
     }
     out
 }
+
+/// Paths whose state (bytes, or being a folder) differs between two [`dir_state`]
+/// snapshots, sorted: what a command wrote, removed or changed.
+pub(crate) fn changed_paths(
+    before: &BTreeMap<PathBuf, Option<Vec<u8>>>,
+    after: &BTreeMap<PathBuf, Option<Vec<u8>>>,
+) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|p| before.get(*p) != after.get(*p))
+        .cloned()
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}

@@ -183,7 +183,28 @@ export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER
   const groupKill = (sig) => {
     try { process.kill(-child.pid, sig); } catch { /* gone */ }
   };
-  return { base, port, inspector, stop, output: () => output, pid: child.pid };
+  /** Wait (bounded) until wrangler's output matches `re`; fails with the output seen. */
+  const waitForOutput = (re, { timeout = 10_000 } = {}) =>
+    waitFor(() => re.test(output), { timeout, what: () => `${re} in wrangler's output:\n${output}` });
+  return { base, port, inspector, stop, output: () => output, waitForOutput, pid: child.pid };
+}
+
+/**
+ * Poll `probe` until it returns something truthy (which is returned), failing after
+ * `timeout` ms: for an event nothing announces (a line another process prints), instead
+ * of sleeping a fixed time and hoping. `what` (a string, or a function for a message
+ * built at failure time) says what was awaited.
+ */
+export async function waitFor(probe, { timeout = 10_000, interval = 25, what = 'a condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const got = await probe();
+    if (got) return got;
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${typeof what === 'function' ? what() : what}`);
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
 }
 
 /**
