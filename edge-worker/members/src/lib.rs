@@ -8,6 +8,9 @@
 //! session tokens. Who may read what stays in the `gate` crate: this one only says what
 //! a member's level and products are.
 
+pub mod admin;
+mod csv;
+pub mod date;
 pub mod email;
 pub mod ratelimit;
 pub mod secret;
@@ -44,6 +47,8 @@ pub enum Signup {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub signup: Signup,
+    /// The site's level ids, lowest first.
+    pub levels: Vec<String>,
     /// The level of a new free member, and of one whose level has ended.
     pub free_level: Option<String>,
     /// Lifetime of a sign-in link and code, seconds.
@@ -59,6 +64,7 @@ impl Policy {
     pub fn new(pepper: impl Into<Vec<u8>>) -> Policy {
         Policy {
             signup: Signup::Open,
+            levels: Vec::new(),
             free_level: None,
             link_ttl: 15 * 60,
             session_ttl: 30 * 86_400,

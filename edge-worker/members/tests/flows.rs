@@ -1,23 +1,11 @@
 //! The member flows against a real SQLite database with the production schema.
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+mod common;
 
+use common::{run, NOW};
 use members::signin::{self, MailKind, Redeemed, Requested, SigninForm, MAX_CODE_TRIES};
 use members::sqlite::Sqlite;
 use members::{ratelimit, session, stmt, Policy, RowExt, Signup, Store};
-
-/// The SQLite adapter's futures are ready at once.
-fn run<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("the SQLite adapter never waits"),
-    }
-}
-
-const NOW: u64 = 1_800_000_000;
 
 fn policy() -> Policy {
     let mut p = Policy::new(b"test pepper".to_vec());
