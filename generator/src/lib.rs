@@ -11,6 +11,7 @@ pub mod check;
 pub mod config;
 pub mod content;
 pub mod diagnostic;
+pub mod escape;
 pub mod feeds;
 pub mod front_matter;
 pub mod links;

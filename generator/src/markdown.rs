@@ -311,7 +311,7 @@ fn accessible<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item
                         "" => "<pre tabindex=\"0\"><code>".to_string(),
                         lang => format!(
                             "<pre tabindex=\"0\"><code class=\"language-{}\">",
-                            escape_attr(lang)
+                            crate::escape::html(lang)
                         ),
                     }
                     .into(),
@@ -346,21 +346,6 @@ fn is_inline(tag: &Tag<'_>) -> bool {
             | Tag::Link { .. }
             | Tag::Image { .. }
     )
-}
-
-fn escape_attr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A link or image in a markdown body, as `lyceum check` sees it.

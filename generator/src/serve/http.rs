@@ -342,7 +342,7 @@ fn build_failed_page(error: Option<&str>) -> Response {
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lyceum serve: build failed</title></head>\
          <body><h1>lyceum serve: the site does not build</h1><pre>{}</pre>\
          <p>Fix the error and save; this page reloads by itself.</p></body></html>\n",
-        reload::escape_html(text)
+        crate::escape::html(text)
     );
     html(Response::new(
         503,
@@ -555,11 +555,8 @@ mod tests {
         }
     }
 
-    /// Regression (issue 9, item 8): a gated file without teaser answered its 404 with
-    /// `private, no-store` and `Vary`, a missing path without: the headers confirmed
-    /// guessed member-only file names. Every 404 is now the same response.
-    #[test]
-    fn denied_gated_file_404_is_the_missing_path_404() {
+    /// A keeper whose bundle has one gated file without a teaser, `/files/pro.pdf` (pro).
+    fn keeper_with_gated_pdf() -> (tempfile::TempDir, Gatekeeper) {
         let (d, k) = keeper(None);
         std::fs::create_dir_all(d.path().join("_gated/files")).unwrap();
         std::fs::write(d.path().join("_gated/files/pro.pdf"), "PDF SECRET").unwrap();
@@ -569,6 +566,15 @@ mod tests {
             )
             .unwrap(),
         );
+        (d, k)
+    }
+
+    /// Regression (issue 9, item 8): a gated file without teaser answered its 404 with
+    /// `private, no-store` and `Vary`, a missing path without: the headers confirmed
+    /// guessed member-only file names. Every 404 is now the same response.
+    #[test]
+    fn denied_gated_file_404_is_the_missing_path_404() {
+        let (_d, k) = keeper_with_gated_pdf();
         let missing = get(&k, url("/files/nope.pdf"));
         assert_eq!(missing.status, 404);
         for u in ["/files/pro.pdf", "/_gated/files/pro.pdf"] {
@@ -715,15 +721,7 @@ mod tests {
     /// so a member got 404 for a gated file without one (the worker served it).
     #[test]
     fn member_reads_a_gated_file_without_teaser() {
-        let (d, k) = keeper(None);
-        std::fs::create_dir_all(d.path().join("_gated/files")).unwrap();
-        std::fs::write(d.path().join("_gated/files/pro.pdf"), "PDF SECRET").unwrap();
-        k.shared.write().unwrap().manifest = Some(
-            Manifest::from_json(
-                r#"{"version":1,"levels":["member","pro"],"entries":{"/files/pro.pdf":{"level":"pro","file":"_gated/files/pro.pdf"}}}"#,
-            )
-            .unwrap(),
-        );
+        let (_d, k) = keeper_with_gated_pdf();
         let r = get(&k, url("/files/pro.pdf"));
         assert_eq!(r.status, 404);
         assert!(!text(&r).contains("SECRET"));

@@ -44,22 +44,6 @@ pub fn inject(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Escape text for HTML element content and attribute values.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// One SSE frame: `event: <name>` and the data, one `data:` line per line of text.
 pub fn frame(event: &str, data: &str) -> String {
     let mut out = format!("event: {event}\n");
@@ -152,10 +136,6 @@ mod tests {
         assert_eq!(
             frame("build-error", "a\r\nb"),
             "event: build-error\ndata: a\ndata: b\n\n"
-        );
-        assert_eq!(
-            escape_html("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
     }
 
