@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod path;
 pub mod route;
 pub mod session;
+pub mod sign;
 pub mod token;
 
 pub use decide::{decide, Access};
