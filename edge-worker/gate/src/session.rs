@@ -33,9 +33,15 @@ pub fn token_from_headers<'a>(
     if let Some(token) = authorization.and_then(bearer) {
         return Some(token);
     }
-    cookie?.split(';').find_map(|pair| {
-        let (name, value) = pair.split_once('=')?;
-        if name.trim() != COOKIE_NAME {
+    cookie_value(cookie?, COOKIE_NAME)
+}
+
+/// The value of the first non-empty cookie `name` in a `Cookie` header (spaces around
+/// names and values ignored, one pair of quotes stripped).
+pub fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        if key.trim() != name {
             return None;
         }
         let value = value.trim();

@@ -12,6 +12,7 @@ pub mod admin;
 mod csv;
 pub mod date;
 pub mod email;
+pub mod http;
 pub mod ratelimit;
 pub mod secret;
 pub mod session;
