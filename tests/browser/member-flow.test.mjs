@@ -26,6 +26,8 @@ const CHROMIUM_ARGS = [
 ];
 const ARTIFACTS = path.join(ROOT, 'tests/artifacts/browser');
 const STEP_TIMEOUT = 10_000;
+/** A 1×1 transparent PNG. */
+const PIXEL = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
 
 // The fixture pages the flow uses (tests/fixtures/site), and what proves which variant
 // of a page the browser got.
@@ -114,6 +116,11 @@ after(async () => {
 async function open(base, { javaScriptEnabled = true } = {}) {
   const context = await browser.newContext({ baseURL: base, javaScriptEnabled, viewport: { width: 1000, height: 800 } });
   context.setDefaultTimeout(STEP_TIMEOUT);
+  // The fixture's full member page embeds an image from an outside host (its URL is a
+  // canary of the below-the-fold test); this machine has no network, so the test stands
+  // in for that host instead of letting the load fail with a console error.
+  await context.route('https://members.example/**', (route) =>
+    route.fulfill({ status: 200, contentType: 'image/png', body: PIXEL }));
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
