@@ -32,8 +32,8 @@ step "rust tests (gate, generator, edge worker's native unit tests)"
 cargo test --locked
 cargo test --locked -p edge-worker --lib
 
-step "gate builds for wasm32"
-cargo check --locked -p gate --target wasm32-unknown-unknown
+step "gate and members build for wasm32"
+cargo check --locked -p gate -p members --target wasm32-unknown-unknown
 
 step "edge worker build (worker-build)"
 scripts/build-worker.sh
