@@ -23,9 +23,12 @@ step "generator compiles for macOS and Windows (cargo check)"
 CC_aarch64_apple_darwin=clang cargo check --locked -p generator --all-targets --target aarch64-apple-darwin
 cargo check --locked -p generator --all-targets --target x86_64-pc-windows-gnu
 
-step "test vectors kept in the repository equal their sources in ../shared/external"
+step "test vectors and fixtures kept in the repository equal their sources in ../shared"
 for f in $(cd edge-worker/gate/tests/vectors && find . -type f | sort); do
   cmp "edge-worker/gate/tests/vectors/$f" "../shared/external/$f"
+done
+for f in SOURCE.md objects.json; do
+  cmp "edge-worker/members/tests/fixtures/stripe/$f" "../shared/fixtures/stripe/$f"
 done
 
 step "rust tests (gate, generator, edge worker's native unit tests)"

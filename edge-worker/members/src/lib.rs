@@ -20,6 +20,7 @@ pub mod signin;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod store;
+pub mod stripe;
 
 pub use store::{Row, RowExt, Stmt, Store, StoreError, Value};
 
