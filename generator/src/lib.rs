@@ -4,32 +4,22 @@
 //! [`bundle::Staging`] (atomic write). [`build::build`] runs them all; `lyceum serve` and
 //! `lyceum check` call the stages they need.
 
-pub mod assets;
 pub mod build;
-pub mod bundle;
 pub mod check;
-pub mod config;
-pub mod content;
 pub mod diagnostic;
+pub mod error;
 pub mod escape;
-pub mod feeds;
-pub mod front_matter;
-pub mod links;
-pub mod markdown;
 pub mod progress;
-pub mod render;
-pub mod reserved;
 pub mod scaffold;
 pub mod serve;
-pub mod site;
 pub mod slug;
-pub mod theme;
 pub mod token;
 pub mod yaml;
 
-pub use build::{build, BuildError, BuildOptions, BuildReport};
+pub use build::{build, BuildOptions, BuildReport};
+pub use error::BuildError;
 pub use diagnostic::Diagnostic;
-pub use site::{LoadOptions, Site};
+pub use build::site::{LoadOptions, Site};
 
 /// Helpers shared by the unit tests.
 #[cfg(test)]

@@ -202,16 +202,16 @@ pub fn check_level(level: &str, valid: &[String]) -> Result<(), TokenError> {
 }
 
 /// The level ids declared in `<root>/site.yaml`, lowest first, or `None` when there is
-/// no site.yaml there. Read with [`crate::config::load`], the build's own parser, so a
+/// no site.yaml there. Read with [`crate::build::config::load`], the build's own parser, so a
 /// site.yaml the build rejects is rejected here too, with the same messages.
 pub fn site_levels(root: &Path) -> Result<Option<Vec<String>>, TokenError> {
-    let path = root.join(crate::config::CONFIG_FILE);
+    let path = root.join(crate::build::config::CONFIG_FILE);
     match std::fs::metadata(&path) {
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(TokenError::Read { path, source }),
     }
-    let config = crate::config::load(root).map_err(|problems| TokenError::SiteYaml {
+    let config = crate::build::config::load(root).map_err(|problems| TokenError::SiteYaml {
         path: path.clone(),
         message: problems
             .iter()

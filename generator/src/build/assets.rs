@@ -12,11 +12,11 @@
 //! are not published at all. Any other file is public, in its folder's URL (folders
 //! slugified as for pages, the file name kept).
 
-use crate::build::BuildError;
-use crate::bundle::Sink;
-use crate::content::{is_page_index, markdown_stem, slash_path, CONTENT_DIR};
+use crate::error::BuildError;
+use crate::build::bundle::Sink;
+use crate::build::content::{is_page_index, markdown_stem, slash_path, CONTENT_DIR};
 use crate::diagnostic::Diagnostic;
-use crate::site::Site;
+use crate::build::site::Site;
 use crate::slug::slugify;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -56,7 +56,7 @@ pub enum Placement {
 
 /// Which URL `file` (relative to the site root, under `content/`) gets in `site`.
 pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
-    if crate::content::is_markdown(file) {
+    if crate::build::content::is_markdown(file) {
         return Ok(Placement::Source);
     }
     let content = Path::new(CONTENT_DIR);
@@ -106,7 +106,7 @@ pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
 }
 
 /// The sources that would own folder `d` (relative to the site root), in order:
-/// `d/index.md`, then `d.md` beside it, in any markdown spelling ([`crate::content::is_markdown`]), so a
+/// `d/index.md`, then `d.md` beside it, in any markdown spelling ([`crate::build::content::is_markdown`]), so a
 /// gated `intro.Markdown` keeps `intro/` under `_gated/` as `intro.md` would.
 fn owners(root: &Path, d: &Path) -> Vec<PathBuf> {
     let Some(name) = d.file_name().map(|n| n.to_string_lossy()) else {
@@ -148,7 +148,7 @@ fn canonical(file: &Path, path: &str) -> Result<String, Diagnostic> {
 /// Every published file of `site`, sorted by source path. Hidden files and folders are
 /// skipped, as for pages.
 pub fn collect(site: &Site) -> Result<Vec<Asset>, Vec<Diagnostic>> {
-    let files = crate::content::files(&site.root).map_err(|d| vec![d])?;
+    let files = crate::build::content::files(&site.root).map_err(|d| vec![d])?;
     let mut assets = Vec::new();
     let mut errors = Vec::new();
     // A file served at a page's URL would be silently replaced by the page (or its teaser).
@@ -217,7 +217,7 @@ pub fn manifest(site: &Site, assets: &[Asset]) -> gate::Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::site::LoadOptions;
+    use crate::build::site::LoadOptions;
 
     fn site(files: &[(&str, &str)]) -> (tempfile::TempDir, Site) {
         let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,7 @@
 //! reused, and checking one is not portable.) The lock file lives in the temporary folder,
 //! so a failed build still writes nothing beside the site.
 
-use crate::build::BuildError;
+use crate::error::BuildError;
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

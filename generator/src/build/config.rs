@@ -2,7 +2,7 @@
 //! own pass, so a typo never silently changes what a site publishes.
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
-use crate::front_matter::yaml_diagnostic;
+use crate::build::front_matter::yaml_diagnostic;
 use crate::yaml::{self, key_position};
 use serde::{Deserialize, Deserializer};
 use std::path::Path;

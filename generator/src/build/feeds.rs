@@ -2,7 +2,7 @@
 //! Each is public, so a gated page contributes its title, summary and link only.
 //! Deterministic: no clock; the feed's `updated` is the newest page date.
 
-use crate::site::{Site, MEMBERSHIP_URL};
+use crate::build::site::{Site, MEMBERSHIP_URL};
 use serde::Serialize;
 
 /// Bundle path of the Atom feed.

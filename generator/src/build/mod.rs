@@ -1,12 +1,26 @@
 //! `build`: the whole pipeline, `Site::load` → `theme::load` → `Renderer::new` → render
 //! and write every output in parallel into a [`Staging`] folder → swap it in.
 
-use crate::bundle::{Sink, Staging};
+
+pub(crate) mod assets;
+pub(crate) mod bundle;
+pub mod config;
+pub mod content;
+pub(crate) mod feeds;
+pub(crate) mod front_matter;
+pub(crate) mod markdown;
+pub mod render;
+pub(crate) mod reserved;
+pub mod site;
+pub(crate) mod theme;
+
+use bundle::{Sink, Staging};
 use crate::diagnostic::Diagnostic;
-use crate::feeds;
-use crate::render::{Output, Renderer};
-use crate::site::{LoadOptions, Site};
-use crate::theme::{self, StaticSource, Theme};
+use crate::error::BuildError;
+
+use render::{Output, Renderer};
+use site::{LoadOptions, Site};
+use theme::{StaticSource, Theme};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -39,41 +53,6 @@ pub struct BuildReport {
     pub files: usize,
     /// Wall time of each stage, in order.
     pub stages: Vec<(&'static str, Duration)>,
-}
-
-/// Why a build failed. Either way the previous bundle is untouched.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    /// Problems in the site's files, sorted by file and position.
-    #[error("{} error{} in the site", .0.len(), if .0.len() == 1 { "" } else { "s" })]
-    Invalid(Vec<Diagnostic>),
-    /// The disk failed us.
-    #[error("cannot {action} `{}`", path.display())]
-    Io {
-        /// What we were doing.
-        action: &'static str,
-        /// On which path.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-impl BuildError {
-    pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> BuildError {
-        BuildError::Io {
-            action,
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-}
-
-impl From<Vec<Diagnostic>> for BuildError {
-    fn from(diagnostics: Vec<Diagnostic>) -> BuildError {
-        BuildError::Invalid(diagnostics)
-    }
 }
 
 /// Build the site at `options.root` into `options.out`, atomically.
@@ -132,7 +111,7 @@ pub fn write(
     renderer: &Renderer,
     staging: &impl Sink,
 ) -> Result<(), BuildError> {
-    let assets = crate::assets::collect(site)?;
+    let assets = crate::build::assets::collect(site)?;
     // Nothing is written if any file would be read by Cloudflare as configuration.
     let refused = refused_files(site, theme, &assets);
     if !refused.is_empty() {
@@ -152,8 +131,8 @@ pub fn write(
             .try_for_each(|o| staging.write(&o.path, o.contents.as_bytes()))
     };
     // Page assets after static files and before pages, so a page wins a clash.
-    crate::assets::write(site, &assets, staging)?;
-    let manifest = crate::assets::manifest(site, &assets).to_json();
+    crate::build::assets::write(site, &assets, staging)?;
+    let manifest = crate::build::assets::manifest(site, &assets).to_json();
     let singles: Vec<Job<'_>> = vec![
         Box::new(|| Ok(vec![renderer.membership()?])),
         Box::new(|| Ok(vec![renderer.not_found()?])),
@@ -228,8 +207,8 @@ pub fn write(
 }
 
 /// Static and content files that Cloudflare would read as configuration
-/// ([`crate::reserved`]), named by their source relative to the site root.
-fn refused_files(site: &Site, theme: &Theme, assets: &[crate::assets::Asset]) -> Vec<Diagnostic> {
+/// ([`crate::build::reserved`]), named by their source relative to the site root.
+fn refused_files(site: &Site, theme: &Theme, assets: &[crate::build::assets::Asset]) -> Vec<Diagnostic> {
     let statics = theme.static_files.iter().map(|(rel, source)| {
         let from = match source {
             StaticSource::Disk(path) => path.strip_prefix(&site.root).unwrap_or(path).to_path_buf(),
@@ -243,19 +222,13 @@ fn refused_files(site: &Site, theme: &Theme, assets: &[crate::assets::Asset]) ->
     let files: Vec<(String, PathBuf)> = statics
         .chain(assets.iter().map(|a| (a.output(), a.file.clone())))
         .collect();
-    let mut refused = crate::reserved::refuse(
+    let mut refused = crate::build::reserved::refuse(
         files
             .iter()
             .map(|(rel, from)| (rel.as_str(), from.as_path())),
     );
     refused.sort();
     refused
-}
-
-impl From<Diagnostic> for BuildError {
-    fn from(d: Diagnostic) -> BuildError {
-        BuildError::Invalid(vec![d])
-    }
 }
 
 /// Refuse an output folder that is, or contains, any of the site's sources (the root,

@@ -6,9 +6,9 @@
 //! output path is under `_gated/`; its teaser view never carries `content`.
 
 use crate::diagnostic::Diagnostic;
-use crate::markdown::{excerpt, TocEntry};
-use crate::site::{output_path, Page, Site, MEMBERSHIP_URL};
-use crate::theme::Theme;
+use crate::build::markdown::{excerpt, TocEntry};
+use crate::build::site::{output_path, Page, Site, MEMBERSHIP_URL};
+use crate::build::theme::Theme;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tera::{Context, Tera};
@@ -313,7 +313,7 @@ impl Renderer {
             match page {
                 Some(p) => d.with_help(format!(
                     "while rendering `{}`",
-                    crate::content::slash_path(&p.file)
+                    crate::build::content::slash_path(&p.file)
                 )),
                 None => d,
             }
@@ -463,10 +463,10 @@ fn template_diagnostic(theme: &Theme, e: &tera::Error) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::theme::Template;
+    use crate::build::theme::Template;
 
     fn theme(page: &str) -> Theme {
-        let mut t = crate::theme::load(std::path::Path::new("/nonexistent"), "default").unwrap();
+        let mut t = crate::build::theme::load(std::path::Path::new("/nonexistent"), "default").unwrap();
         t.templates.retain(|x| x.name != "page.html");
         t.templates.push(Template {
             name: "page.html".into(),
@@ -527,6 +527,6 @@ mod tests {
             "---\ntitle: B\nlevel: pro\n---\nsecret\n",
         )
         .unwrap();
-        crate::site::Site::load(dir.path(), &Default::default()).unwrap()
+        crate::build::site::Site::load(dir.path(), &Default::default()).unwrap()
     }
 }

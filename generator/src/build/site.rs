@@ -2,11 +2,11 @@
 //! with URLs assigned and cross-checked. Built by [`Site::load`] without writing anything,
 //! so `lyceum check`, `lyceum serve` and `lyceum build` share it.
 
-use crate::config::{self, Config};
-use crate::content::{self, slash_path, SourceFile, SECTION_FILE};
+use crate::build::config::{self, Config};
+use crate::build::content::{self, slash_path, SourceFile, SECTION_FILE};
 use crate::diagnostic::Diagnostic;
-use crate::front_matter::{self, FrontMatter, Status};
-use crate::markdown::{self, Rendered};
+use crate::build::front_matter::{self, FrontMatter, Status};
+use crate::build::markdown::{self, Rendered};
 use crate::slug::slugify;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};

@@ -65,7 +65,7 @@ pub fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
     let theme_dir = Path::new("themes").join(theme);
     if theme != DEFAULT_THEME && !root.join(&theme_dir).is_dir() {
         return Err(vec![Diagnostic::file(
-            crate::config::CONFIG_FILE,
+            crate::build::config::CONFIG_FILE,
             format!("theme `{theme}` not found"),
         )
         .with_help(format!(
@@ -97,8 +97,8 @@ pub fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
     for (rel, abs) in files_under(root, &theme_dir.join("templates"))? {
         let source = std::fs::read(&abs)
             .map_err(|e| vec![Diagnostic::file(&rel, format!("cannot read: {e}"))])?;
-        let source = crate::content::decode(&rel, source).map_err(|d| vec![d])?;
-        let name = crate::content::slash_path(
+        let source = crate::build::content::decode(&rel, source).map_err(|d| vec![d])?;
+        let name = crate::build::content::slash_path(
             rel.strip_prefix(theme_dir.join("templates"))
                 .expect("under templates"),
         );
@@ -113,7 +113,7 @@ pub fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
     }
     for dir in [theme_dir.join("static"), PathBuf::from("static")] {
         for (rel, abs) in files_under(root, &dir)? {
-            let name = crate::content::slash_path(rel.strip_prefix(&dir).expect("under static"));
+            let name = crate::build::content::slash_path(rel.strip_prefix(&dir).expect("under static"));
             static_files.insert(name, StaticSource::Disk(abs));
         }
     }
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn embedded_default_has_every_template() {
         let theme = load(Path::new("/nonexistent"), DEFAULT_THEME).unwrap();
-        for name in crate::render::TEMPLATES {
+        for name in crate::build::render::TEMPLATES {
             assert!(theme.template(name).is_some(), "{name}");
         }
     }

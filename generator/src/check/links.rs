@@ -5,14 +5,14 @@
 //! How a destination resolves:
 //! - `http:`, `https:`, `mailto:` (any `scheme:`) and `//host/…` are external: not checked.
 //! - `#anchor` is a heading (any `id`) of the same page.
-//! - `x.md`, `../other.md`, `/essays/x.md` (any markdown name: [`crate::content::is_markdown`])
+//! - `x.md`, `../other.md`, `/essays/x.md` (any markdown name: [`crate::build::content::is_markdown`])
 //!   name a source file (relative to the linking file, or to `content/` when absolute) and
 //!   stand for that page's URL.
 //! - anything else is a URL path, relative to the page's URL (`../x/` from `/essays/a/`
 //!   is `/essays/x/`), canonicalised exactly as the gate does ([`gate::path::normalize`]),
 //!   then looked up among the bundle's pages, sections and files (gated files at their
 //!   URL without `_gated/`); `/x` also finds `/x/`. A linked file must be in the bundle:
-//!   page assets are published at their page's URL ([`crate::assets::place`]), so
+//!   page assets are published at their page's URL ([`crate::build::assets::place`]), so
 //!   `![](diagram.png)` in `content/essays/a.md` needs `content/essays/a/diagram.png`.
 //!   A link that only works relative to the source folder is broken, and says where the
 //!   file is published.
@@ -22,10 +22,10 @@
 //! (a URL below a gated page's URL) is a warning. Linking a gated page itself is fine:
 //! readers without the level get its teaser.
 
-use crate::content::{slash_path, CONTENT_DIR};
+use crate::build::content::{slash_path, CONTENT_DIR};
 use crate::diagnostic::{did_you_mean, line_col, Diagnostic};
-use crate::markdown;
-use crate::site::Site;
+use crate::build::markdown;
+use crate::build::site::Site;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
@@ -48,7 +48,7 @@ pub struct LinkIndex {
     drafts: HashMap<PathBuf, String>,
     /// URL of each gated page (its files are published below it).
     gated: Vec<String>,
-    /// Published page assets: source (`content/a/x.png`) → URL ([`crate::assets::place`]).
+    /// Published page assets: source (`content/a/x.png`) → URL ([`crate::build::assets::place`]).
     assets: HashMap<PathBuf, String>,
 }
 
@@ -85,7 +85,7 @@ impl LinkIndex {
             drafts,
             ..LinkIndex::default()
         };
-        index.assets = crate::assets::collect(site)
+        index.assets = crate::build::assets::collect(site)
             .unwrap_or_default()
             .into_iter()
             .map(|a| (a.file, a.url))
@@ -184,7 +184,7 @@ impl LinkIndex {
                 _ => Resolved::Fine,
             };
         }
-        if crate::content::is_markdown_name(path) {
+        if crate::build::content::is_markdown_name(path) {
             return self.resolve_source(page, path, fragment.as_deref());
         }
         let joined = join_url(page.url, path);

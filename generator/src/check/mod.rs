@@ -5,17 +5,20 @@
 //! It runs the build's own stages — [`Site::load`], [`theme::load`], [`Renderer::new`],
 //! [`build::write`] — but renders into a [`Sink`] that only records output paths, so
 //! what `check` accepts is exactly what `build` accepts, and the recorded paths are the
-//! bundle links are checked against ([`crate::links`]).
+//! bundle links are checked against ([`crate::check::links`]).
 
-use crate::build::{self, BuildError};
-use crate::bundle::Sink;
-use crate::content::{self, SourceFile};
+pub(crate) mod links;
+
+use crate::build;
+use crate::error::BuildError;
+use crate::build::bundle::Sink;
+use crate::build::content::{self, SourceFile};
 use crate::diagnostic::Diagnostic;
-use crate::front_matter::{self, Status};
-use crate::links::{LinkIndex, LinkingPage};
-use crate::render::Renderer;
-use crate::site::{self, LoadOptions, Parsed, Site};
-use crate::theme;
+use crate::build::front_matter::{self, Status};
+use crate::check::links::{LinkIndex, LinkingPage};
+use crate::build::render::Renderer;
+use crate::build::site::{self, LoadOptions, Parsed, Site};
+use crate::build::theme;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -190,7 +193,7 @@ fn check_links(
     index: &LinkIndex,
     file: &SourceFile,
     source: &str,
-) -> Option<crate::links::Findings> {
+) -> Option<crate::check::links::Findings> {
     let (url, gated) = match site.page_index(&file.rel) {
         Some(i) => (site.pages[i].url.as_str(), site.pages[i].gated()),
         None => (
@@ -226,7 +229,7 @@ fn check_links(
 /// reference there whose definition is below shows as plain brackets to the public.
 fn teaser_warnings(file: &Path, source: &str, body: &str, cut: usize) -> Vec<Diagnostic> {
     let body_at = body.as_ptr() as usize - source.as_ptr() as usize;
-    crate::markdown::dangling_teaser_refs(body, cut)
+    crate::build::markdown::dangling_teaser_refs(body, cut)
         .into_iter()
         .map(|d| {
             let (line, col) = crate::diagnostic::line_col(source, body_at + d.at);

@@ -2,7 +2,8 @@
 //! object on stdout for CI (`--json`), per-stage and per-template timings (`--verbose`),
 //! and a progress line on a terminal for builds that take a while.
 
-use lyceum::build::{BuildError, BuildOptions, BuildReport};
+use lyceum::build::{BuildOptions, BuildReport};
+use lyceum::BuildError;
 use lyceum::progress::Observer;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -230,7 +231,7 @@ impl<'a> JsonErr<'a> {
             errors: diagnostics
                 .iter()
                 .map(|d| JsonDiagnostic {
-                    path: lyceum::content::slash_path(&d.path),
+                    path: lyceum::build::content::slash_path(&d.path),
                     line: d.line,
                     col: d.col,
                     message: &d.message,

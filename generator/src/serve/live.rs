@@ -10,14 +10,15 @@
 //! moved page, a section) is a full build. Either way a failed build changes nothing on
 //! disk: the last good site keeps being served.
 
-use crate::build::{self, BuildError};
-use crate::bundle::Staging;
-use crate::content::{self, SourceFile};
+use crate::build;
+use crate::error::BuildError;
+use crate::build::bundle::Staging;
+use crate::build::content::{self, SourceFile};
 use crate::diagnostic::Diagnostic;
-use crate::feeds;
-use crate::render::{Output, Renderer};
-use crate::site::{self, LoadOptions, Parsed, Site};
-use crate::theme::{self, Theme};
+use crate::build::feeds;
+use crate::build::render::{Output, Renderer};
+use crate::build::site::{self, LoadOptions, Parsed, Site};
+use crate::build::theme::{self, Theme};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -52,7 +53,7 @@ pub struct Rebuilt {
 struct Loaded {
     site: Site,
     /// Page assets, for the manifest (gated ones are served to members only).
-    assets: Vec<crate::assets::Asset>,
+    assets: Vec<crate::build::assets::Asset>,
     theme: Theme,
     renderer: Renderer,
 }
@@ -81,7 +82,7 @@ impl Live {
     pub fn manifest(&self) -> Option<gate::Manifest> {
         self.loaded
             .as_ref()
-            .map(|l| crate::assets::manifest(&l.site, &l.assets))
+            .map(|l| crate::build::assets::manifest(&l.site, &l.assets))
     }
 
     /// Canonical URLs of the gated pages, highest level first.
@@ -124,7 +125,7 @@ impl Live {
         staging.commit()?;
         let pages = site.pages.len();
         // The same placement `build::write` just used (an asset change is a full build).
-        let assets = crate::assets::collect(&site)?;
+        let assets = crate::build::assets::collect(&site)?;
         self.loaded = Some(Loaded {
             site,
             assets,

@@ -382,7 +382,7 @@ fn now() -> u64 {
 
 /// `content/a.md`, or `content/a.md and 2 more`.
 fn describe(batch: &std::collections::BTreeSet<PathBuf>) -> String {
-    let mut names = batch.iter().map(|p| crate::content::slash_path(p));
+    let mut names = batch.iter().map(|p| crate::build::content::slash_path(p));
     match (names.next(), batch.len()) {
         (Some(first), 1) => first,
         (Some(first), n) => format!("{first} and {} more", n - 1),
