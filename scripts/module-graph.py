@@ -4,7 +4,7 @@
 One line per module: `module -> the modules it names` (through `crate::`, `super::`,
 `self::` or a child module's name; the binary's `lyceum::` counts as `crate::`). Comments,
 doc comments and string literals are skipped, so a doc link is not a dependency; `#[cfg(test)]`
-modules are skipped too (tests may reach anywhere). Exit status 1 and the cycles on stderr
+modules are skipped too (tests may reach anywhere); an inline `mod x { }` counts as its file. Exit status 1 and the cycles on stderr
 when the graph has one. Usage: scripts/module-graph.sh [SRC_DIR]
 """
 import os
@@ -75,6 +75,24 @@ def drop_test_modules(text):
         text = text[:m.start()] + text[i:]
 
 
+def flatten_inline_modules(text):
+    """An inline `mod name { ... }` is part of its file's module here: its `super::` is the
+    file's `self::` (one level of nesting, all this crate has)."""
+    out, pos = [], 0
+    for m in re.finditer(r"\bmod\s+\w+\s*\{", text):
+        if m.start() < pos:
+            continue
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        out.append(text[pos:m.end()])
+        out.append(re.sub(r"\bsuper::", "self::", text[m.end():i]))
+        pos = i
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def expand_use(tree):
     """`a::{b, c::{d, e}}` → ['a::b', 'a::c::d', 'a::c::e']."""
     tree = tree.strip()
@@ -119,7 +137,7 @@ def main():
     graph = {}
     for mod, path in sorted(files.items()):
         with open(path, encoding="utf-8") as f:
-            text = drop_test_modules(strip(f.read()))
+            text = flatten_inline_modules(drop_test_modules(strip(f.read())))
         in_bin = mod == ("main",) or mod[:1] == ("cmd",)
         crate_root = () if not in_bin else ("<bin>",)
         paths = []

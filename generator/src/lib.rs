@@ -8,18 +8,17 @@ pub mod build;
 pub mod check;
 pub mod diagnostic;
 pub mod error;
-pub mod escape;
+pub(crate) mod escape;
 pub mod progress;
 pub mod scaffold;
 pub mod serve;
-pub mod slug;
+pub(crate) mod slug;
 pub mod token;
-pub mod yaml;
+pub(crate) mod yaml;
 
 pub use build::{build, BuildOptions, BuildReport};
-pub use error::BuildError;
 pub use diagnostic::Diagnostic;
-pub use build::site::{LoadOptions, Site};
+pub use error::BuildError;
 
 /// Helpers shared by the unit tests.
 #[cfg(test)]

@@ -162,7 +162,7 @@ mod tests {
         assert!(site_dir
             .join("themes/default/templates/page.html")
             .is_file());
-        let site = crate::Site::load(&site_dir, &Default::default()).unwrap();
+        let site = crate::build::site::Site::load(&site_dir, &Default::default()).unwrap();
         assert_eq!(site.pages.iter().filter(|p| p.gated()).count(), 1);
         assert!(site
             .pages

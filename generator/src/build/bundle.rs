@@ -28,7 +28,7 @@ static STAGINGS: AtomicUsize = AtomicUsize::new(0);
 
 /// A bundle being written. Dropping it without [`Staging::commit`] removes it.
 #[derive(Debug)]
-pub struct Staging {
+pub(crate) struct Staging {
     target: PathBuf,
     dir: PathBuf,
     files: AtomicUsize,
@@ -40,7 +40,7 @@ pub struct Staging {
 impl Staging {
     /// Create an empty staging folder beside `target`, first removing any left by builds
     /// that no longer run.
-    pub fn new(target: &Path) -> Result<Staging, BuildError> {
+    pub(crate) fn new(target: &Path) -> Result<Staging, BuildError> {
         let name = target.file_name().ok_or_else(|| {
             BuildError::io(
                 "use",
@@ -68,19 +68,20 @@ impl Staging {
         })
     }
 
-    /// The staging folder.
-    pub fn dir(&self) -> &Path {
+    /// The staging folder (tests look inside it).
+    #[cfg(test)]
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Files written so far.
-    pub fn files(&self) -> usize {
+    pub(crate) fn files(&self) -> usize {
         self.files.load(Ordering::Relaxed)
     }
 
     /// Write `contents` at `rel` (a `/`-separated bundle path), creating folders. Safe to
     /// call from many threads.
-    pub fn write(&self, rel: &str, contents: &[u8]) -> Result<(), BuildError> {
+    pub(crate) fn write(&self, rel: &str, contents: &[u8]) -> Result<(), BuildError> {
         let path = self.dir.join(rel);
         if let Some(parent) = path.parent() {
             make_dir(parent)?;
@@ -91,7 +92,7 @@ impl Staging {
     }
 
     /// Copy a file from disk to `rel`.
-    pub fn copy(&self, rel: &str, from: &Path) -> Result<(), BuildError> {
+    pub(crate) fn copy(&self, rel: &str, from: &Path) -> Result<(), BuildError> {
         let path = self.dir.join(rel);
         if let Some(parent) = path.parent() {
             make_dir(parent)?;
@@ -102,7 +103,7 @@ impl Staging {
     }
 
     /// Put the staged bundle in place of the target, then delete the old one.
-    pub fn commit(mut self) -> Result<(), BuildError> {
+    pub(crate) fn commit(mut self) -> Result<(), BuildError> {
         if self.target.exists() {
             swap(&self.dir, &self.target)?;
             // The old bundle now sits in the staging folder; Drop removes it.

@@ -1,8 +1,8 @@
 //! Stage 1: `site.yaml`. Parsed strictly (unknown keys are errors), then validated in its
 //! own pass, so a typo never silently changes what a site publishes.
 
-use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::build::front_matter::yaml_diagnostic;
+use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::yaml::{self, key_position};
 use serde::{Deserialize, Deserializer};
 use std::path::Path;

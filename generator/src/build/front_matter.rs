@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Front matter keys a page may use.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "title", "date", "level", "status", "summary", "tags", "slug", "extra",
 ];
 
@@ -68,7 +68,7 @@ struct Raw {
 
 /// A page's source cut into front matter and body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Split<'a> {
+pub(crate) struct Split<'a> {
     /// The YAML between the `---` lines; its first line is line 2 of the file.
     pub yaml: &'a str,
     /// The markdown after the closing `---`.
@@ -79,7 +79,7 @@ pub struct Split<'a> {
 const YAML_FIRST_LINE: usize = 2;
 
 /// Cut `source` at its `---` lines.
-pub fn split<'a>(path: &Path, source: &'a str) -> Result<Split<'a>, Diagnostic> {
+pub(crate) fn split<'a>(path: &Path, source: &'a str) -> Result<Split<'a>, Diagnostic> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     let mut lines = source.split_inclusive('\n');
     let first = lines.next().unwrap_or("");
@@ -112,7 +112,7 @@ pub fn split<'a>(path: &Path, source: &'a str) -> Result<Split<'a>, Diagnostic> 
 }
 
 /// Split and parse a page. `source` is the whole file, for locating errors.
-pub fn parse<'a>(
+pub(crate) fn parse<'a>(
     path: &Path,
     source: &'a str,
 ) -> Result<(FrontMatter, Split<'a>), Vec<Diagnostic>> {
@@ -167,7 +167,7 @@ pub fn parse<'a>(
 
 /// Where a top-level front-matter key's value is, as a file position (for later checks
 /// such as "unknown level" that need the site config).
-pub fn value_position(yaml: &str, key: &str, value: &str) -> (usize, usize) {
+pub(crate) fn value_position(yaml: &str, key: &str, value: &str) -> (usize, usize) {
     let (line, col) = key_position(yaml, key, value, 0);
     (line + YAML_FIRST_LINE - 1, col)
 }

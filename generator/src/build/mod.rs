@@ -1,7 +1,6 @@
 //! `build`: the whole pipeline, `Site::load` → `theme::load` → `Renderer::new` → render
 //! and write every output in parallel into a [`Staging`] folder → swap it in.
 
-
 pub(crate) mod assets;
 pub(crate) mod bundle;
 pub mod config;
@@ -11,19 +10,19 @@ pub(crate) mod front_matter;
 pub(crate) mod markdown;
 pub mod render;
 pub(crate) mod reserved;
-pub mod site;
+pub(crate) mod site;
 pub(crate) mod theme;
 
-use bundle::{Sink, Staging};
 use crate::diagnostic::Diagnostic;
 use crate::error::BuildError;
+use bundle::{Sink, Staging};
 
+use rayon::prelude::*;
 use render::{Output, Renderer};
 use site::{LoadOptions, Site};
-use theme::{StaticSource, Theme};
-use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use theme::{StaticSource, Theme};
 
 /// What to build.
 #[derive(Debug, Clone)]
@@ -208,7 +207,11 @@ pub fn write(
 
 /// Static and content files that Cloudflare would read as configuration
 /// ([`crate::build::reserved`]), named by their source relative to the site root.
-fn refused_files(site: &Site, theme: &Theme, assets: &[crate::build::assets::Asset]) -> Vec<Diagnostic> {
+fn refused_files(
+    site: &Site,
+    theme: &Theme,
+    assets: &[crate::build::assets::Asset],
+) -> Vec<Diagnostic> {
     let statics = theme.static_files.iter().map(|(rel, source)| {
         let from = match source {
             StaticSource::Disk(path) => path.strip_prefix(&site.root).unwrap_or(path).to_path_buf(),

@@ -5,10 +5,10 @@
 //! The safety rule lives here: a gated page's body goes only into `page.html`, whose
 //! output path is under `_gated/`; its teaser view never carries `content`.
 
-use crate::diagnostic::Diagnostic;
 use crate::build::markdown::{excerpt, TocEntry};
 use crate::build::site::{output_path, Page, Site, MEMBERSHIP_URL};
 use crate::build::theme::Theme;
+use crate::diagnostic::Diagnostic;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tera::{Context, Tera};
@@ -466,7 +466,8 @@ mod tests {
     use crate::build::theme::Template;
 
     fn theme(page: &str) -> Theme {
-        let mut t = crate::build::theme::load(std::path::Path::new("/nonexistent"), "default").unwrap();
+        let mut t =
+            crate::build::theme::load(std::path::Path::new("/nonexistent"), "default").unwrap();
         t.templates.retain(|x| x.name != "page.html");
         t.templates.push(Template {
             name: "page.html".into(),

@@ -4,16 +4,16 @@
 
 use crate::build::config::{self, Config};
 use crate::build::content::{self, slash_path, SourceFile, SECTION_FILE};
-use crate::diagnostic::Diagnostic;
 use crate::build::front_matter::{self, FrontMatter, Status};
 use crate::build::markdown::{self, Rendered};
+use crate::diagnostic::Diagnostic;
 use crate::slug::slugify;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// URL of the generated membership page.
-pub const MEMBERSHIP_URL: &str = "/membership/";
+pub(crate) const MEMBERSHIP_URL: &str = "/membership/";
 
 /// What to load.
 #[derive(Debug, Clone, Default)]
@@ -90,7 +90,7 @@ pub struct Site {
 // One short-lived value per file: boxing `Page` would only add an allocation per page.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-pub enum Parsed {
+pub(crate) enum Parsed {
     /// A page to build.
     Page(Page),
     /// A section's `_index.md`.
@@ -173,13 +173,13 @@ impl Site {
 }
 
 /// The bundle file of a URL path: `/a/b/` → `a/b/index.html`, `/` → `index.html`.
-pub fn output_path(url: &str) -> String {
+pub(crate) fn output_path(url: &str) -> String {
     format!("{}index.html", url.trim_start_matches('/'))
 }
 
 /// Parse one source file against the config (pure apart from `source` having been read).
 /// Also validates drafts, so a draft that would break the build fails before publishing.
-pub fn parse_file(
+pub(crate) fn parse_file(
     config: &Config,
     file: &SourceFile,
     source: &str,

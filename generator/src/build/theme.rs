@@ -10,7 +10,7 @@ mod embedded {
 }
 
 /// The name of the embedded theme.
-pub const DEFAULT_THEME: &str = "default";
+pub(crate) const DEFAULT_THEME: &str = "default";
 
 /// One template: its tera name, where it came from (for diagnostics) and its source.
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ impl Theme {
 
 /// The embedded default theme's files as (path under `themes/default/`, bytes), e.g.
 /// `templates/page.html`; `lyceum new --with-theme` copies them out for customising.
-pub fn default_theme_files() -> impl Iterator<Item = (String, &'static [u8])> {
+pub(crate) fn default_theme_files() -> impl Iterator<Item = (String, &'static [u8])> {
     let templates = embedded::TEMPLATES
         .iter()
         .map(|(name, source)| (format!("templates/{name}"), source.as_bytes()));
@@ -61,7 +61,7 @@ pub fn default_theme_files() -> impl Iterator<Item = (String, &'static [u8])> {
 }
 
 /// Load `themes/<theme>` of the site over the embedded default, then the site's `static/`.
-pub fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
+pub(crate) fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
     let theme_dir = Path::new("themes").join(theme);
     if theme != DEFAULT_THEME && !root.join(&theme_dir).is_dir() {
         return Err(vec![Diagnostic::file(
@@ -113,7 +113,8 @@ pub fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
     }
     for dir in [theme_dir.join("static"), PathBuf::from("static")] {
         for (rel, abs) in files_under(root, &dir)? {
-            let name = crate::build::content::slash_path(rel.strip_prefix(&dir).expect("under static"));
+            let name =
+                crate::build::content::slash_path(rel.strip_prefix(&dir).expect("under static"));
             static_files.insert(name, StaticSource::Disk(abs));
         }
     }

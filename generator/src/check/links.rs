@@ -23,9 +23,9 @@
 //! readers without the level get its teaser.
 
 use crate::build::content::{slash_path, CONTENT_DIR};
-use crate::diagnostic::{did_you_mean, line_col, Diagnostic};
 use crate::build::markdown;
 use crate::build::site::Site;
+use crate::diagnostic::{did_you_mean, line_col, Diagnostic};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
@@ -38,7 +38,7 @@ struct Target {
 
 /// Every URL, source file and anchor of a site, for resolving links.
 #[derive(Debug, Default)]
-pub struct LinkIndex {
+pub(crate) struct LinkIndex {
     root: PathBuf,
     /// Canonical URL path → target.
     urls: BTreeMap<String, Target>,
@@ -54,7 +54,7 @@ pub struct LinkIndex {
 
 /// The page whose links are being checked.
 #[derive(Debug, Clone, Copy)]
-pub struct LinkingPage<'a> {
+pub(crate) struct LinkingPage<'a> {
     /// Source path relative to the site root (`content/essays/a.md`).
     pub file: &'a Path,
     /// The page's URL (`/essays/a/`).
@@ -69,7 +69,7 @@ pub struct LinkingPage<'a> {
 
 /// Problems found in one page's links.
 #[derive(Debug, Default)]
-pub struct Findings {
+pub(crate) struct Findings {
     /// Broken links.
     pub errors: Vec<Diagnostic>,
     /// Links that work but probably should not be there.
@@ -79,7 +79,11 @@ pub struct Findings {
 impl LinkIndex {
     /// Index `site` and the bundle files a render produced (`outputs`, `/`-separated
     /// paths relative to the bundle root). `drafts` maps unbuilt draft sources to URLs.
-    pub fn new(site: &Site, outputs: &[String], drafts: HashMap<PathBuf, String>) -> LinkIndex {
+    pub(crate) fn new(
+        site: &Site,
+        outputs: &[String],
+        drafts: HashMap<PathBuf, String>,
+    ) -> LinkIndex {
         let mut index = LinkIndex {
             root: site.root.clone(),
             drafts,
@@ -131,7 +135,7 @@ impl LinkIndex {
     }
 
     /// Check every link and image of one page.
-    pub fn check(&self, page: &LinkingPage<'_>) -> Findings {
+    pub(crate) fn check(&self, page: &LinkingPage<'_>) -> Findings {
         let mut found = Findings::default();
         let body_at = page.body.as_ptr() as usize - page.source.as_ptr() as usize;
         let own = self.urls.get(page.url).and_then(|t| t.anchors.as_ref());

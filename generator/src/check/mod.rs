@@ -10,15 +10,15 @@
 pub(crate) mod links;
 
 use crate::build;
-use crate::error::BuildError;
 use crate::build::bundle::Sink;
 use crate::build::content::{self, SourceFile};
-use crate::diagnostic::Diagnostic;
 use crate::build::front_matter::{self, Status};
-use crate::check::links::{LinkIndex, LinkingPage};
 use crate::build::render::Renderer;
 use crate::build::site::{self, LoadOptions, Parsed, Site};
 use crate::build::theme;
+use crate::check::links::{LinkIndex, LinkingPage};
+use crate::diagnostic::Diagnostic;
+use crate::error::BuildError;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;

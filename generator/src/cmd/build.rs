@@ -3,8 +3,8 @@
 //! and a progress line on a terminal for builds that take a while.
 
 use lyceum::build::{BuildOptions, BuildReport};
-use lyceum::BuildError;
 use lyceum::progress::Observer;
+use lyceum::BuildError;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};

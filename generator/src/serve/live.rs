@@ -11,21 +11,21 @@
 //! disk: the last good site keeps being served.
 
 use crate::build;
-use crate::error::BuildError;
 use crate::build::bundle::Staging;
 use crate::build::content::{self, SourceFile};
-use crate::diagnostic::Diagnostic;
 use crate::build::feeds;
 use crate::build::render::{Output, Renderer};
 use crate::build::site::{self, LoadOptions, Parsed, Site};
 use crate::build::theme::{self, Theme};
+use crate::diagnostic::Diagnostic;
+use crate::error::BuildError;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// What to build and where.
 #[derive(Debug, Clone)]
-pub struct LiveOptions {
+pub(crate) struct LiveOptions {
     /// Site root (holds `site.yaml`).
     pub root: PathBuf,
     /// The serve folder (never the user's `dist/`).
@@ -37,7 +37,7 @@ pub struct LiveOptions {
 
 /// What a successful rebuild did.
 #[derive(Debug, Clone)]
-pub struct Rebuilt {
+pub(crate) struct Rebuilt {
     /// `true` for a full build, `false` for an in-place page update.
     pub full: bool,
     /// Pages in the site.
@@ -46,8 +46,6 @@ pub struct Rebuilt {
     pub files: usize,
     /// Until the changed pages themselves were on disk (servable).
     pub first_ready: Duration,
-    /// Until everything was written.
-    pub elapsed: Duration,
 }
 
 struct Loaded {
@@ -59,7 +57,7 @@ struct Loaded {
 }
 
 /// The live site.
-pub struct Live {
+pub(crate) struct Live {
     options: LiveOptions,
     loaded: Option<Loaded>,
     /// Changed files not applied yet because the last attempt failed.
@@ -69,7 +67,7 @@ pub struct Live {
 }
 
 impl Live {
-    pub fn new(options: LiveOptions) -> Live {
+    pub(crate) fn new(options: LiveOptions) -> Live {
         Live {
             options,
             loaded: None,
@@ -79,26 +77,14 @@ impl Live {
     }
 
     /// The manifest of the site last built successfully.
-    pub fn manifest(&self) -> Option<gate::Manifest> {
+    pub(crate) fn manifest(&self) -> Option<gate::Manifest> {
         self.loaded
             .as_ref()
             .map(|l| crate::build::assets::manifest(&l.site, &l.assets))
     }
 
-    /// Canonical URLs of the gated pages, highest level first.
-    pub fn level_ids(&self) -> Option<Vec<String>> {
-        self.loaded.as_ref().map(|l| {
-            l.site
-                .config
-                .levels
-                .iter()
-                .map(|lv| lv.id.clone())
-                .collect()
-        })
-    }
-
     /// Build everything into the serve folder, atomically.
-    pub fn full(&mut self) -> Result<Rebuilt, BuildError> {
+    pub(crate) fn full(&mut self) -> Result<Rebuilt, BuildError> {
         let start = Instant::now();
         let result = self.full_inner(start);
         self.needs_full = result.is_err();
@@ -138,13 +124,12 @@ impl Live {
             pages,
             files,
             first_ready: elapsed,
-            elapsed,
         })
     }
 
     /// Apply changed files (paths relative to the root): in place when only existing
     /// pages changed in ways that keep the site's shape, else a full build.
-    pub fn apply(&mut self, changed: &BTreeSet<PathBuf>) -> Result<Rebuilt, BuildError> {
+    pub(crate) fn apply(&mut self, changed: &BTreeSet<PathBuf>) -> Result<Rebuilt, BuildError> {
         self.pending.extend(changed.iter().cloned());
         let all = self.pending.clone();
         if self.needs_full {
@@ -286,7 +271,6 @@ fn write_pages(
         pages: site.pages.len(),
         files,
         first_ready,
-        elapsed: start.elapsed(),
     })
 }
 
@@ -332,7 +316,7 @@ fn write_atomic(out: &Path, o: &Output) -> Result<(), BuildError> {
 }
 
 /// A build error as text: compiler-style diagnostics, or the I/O error with its causes.
-pub fn error_text(err: &BuildError, color: bool) -> String {
+pub(crate) fn error_text(err: &BuildError, color: bool) -> String {
     match err {
         BuildError::Invalid(diagnostics) => {
             let mut out = String::new();

@@ -14,13 +14,13 @@
 //! own); the calling thread watches and rebuilds, publishing each good build's manifest
 //! (or the error) through [`http::Shared`].
 
-pub mod host;
-pub mod http;
-pub mod live;
-pub mod local_path;
-pub mod log;
-pub mod reload;
-pub mod watch;
+pub(crate) mod host;
+pub(crate) mod http;
+pub(crate) mod live;
+pub(crate) mod local_path;
+pub(crate) mod log;
+pub(crate) mod reload;
+pub(crate) mod watch;
 
 use crate::token::{self as tok, IssueRequest, SigningKey};
 use anyhow::Context as _;
