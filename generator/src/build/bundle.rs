@@ -394,12 +394,18 @@ mod tests {
         dir: PathBuf,
     }
 
+    /// The test harness's name of [`staging_child`] (the module path without the crate).
+    fn staging_child_name() -> String {
+        let path = module_path!().split_once("::").map_or(module_path!(), |(_, p)| p);
+        format!("{path}::staging_child")
+    }
+
     /// Start a build of `target` in another process; returns once its staging folder exists.
     fn child_build(target: &Path) -> Child {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
         let mut process = Command::new(std::env::current_exe().unwrap())
-            .args(["bundle::tests::staging_child", "--exact", "--nocapture"])
+            .args([&staging_child_name(), "--exact", "--nocapture"])
             .env(CHILD_TARGET, target)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
