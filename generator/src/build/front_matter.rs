@@ -18,7 +18,7 @@ pub(crate) const KEYS: &[&str] = &[
 /// Publication status; only `published` pages are built unless `--drafts`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     /// Work in progress.
     Draft,
     /// Ready for review, not yet public.
@@ -30,7 +30,7 @@ pub enum Status {
 
 /// A page's parsed front matter.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FrontMatter {
+pub(crate) struct FrontMatter {
     /// Page title (required).
     pub title: String,
     /// Publication date.
@@ -228,7 +228,7 @@ pub(crate) fn yaml_diagnostic(
 
 /// A page date: `YYYY-MM-DD` or RFC 3339, kept as the author wrote it plus a sort key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Date {
+pub(crate) struct Date {
     /// `YYYY-MM-DD`.
     pub day: String,
     /// RFC 3339 (`YYYY-MM-DDT00:00:00Z` for a bare date), for feeds.
@@ -239,7 +239,7 @@ pub struct Date {
 
 impl Date {
     /// Parse `YYYY-MM-DD` or an RFC 3339 date-time; `None` if invalid.
-    pub fn parse(s: &str) -> Option<Date> {
+    pub(crate) fn parse(s: &str) -> Option<Date> {
         let s = s.trim();
         let b = s.as_bytes();
         let num = |r: std::ops::Range<usize>| -> Option<i64> {

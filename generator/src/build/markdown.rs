@@ -13,7 +13,7 @@ use serde::Serialize;
 
 /// One table-of-contents entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TocEntry {
+pub(crate) struct TocEntry {
     /// Heading level, 1–6.
     pub level: u8,
     /// The heading's `id` (its anchor).
@@ -24,7 +24,7 @@ pub struct TocEntry {
 
 /// A rendered markdown body.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Rendered {
+pub(crate) struct Rendered {
     /// The whole body as HTML (without the `<!-- more -->` marker).
     pub html: String,
     /// HTML of the body above a top-level `<!-- more -->` line, parsed on its own; `None`
@@ -47,7 +47,7 @@ pub struct Rendered {
 
 impl Rendered {
     /// Minutes to read: 265 words/min plus 500 CJK characters/min, at least 1.
-    pub fn reading_time(&self) -> usize {
+    pub(crate) fn reading_time(&self) -> usize {
         const WPM: usize = 265;
         const CPM: usize = 500;
         (self.words * CPM + self.cjk_chars * WPM)
@@ -56,7 +56,7 @@ impl Rendered {
     }
 
     /// Words as a reader counts them: Latin words plus CJK characters.
-    pub fn word_count(&self) -> usize {
+    pub(crate) fn word_count(&self) -> usize {
         self.words + self.cjk_chars
     }
 }

@@ -1,25 +1,40 @@
-//! `build`: the whole pipeline, `Site::load` → `theme::load` → `Renderer::new` → render
-//! and write every output in parallel into a [`Staging`] folder → swap it in.
+//! The build pipeline, one module per stage, data flowing one way:
+//! [`config`] → [`content`] → [`front_matter`] → [`markdown`] → [`site`] (the model: URLs,
+//! sections, checks) → [`theme`] → [`render`] (with [`assets`], [`feeds`], [`reserved`])
+//! → [`bundle`] (the one writer).
+//!
+//! [`load`] runs the stages up to the site model, [`prepare`] those the outputs need
+//! next, and [`write`] renders a [`Selection`] of the outputs into a [`Sink`]. `lyceum
+//! build` ([`build`]) writes them all into a [`Staging`] folder and swaps it in; `lyceum
+//! check` writes them into a sink that only records paths; `lyceum serve` runs [`run`],
+//! then, on a change to some pages only, writes the outputs that change touched into
+//! [`Staging::in_place`].
 
 pub(crate) mod assets;
 pub(crate) mod bundle;
-pub mod config;
-pub mod content;
+pub(crate) mod config;
+pub(crate) mod content;
 pub(crate) mod feeds;
 pub(crate) mod front_matter;
 pub(crate) mod markdown;
-pub mod render;
+pub(crate) mod render;
 pub(crate) mod reserved;
 pub(crate) mod site;
 pub(crate) mod theme;
 
+// What the binary and the integration tests use of the stages.
+pub use config::CONFIG_FILE;
+pub use content::slash_path;
+pub use render::TEMPLATES;
+
 use crate::diagnostic::Diagnostic;
 use crate::error::BuildError;
+use assets::Asset;
 use bundle::{Sink, Staging};
-
 use rayon::prelude::*;
 use render::{Output, Renderer};
 use site::{LoadOptions, Site};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use theme::{StaticSource, Theme};
@@ -54,8 +69,55 @@ pub struct BuildReport {
     pub stages: Vec<(&'static str, Duration)>,
 }
 
+/// What every output of a site is rendered from, past the site model: the stages
+/// [`prepare`] runs after [`load`]. Build, check and serve all hold one.
+pub(crate) struct Prepared {
+    pub(crate) theme: Theme,
+    pub(crate) renderer: Renderer,
+    /// Page assets, placed once: copied, listed in the manifest, and resolved by links.
+    pub(crate) assets: Vec<Asset>,
+}
+
+/// A successful build, kept by serve for its incremental rebuilds.
+pub(crate) struct Built {
+    pub(crate) site: Site,
+    pub(crate) prepared: Prepared,
+}
+
+/// Stages 1–5: config → content → front matter → markdown → site model.
+pub(crate) fn load(
+    root: &Path,
+    drafts: bool,
+    base_url: Option<String>,
+) -> Result<Site, Vec<Diagnostic>> {
+    Site::load(root, &LoadOptions { drafts, base_url })
+}
+
+/// Stage 6's inputs: the theme, its templates, and where every page asset goes.
+pub(crate) fn prepare(site: &Site) -> Result<Prepared, BuildError> {
+    let theme = theme::load(&site.root, &site.config.theme)?;
+    let renderer = Renderer::new(site, &theme)?;
+    let assets = assets::collect(site)?;
+    Ok(Prepared {
+        theme,
+        renderer,
+        assets,
+    })
+}
+
 /// Build the site at `options.root` into `options.out`, atomically.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let (built, report) = run(options)?;
+    // Freeing every page's text is a serial tail of a large build that nobody waits
+    // for: hand it to a thread (a CLI exits first and leaves it to the OS). If no
+    // thread can be started, the closure, and the data with it, is dropped right here.
+    let _ = std::thread::Builder::new().spawn(move || drop(built));
+    Ok(report)
+}
+
+/// The whole pipeline: [`load`] → [`prepare`] → [`write`] everything into a [`Staging`]
+/// folder → swap it in. Returns what it built, for serve to update later.
+pub(crate) fn run(options: &BuildOptions) -> Result<(Built, BuildReport), BuildError> {
     check_out_dir(options)?;
     let mut stages = Vec::new();
     let mut clock = Instant::now();
@@ -63,24 +125,17 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         stages.push((name, clock.elapsed()));
         clock = Instant::now();
     };
-    let site = Site::load(
-        &options.root,
-        &LoadOptions {
-            drafts: options.drafts,
-            base_url: options.base_url.clone(),
-        },
-    )?;
+    let site = load(&options.root, options.drafts, options.base_url.clone())?;
     lap("load and parse");
-    let theme = theme::load(&options.root, &site.config.theme)?;
-    let mut renderer = Renderer::new(&site, &theme)?;
+    let mut prepared = prepare(&site)?;
     if let Some(o) = &options.observer {
         o.total
             .store(site.pages.len(), std::sync::atomic::Ordering::Relaxed);
-        renderer = renderer.observe(o.clone());
+        prepared.renderer = prepared.renderer.observe(o.clone());
     }
     lap("templates");
     let staging = Staging::new(&options.out)?;
-    write(&site, &theme, &renderer, &staging)?;
+    write(&site, &prepared, &Selection::ALL, &staging)?;
     lap("render and write");
     let files = staging.files();
     staging.commit()?;
@@ -92,62 +147,92 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         files,
         stages,
     };
-    // Freeing every page's text is a serial tail of a large build that nobody waits
-    // for: hand it to a thread (a CLI exits first and leaves it to the OS). If no
-    // thread can be started, the closure, and the data with it, is dropped right here.
-    let _ = std::thread::Builder::new().spawn(move || drop((site, renderer, theme)));
-    Ok(report)
+    Ok((Built { site, prepared }, report))
+}
+
+/// Which of a site's outputs to write: all of them for a build and a check; for serve,
+/// those a change to some pages touched.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Selection<'a> {
+    /// Pages by index; `None` for every page.
+    pub(crate) pages: Option<&'a [usize]>,
+    /// Sections by index; `None` for every section.
+    pub(crate) sections: Option<&'a BTreeSet<usize>>,
+    /// The outputs that list pages' metadata: Atom feed, search index, sitemap.
+    pub(crate) lists: bool,
+    /// Everything else: static files, page assets, membership page, 404, robots.txt,
+    /// manifest. Their inputs change only with the site's shape (a full build).
+    pub(crate) rest: bool,
+}
+
+impl Selection<'_> {
+    /// Every output.
+    pub(crate) const ALL: Selection<'static> = Selection {
+        pages: None,
+        sections: None,
+        lists: true,
+        rest: true,
+    };
 }
 
 /// One output-producing step, run alongside the pages.
 type Job<'a> = Box<dyn Fn() -> Result<Vec<Output>, BuildError> + Sync + 'a>;
 
-/// Render every output of `site` and write it into `staging`, in parallel. Collects every
-/// template error (one per template and message) rather than stopping at the first.
-pub fn write(
+/// Render the `selected` outputs of `site` and write them into `sink`, in parallel.
+/// Collects every template error (one per template and message) rather than stopping at
+/// the first. Each page's outputs are all rendered before any is written.
+pub(crate) fn write(
     site: &Site,
-    theme: &Theme,
-    renderer: &Renderer,
-    staging: &impl Sink,
+    prepared: &Prepared,
+    selected: &Selection<'_>,
+    sink: &impl Sink,
 ) -> Result<(), BuildError> {
-    let assets = crate::build::assets::collect(site)?;
-    // Nothing is written if any file would be read by Cloudflare as configuration.
-    let refused = refused_files(site, theme, &assets);
-    if !refused.is_empty() {
-        return Err(BuildError::Invalid(refused));
-    }
-    // Static files first: generated pages must win over a stray static file at the same path.
-    theme
-        .static_files
-        .par_iter()
-        .try_for_each(|(rel, source)| match source {
-            StaticSource::Embedded(bytes) => staging.write(rel, bytes),
-            StaticSource::Disk(path) => staging.copy(rel, path),
-        })?;
+    let Prepared {
+        theme,
+        renderer,
+        assets,
+    } = prepared;
     let put = |outputs: Vec<Output>| {
         outputs
             .iter()
-            .try_for_each(|o| staging.write(&o.path, o.contents.as_bytes()))
+            .try_for_each(|o| sink.write(&o.path, o.contents.as_bytes()))
     };
-    // Page assets after static files and before pages, so a page wins a clash.
-    crate::build::assets::write(site, &assets, staging)?;
-    let manifest = crate::build::assets::manifest(site, &assets).to_json();
-    let singles: Vec<Job<'_>> = vec![
-        Box::new(|| Ok(vec![renderer.membership()?])),
-        Box::new(|| Ok(vec![renderer.not_found()?])),
-        Box::new(|| {
+    let mut singles: Vec<Job<'_>> = Vec::new();
+    if selected.rest {
+        // Nothing is written if any file would be read by Cloudflare as configuration.
+        let refused = refused_files(site, theme, assets);
+        if !refused.is_empty() {
+            return Err(BuildError::Invalid(refused));
+        }
+        // Static files first: generated pages must win over a stray static file at the same path.
+        theme
+            .static_files
+            .par_iter()
+            .try_for_each(|(rel, source)| match source {
+                StaticSource::Embedded(bytes) => sink.write(rel, bytes),
+                StaticSource::Disk(path) => sink.copy(rel, path),
+            })?;
+        // Page assets after static files and before pages, so a page wins a clash.
+        assets::write(site, assets, sink)?;
+        singles.push(Box::new(|| Ok(vec![renderer.membership()?])));
+        singles.push(Box::new(|| Ok(vec![renderer.not_found()?])));
+    }
+    if selected.lists {
+        singles.push(Box::new(|| {
             Ok(vec![Output {
                 path: feeds::ATOM_FILE.into(),
                 contents: feeds::atom(site),
             }])
-        }),
-        Box::new(|| {
+        }));
+        singles.push(Box::new(|| {
             Ok(vec![Output {
                 path: feeds::SITEMAP_FILE.into(),
                 contents: feeds::sitemap(site),
             }])
-        }),
-        Box::new(|| {
+        }));
+    }
+    if selected.rest {
+        singles.push(Box::new(|| {
             // The site's own robots.txt (static/, copied above) wins.
             let own = theme
                 .static_files
@@ -160,29 +245,41 @@ pub fn write(
                 })
                 .into_iter()
                 .collect())
-        }),
-        Box::new(|| {
+        }));
+    }
+    if selected.lists {
+        singles.push(Box::new(|| {
             Ok(vec![Output {
                 path: feeds::SEARCH_FILE.into(),
                 contents: feeds::search(site),
             }])
-        }),
-        Box::new(|| {
+        }));
+    }
+    if selected.rest {
+        singles.push(Box::new(|| {
             Ok(vec![Output {
                 path: gate::manifest::MANIFEST_FILE.into(),
-                contents: manifest.clone(),
+                contents: assets::manifest(site, assets).to_json(),
             }])
-        }),
-    ];
+        }));
+    }
+    let sections: Vec<usize> = match selected.sections {
+        Some(set) => set.iter().copied().collect(),
+        None => (0..site.sections.len()).collect(),
+    };
+    let pages: Vec<usize> = match selected.pages {
+        Some(list) => list.to_vec(),
+        None => (0..site.pages.len()).collect(),
+    };
     let results: Vec<Result<(), BuildError>> = singles
         .par_iter()
         .map(|f| put(f()?))
         .chain(
-            (0..site.sections.len())
+            sections
                 .into_par_iter()
                 .map(|i| put(vec![renderer.section(site, i)?])),
         )
-        .chain((0..site.pages.len()).into_par_iter().map_init(
+        .chain(pages.into_par_iter().map_init(
             || renderer.context(),
             |ctx, i| put(renderer.page_in(ctx, site, i)?),
         ))

@@ -26,7 +26,7 @@ pub const TEMPLATES: [&str; 7] = [
 
 /// Templates under this folder depend on the shared context only: they are rendered once
 /// per build, and `{% include "shared/x.html" %}` prints that output.
-pub const SHARED_DIR: &str = "shared/";
+pub(crate) const SHARED_DIR: &str = "shared/";
 
 /// How many pages `recent` on the home page lists.
 const RECENT: usize = 10;
@@ -35,7 +35,7 @@ const DESCRIPTION_CHARS: usize = 160;
 
 /// One rendered file of the bundle.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Output {
+pub(crate) struct Output {
     /// Path relative to the bundle root, `/`-separated (`posts/a/index.html`).
     pub path: String,
     /// File contents.
@@ -43,7 +43,7 @@ pub struct Output {
 }
 
 /// Compiled templates plus the context every template shares.
-pub struct Renderer {
+pub(crate) struct Renderer {
     tera: Tera,
     globals: Context,
     theme_paths: BTreeMap<String, std::path::PathBuf>,
@@ -126,7 +126,7 @@ enum Body {
 
 impl Renderer {
     /// Compile the theme's templates and build the shared context for `site`.
-    pub fn new(site: &Site, theme: &Theme) -> Result<Renderer, Vec<Diagnostic>> {
+    pub(crate) fn new(site: &Site, theme: &Theme) -> Result<Renderer, Vec<Diagnostic>> {
         let mut tera = Tera::default();
         tera.add_raw_templates(
             theme
@@ -174,25 +174,29 @@ impl Renderer {
     }
 
     /// Report rendered pages (and template times, if it keeps them) to `observer`.
-    pub fn observe(mut self, observer: std::sync::Arc<crate::progress::Observer>) -> Renderer {
+    pub(crate) fn observe(
+        mut self,
+        observer: std::sync::Arc<crate::progress::Observer>,
+    ) -> Renderer {
         self.observer = Some(observer);
         self
     }
 
     /// A page's outputs: `page.html` at its URL if public; if gated, `page.html` under
     /// `_gated/` and `teaser.html` at its URL.
-    pub fn page(&self, site: &Site, index: usize) -> Result<Vec<Output>, Diagnostic> {
+    #[cfg(test)]
+    pub(crate) fn page(&self, site: &Site, index: usize) -> Result<Vec<Output>, Diagnostic> {
         self.page_in(&mut self.context(), site, index)
     }
 
     /// A context holding only the shared globals, for [`Renderer::page_in`].
-    pub fn context(&self) -> Context {
+    pub(crate) fn context(&self) -> Context {
         self.globals.clone()
     }
 
     /// [`Renderer::page`] reusing `ctx` (from [`Renderer::context`]): cloning the globals
     /// for every page is a measurable share of a large build.
-    pub fn page_in(
+    pub(crate) fn page_in(
         &self,
         ctx: &mut Context,
         site: &Site,
@@ -241,7 +245,7 @@ impl Renderer {
     }
 
     /// A section's list page (`home.html` for index 0, with `recent`).
-    pub fn section(&self, site: &Site, index: usize) -> Result<Output, Diagnostic> {
+    pub(crate) fn section(&self, site: &Site, index: usize) -> Result<Output, Diagnostic> {
         let s = &site.sections[index];
         let view = SectionView {
             title: &s.title,
@@ -276,7 +280,7 @@ impl Renderer {
     }
 
     /// `/membership/`.
-    pub fn membership(&self) -> Result<Output, Diagnostic> {
+    pub(crate) fn membership(&self) -> Result<Output, Diagnostic> {
         let contents = self.render_ctx("membership.html", &self.globals, None)?;
         Ok(Output {
             path: output_path(MEMBERSHIP_URL),
@@ -285,7 +289,7 @@ impl Renderer {
     }
 
     /// `/404.html`.
-    pub fn not_found(&self) -> Result<Output, Diagnostic> {
+    pub(crate) fn not_found(&self) -> Result<Output, Diagnostic> {
         Ok(Output {
             path: "404.html".into(),
             contents: self.render_ctx("404.html", &self.globals, None)?,

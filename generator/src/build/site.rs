@@ -17,7 +17,7 @@ pub(crate) const MEMBERSHIP_URL: &str = "/membership/";
 
 /// What to load.
 #[derive(Debug, Clone, Default)]
-pub struct LoadOptions {
+pub(crate) struct LoadOptions {
     /// Also build `draft` and `review` pages.
     pub drafts: bool,
     /// Overrides `base_url` from site.yaml.
@@ -26,7 +26,7 @@ pub struct LoadOptions {
 
 /// One built page.
 #[derive(Debug, Clone)]
-pub struct Page {
+pub(crate) struct Page {
     /// Source path relative to the site root (`content/posts/a.md`).
     pub file: PathBuf,
     /// Canonical URL path (`/posts/a/`), decoded: the manifest key.
@@ -41,7 +41,7 @@ pub struct Page {
 
 impl Page {
     /// True when the page needs a membership level.
-    pub fn gated(&self) -> bool {
+    pub(crate) fn gated(&self) -> bool {
         self.front.level.is_some()
     }
 
@@ -56,7 +56,7 @@ impl Page {
 
 /// A section: a folder with an `_index.md` (or the home page, which always exists).
 #[derive(Debug, Clone)]
-pub struct Section {
+pub(crate) struct Section {
     /// The `_index.md`, if there is one.
     pub file: Option<PathBuf>,
     /// Folder relative to `content/` (`""` for home).
@@ -75,7 +75,7 @@ pub struct Section {
 
 /// The whole site, ready to render.
 #[derive(Debug, Clone)]
-pub struct Site {
+pub(crate) struct Site {
     /// Site root folder.
     pub root: PathBuf,
     /// `site.yaml`, with any `--base-url` override applied.
@@ -102,7 +102,7 @@ pub(crate) enum Parsed {
 impl Site {
     /// Load config, discover and parse every page, assign URLs and check the site as a
     /// whole. Returns every problem found, sorted by file and position.
-    pub fn load(root: &Path, options: &LoadOptions) -> Result<Site, Vec<Diagnostic>> {
+    pub(crate) fn load(root: &Path, options: &LoadOptions) -> Result<Site, Vec<Diagnostic>> {
         let mut config = config::load(root)?;
         if let Some(url) = &options.base_url {
             config.base_url = url.trim_end_matches('/').to_owned();
@@ -137,7 +137,7 @@ impl Site {
     }
 
     /// The gate manifest: every gated URL with its level, full file and teaser file.
-    pub fn manifest(&self) -> gate::Manifest {
+    pub(crate) fn manifest(&self) -> gate::Manifest {
         gate::Manifest {
             version: gate::manifest::VERSION,
             levels: self.config.levels.iter().map(|l| l.id.clone()).collect(),
@@ -158,14 +158,14 @@ impl Site {
     }
 
     /// All pages, newest first.
-    pub fn pages_newest_first(&self) -> Vec<&Page> {
+    pub(crate) fn pages_newest_first(&self) -> Vec<&Page> {
         let mut all: Vec<&Page> = self.pages.iter().collect();
         all.sort_by(|a, b| a.order().cmp(&b.order()));
         all
     }
 
     /// Index of the page built from `file` (relative to the site root).
-    pub fn page_index(&self, file: &Path) -> Option<usize> {
+    pub(crate) fn page_index(&self, file: &Path) -> Option<usize> {
         self.pages
             .binary_search_by(|p| p.file.as_path().cmp(file))
             .ok()

@@ -14,7 +14,7 @@ pub(crate) const DEFAULT_THEME: &str = "default";
 
 /// One template: its tera name, where it came from (for diagnostics) and its source.
 #[derive(Debug, Clone)]
-pub struct Template {
+pub(crate) struct Template {
     /// Name as used in `{% extends %}` and by the renderer (`page.html`).
     pub name: String,
     /// Where it came from, relative to the site root (`themes/default/templates/page.html`).
@@ -25,7 +25,7 @@ pub struct Template {
 
 /// Where a static file's bytes are.
 #[derive(Debug, Clone)]
-pub enum StaticSource {
+pub(crate) enum StaticSource {
     /// Embedded in the binary (default theme).
     Embedded(&'static [u8]),
     /// A file on disk.
@@ -34,7 +34,7 @@ pub enum StaticSource {
 
 /// A loaded theme.
 #[derive(Debug, Clone)]
-pub struct Theme {
+pub(crate) struct Theme {
     /// Templates by name, sorted.
     pub templates: Vec<Template>,
     /// Static files by bundle path (`style.css`), sorted; the site's `static/` already merged.
@@ -43,7 +43,8 @@ pub struct Theme {
 
 impl Theme {
     /// The template of this name.
-    pub fn template(&self, name: &str) -> Option<&Template> {
+    #[cfg(test)]
+    pub(crate) fn template(&self, name: &str) -> Option<&Template> {
         self.templates.iter().find(|t| t.name == name)
     }
 }

@@ -22,6 +22,7 @@
 //! (a URL below a gated page's URL) is a warning. Linking a gated page itself is fine:
 //! readers without the level get its teaser.
 
+use crate::build::assets::Asset;
 use crate::build::content::{slash_path, CONTENT_DIR};
 use crate::build::markdown;
 use crate::build::site::Site;
@@ -78,10 +79,12 @@ pub(crate) struct Findings {
 
 impl LinkIndex {
     /// Index `site` and the bundle files a render produced (`outputs`, `/`-separated
-    /// paths relative to the bundle root). `drafts` maps unbuilt draft sources to URLs.
+    /// paths relative to the bundle root), with the page `assets` the build placed.
+    /// `drafts` maps unbuilt draft sources to URLs.
     pub(crate) fn new(
         site: &Site,
         outputs: &[String],
+        assets: &[Asset],
         drafts: HashMap<PathBuf, String>,
     ) -> LinkIndex {
         let mut index = LinkIndex {
@@ -89,10 +92,9 @@ impl LinkIndex {
             drafts,
             ..LinkIndex::default()
         };
-        index.assets = crate::build::assets::collect(site)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|a| (a.file, a.url))
+        index.assets = assets
+            .iter()
+            .map(|a| (a.file.clone(), a.url.clone()))
             .collect();
         for rel in outputs {
             // A gated file is served at its URL without `_gated/` (to members).

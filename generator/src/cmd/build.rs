@@ -231,7 +231,7 @@ impl<'a> JsonErr<'a> {
             errors: diagnostics
                 .iter()
                 .map(|d| JsonDiagnostic {
-                    path: lyceum::build::content::slash_path(&d.path),
+                    path: lyceum::build::slash_path(&d.path),
                     line: d.line,
                     col: d.col,
                     message: &d.message,

@@ -40,12 +40,12 @@ enum Format {
 }
 
 pub(crate) fn run(args: Args, globals: &super::Globals) -> anyhow::Result<ExitCode> {
-    let config = args.root.join(lyceum::build::config::CONFIG_FILE);
+    let config = args.root.join(lyceum::build::CONFIG_FILE);
     if !config.is_file() || std::fs::File::open(&config).is_err() {
         eprintln!(
             "error: `{}` is not a readable site root: no `{}`\n  = help: pass the folder that holds site.yaml with `--root DIR`",
             args.root.display(),
-            lyceum::build::config::CONFIG_FILE
+            lyceum::build::CONFIG_FILE
         );
         return Ok(ExitCode::from(CANNOT_RUN));
     }
@@ -139,7 +139,7 @@ impl<'a> Json<'a> {
         let list = |ds: &'a [Diagnostic], severity: Severity| -> Vec<JsonDiagnostic<'a>> {
             ds.iter()
                 .map(|d| JsonDiagnostic {
-                    path: lyceum::build::content::slash_path(&d.path),
+                    path: lyceum::build::slash_path(&d.path),
                     line: d.line,
                     col: d.col,
                     severity: severity.as_str(),
