@@ -2,6 +2,18 @@
 //! pipeline, kept apart from the stages so every stage can return it.
 
 use crate::diagnostic::Diagnostic;
+
+/// An error and its causes on one line, `: `-separated.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
 use std::path::{Path, PathBuf};
 
 /// Why a build failed. Either way the previous bundle is untouched.

@@ -9,6 +9,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod error;
 pub(crate) mod escape;
+pub(crate) mod paths;
 pub mod progress;
 pub mod scaffold;
 pub mod serve;

@@ -145,13 +145,7 @@ pub(crate) fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> 
     })
 }
 
-/// `path` with `/` separators, for URLs and messages that must not depend on the OS.
-pub fn slash_path(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
+pub(crate) use crate::paths::slash_path;
 
 #[cfg(test)]
 mod tests {

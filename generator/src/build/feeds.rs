@@ -152,13 +152,9 @@ pub(crate) fn search(site: &Site) -> String {
 fn link(base: &str, path: &str) -> String {
     let mut out = String::with_capacity(base.len() + path.len());
     out += base;
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@%".contains(&b) {
-            out.push(b as char);
-        } else {
-            out += &format!("%{b:02X}");
-        }
-    }
+    gate::path::percent_encode(&mut out, path, |b| {
+        b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@%".contains(&b)
+    });
     out
 }
 

@@ -23,8 +23,8 @@ pub(crate) mod site;
 pub(crate) mod theme;
 
 // What the binary and the integration tests use of the stages.
+pub use crate::paths::slash_path;
 pub use config::CONFIG_FILE;
-pub use content::slash_path;
 pub use render::TEMPLATES;
 
 use crate::diagnostic::Diagnostic;

@@ -417,13 +417,7 @@ fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
 
 /// Tera's error and its causes on one line.
 fn chain(e: &tera::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    parts.join(": ")
+    crate::error::chain(e)
 }
 
 /// A template that doesn't compile: tera names it, and its parser gives `--> line:col`.

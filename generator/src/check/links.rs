@@ -431,28 +431,10 @@ fn html_ids(html: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// `%XX` escapes decoded (invalid ones kept as written), for comparing with decoded names.
+/// `%XX` escapes decoded (invalid ones kept as written), for comparing with decoded
+/// names: the gate's decoder.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    gate::path::percent_decode_lossy(text)
 }
 
 #[cfg(test)]

@@ -110,19 +110,9 @@ fn print_human(report: &CheckReport, globals: &super::Globals) {
 /// `{ "errors": [...], "warnings": [...], "summary": {...} }`.
 #[derive(Serialize)]
 struct Json<'a> {
-    errors: Vec<JsonDiagnostic<'a>>,
-    warnings: Vec<JsonDiagnostic<'a>>,
+    errors: Vec<lyceum::diagnostic::Json<'a>>,
+    warnings: Vec<lyceum::diagnostic::Json<'a>>,
     summary: JsonSummary<'a>,
-}
-
-#[derive(Serialize)]
-struct JsonDiagnostic<'a> {
-    path: String,
-    line: usize,
-    col: usize,
-    severity: &'static str,
-    message: &'a str,
-    help: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -136,18 +126,10 @@ struct JsonSummary<'a> {
 
 impl<'a> Json<'a> {
     fn new(report: &'a CheckReport) -> Json<'a> {
-        let list = |ds: &'a [Diagnostic], severity: Severity| -> Vec<JsonDiagnostic<'a>> {
-            ds.iter()
-                .map(|d| JsonDiagnostic {
-                    path: lyceum::build::slash_path(&d.path),
-                    line: d.line,
-                    col: d.col,
-                    severity: severity.as_str(),
-                    message: &d.message,
-                    help: d.help.as_deref(),
-                })
-                .collect()
-        };
+        let list =
+            |ds: &'a [Diagnostic], severity: Severity| -> Vec<lyceum::diagnostic::Json<'a>> {
+                ds.iter().map(|d| d.json(Some(severity))).collect()
+            };
         let s = &report.summary;
         Json {
             errors: list(&report.errors, Severity::Error),

@@ -243,13 +243,7 @@ fn page_candidate(site: &Site, rel: &Path) -> Option<usize> {
 pub(crate) fn error_text(err: &BuildError, color: bool) -> String {
     match err {
         BuildError::Invalid(diagnostics) => {
-            let mut out = String::new();
-            for d in diagnostics {
-                out.push_str(&d.render(color));
-                if !out.ends_with('\n') {
-                    out.push('\n');
-                }
-            }
+            let mut out = crate::diagnostic::render_all(diagnostics, color, false);
             out.push_str(&format!(
                 "{} error{}\n",
                 diagnostics.len(),
@@ -257,16 +251,7 @@ pub(crate) fn error_text(err: &BuildError, color: bool) -> String {
             ));
             out
         }
-        other => {
-            let mut out = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(s) = source {
-                out.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            out.push('\n');
-            out
-        }
+        other => crate::error::chain(other) + "\n",
     }
 }
 

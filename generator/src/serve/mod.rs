@@ -82,7 +82,7 @@ pub fn default_out_dir(root: &Path) -> PathBuf {
 /// Returns the verifier, the HS256 secret to mint demo tokens with (if any), and
 /// whether the development secret is in use.
 fn verifier() -> anyhow::Result<(gate::Verifier, Option<String>, gate::Settings, bool)> {
-    let mut settings = tok::settings_from_env(|k| std::env::var(k).ok());
+    let mut settings = gate::Settings::from_env(|k| std::env::var(k).ok());
     let dev = settings.secret.is_none() && settings.jwks.is_none();
     if dev {
         settings.secret = Some(dev_secret()?);
@@ -240,7 +240,7 @@ fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::H
             (header("Authorization"), header("Cookie"), header("Range"));
         let method = request.method().as_str().to_string();
         let url = request.url().to_string();
-        let now = now();
+        let now = tok::now();
         let req = http::Request {
             method: &method,
             url: &url,
@@ -373,13 +373,6 @@ fn internal_error() -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
     )
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// `content/a.md`, or `content/a.md and 2 more`.
 fn describe(batch: &std::collections::BTreeSet<PathBuf>) -> String {
     let mut names = batch.iter().map(|p| crate::build::content::slash_path(p));
@@ -434,7 +427,7 @@ fn print_banner(
                     issuer: settings.issuer.clone(),
                     audience: settings.audience.clone(),
                 };
-                tok::issue(&key, &req, now())
+                tok::issue(&key, &req, tok::now())
             }) {
                 Ok(token) => {
                     println!("  sign in   {origin}{}?token={token}&next={}", gate::session::LOGIN_PATH, encode_path(&next));
