@@ -1,9 +1,11 @@
 //! YAML for `site.yaml` and front matter: parsing, and positions for error messages. The
 //! one module that names the YAML library — `yaml_serde`, the YAML organisation's maintained
 //! continuation of the deprecated serde_yaml, imported under serde_yaml's name — and it
-//! depends on nothing else in the crate, so changing the library touches this file alone.
+//! depends only on [`crate::diagnostic`], so changing the library touches this file alone.
 
+use crate::diagnostic::Diagnostic;
 use serde::de::DeserializeOwned;
+use std::path::Path;
 
 pub(crate) use serde_yaml::{Error, Value};
 
@@ -27,9 +29,17 @@ pub(crate) struct Problem {
 /// Read `e` as a [`Problem`] in file coordinates.
 pub(crate) fn problem(e: &Error, first_line: usize) -> Problem {
     let text = e.to_string();
-    // The library says "<what> at line L column C[, while parsing <x> at line L2 column C2]":
-    // the position carries L:C itself; L2 is shifted to a file line.
-    let (head, tail) = text.split_once(" at line ").unwrap_or((&text, ""));
+    // The library says "<what> at line L column C[, while parsing <x> at line L2 column C2]".
+    // L:C is its structured `location()`, so the text is cut there; the construct's
+    // start (L2) is in the text alone (libyaml's context mark is private to the library),
+    // and is shifted to a file line.
+    let at = e
+        .location()
+        .map(|loc| format!(" at line {} column {}", loc.line(), loc.column()));
+    let (head, tail) = match at.as_deref().and_then(|at| text.split_once(at)) {
+        Some(split) => split,
+        None => text.split_once(" at line ").unwrap_or((&text, "")),
+    };
     let mut message = format!("invalid YAML: {head}");
     if let Some((what, pos)) = tail
         .split_once(", while ")
@@ -52,6 +62,25 @@ pub(crate) fn problem(e: &Error, first_line: usize) -> Problem {
             .map(|loc| (loc.line() + first_line - 1, loc.column())),
         message,
         syntax,
+    }
+}
+
+/// A diagnostic for a YAML error in YAML that starts at `first_line` of `source`.
+pub(crate) fn diagnostic(
+    path: impl AsRef<Path>,
+    source: &str,
+    first_line: usize,
+    e: &Error,
+) -> Diagnostic {
+    let problem = problem(e, first_line);
+    let (line, col) = problem
+        .position
+        .unwrap_or((first_line.saturating_sub(1).max(1), 1));
+    let d = Diagnostic::at(path.as_ref(), source, line, col, problem.message);
+    if problem.syntax {
+        d.with_help("check brackets, quotes and indentation; quote values that contain `: ` or start with `[`, `{`, `*`, `&`")
+    } else {
+        d
     }
 }
 

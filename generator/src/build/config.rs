@@ -1,7 +1,6 @@
 //! Stage 1: `site.yaml`. Parsed strictly (unknown keys are errors), then validated in its
 //! own pass, so a typo never silently changes what a site publishes.
 
-use crate::build::front_matter::yaml_diagnostic;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::yaml::{self, key_position};
 use serde::{Deserialize, Deserializer};
@@ -100,7 +99,7 @@ pub(crate) fn load(root: &Path) -> Result<Config, Vec<Diagnostic>> {
 /// Parse and validate the text of a `site.yaml` (pure).
 pub(crate) fn parse(source: &str) -> Result<Config, Vec<Diagnostic>> {
     let mut config: Config = yaml::from_str(source).map_err(|e| {
-        let d = yaml_diagnostic(CONFIG_FILE, source, 1, &e);
+        let d = yaml::diagnostic(CONFIG_FILE, source, 1, &e);
         vec![match yaml::unknown_field(&e) {
             Some(key) => with_key_help(d, &key, KEYS, LEVEL_KEYS),
             None => d,

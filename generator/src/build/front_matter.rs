@@ -204,26 +204,7 @@ fn explain(path: &Path, source: &str, text: &str, e: &yaml::Error) -> Vec<Diagno
             }
         }
     }
-    vec![yaml_diagnostic(path, source, YAML_FIRST_LINE, e)]
-}
-
-/// A diagnostic for a YAML error in YAML that starts at `first_line` of `source`.
-pub(crate) fn yaml_diagnostic(
-    path: impl AsRef<Path>,
-    source: &str,
-    first_line: usize,
-    e: &yaml::Error,
-) -> Diagnostic {
-    let problem = yaml::problem(e, first_line);
-    let (line, col) = problem
-        .position
-        .unwrap_or((first_line.saturating_sub(1).max(1), 1));
-    let d = Diagnostic::at(path.as_ref(), source, line, col, problem.message);
-    if problem.syntax {
-        d.with_help("check brackets, quotes and indentation; quote values that contain `: ` or start with `[`, `{`, `*`, `&`")
-    } else {
-        d
-    }
+    vec![yaml::diagnostic(path, source, YAML_FIRST_LINE, e)]
 }
 
 /// A page date: `YYYY-MM-DD` or RFC 3339, kept as the author wrote it plus a sort key.

@@ -420,12 +420,33 @@ fn chain(e: &tera::Error) -> String {
     crate::error::chain(e)
 }
 
-/// A template that doesn't compile: tera names it, and its parser gives `--> line:col`.
+/// A template that doesn't compile. Which one: the one that fails to parse on its own,
+/// or the one tera's structured error names (a missing parent, a circular `extends`);
+/// only for other errors is the name looked for in the text. The position is in the
+/// text alone: tera keeps its parser's error as a message (`ErrorKind::Msg`, pest's
+/// `--> line:col` drawing), with no line or column field.
 fn template_diagnostic(theme: &Theme, e: &tera::Error) -> Diagnostic {
     let text = chain(e);
-    let template = theme.templates.iter().find(|t| {
-        text.contains(&format!("'{}'", t.name)) || text.contains(&format!("\"{}\"", t.name))
-    });
+    let named = match &e.kind {
+        tera::ErrorKind::MissingParent { current, .. } => Some(current.as_str()),
+        tera::ErrorKind::CircularExtend { tpl, .. } => Some(tpl.as_str()),
+        _ => None,
+    };
+    let template = theme
+        .templates
+        .iter()
+        .find(|t| tera::Template::new(&t.name, None, &t.source).is_err())
+        .or_else(|| {
+            theme
+                .templates
+                .iter()
+                .find(|t| Some(t.name.as_str()) == named)
+        })
+        .or_else(|| {
+            theme.templates.iter().find(|t| {
+                text.contains(&format!("'{}'", t.name)) || text.contains(&format!("\"{}\"", t.name))
+            })
+        });
     let position = text.split("--> ").nth(1).and_then(|rest| {
         let (line, rest) = rest.split_once(':')?;
         let col: String = rest.chars().take_while(char::is_ascii_digit).collect();
