@@ -1,8 +1,7 @@
-//! lyceum's generator library, a pipeline of named stages, one module each:
-//! [`config::load`] → [`content::discover`] → [`front_matter::parse`] → [`markdown::render`]
-//! → [`site::Site`] (URLs, sections, checks) → [`render::Renderer`] → [`feeds`] →
-//! [`bundle::Staging`] (atomic write). [`build::build`] runs them all; `lyceum serve` and
-//! `lyceum check` call the stages they need.
+//! lyceum's generator library. [`build`](mod@build) is the pipeline, one module per stage
+//! (config → content → front matter → markdown → site → theme → render → bundle);
+//! [`check`] and [`serve`] run the same pipeline (`build::load`, `prepare`, `write`)
+//! into other sinks; the rest are small utilities. ARCHITECTURE.md has the map.
 
 pub mod build;
 pub mod check;

@@ -194,7 +194,7 @@ pub fn check_level(level: &str, valid: &[String]) -> Result<(), TokenError> {
 }
 
 /// The level ids declared in `<root>/site.yaml`, lowest first, or `None` when there is
-/// no site.yaml there. Read with [`crate::build::config::load`], the build's own parser, so a
+/// no site.yaml there. Read with `build::config::load`, the build's own parser, so a
 /// site.yaml the build rejects is rejected here too, with the same messages.
 pub fn site_levels(root: &Path) -> Result<Option<Vec<String>>, TokenError> {
     let path = root.join(crate::build::config::CONFIG_FILE);

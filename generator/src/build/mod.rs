@@ -1,14 +1,14 @@
 //! The build pipeline, one module per stage, data flowing one way:
-//! [`config`] → [`content`] → [`front_matter`] → [`markdown`] → [`site`] (the model: URLs,
-//! sections, checks) → [`theme`] → [`render`] (with [`assets`], [`feeds`], [`reserved`])
-//! → [`bundle`] (the one writer).
+//! `config` → `content` → `front_matter` → `markdown` → `site` (the model: URLs,
+//! sections, checks) → `theme` → `render` (with `assets`, `feeds`, `reserved`)
+//! → `bundle` (the one writer).
 //!
-//! [`load`] runs the stages up to the site model, [`prepare`] those the outputs need
-//! next, and [`write`] renders a [`Selection`] of the outputs into a [`Sink`]. `lyceum
-//! build` ([`build`]) writes them all into a [`Staging`] folder and swaps it in; `lyceum
-//! check` writes them into a sink that only records paths; `lyceum serve` runs [`run`],
+//! `load` runs the stages up to the site model, `prepare` those the outputs need
+//! next, and `write` renders a `Selection` of the outputs into a `Sink`. `lyceum
+//! build` ([`build`]) writes them all into a `Staging` folder and swaps it in; `lyceum
+//! check` writes them into a sink that only records paths; `lyceum serve` runs `run`,
 //! then, on a change to some pages only, writes the outputs that change touched into
-//! [`Staging::in_place`].
+//! `Staging::in_place`.
 
 pub(crate) mod assets;
 pub(crate) mod bundle;

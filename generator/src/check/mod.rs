@@ -2,10 +2,10 @@
 //! internal link checking, teasers that refer to definitions below their fold, and a
 //! per-level summary.
 //!
-//! It runs the build's own pipeline — [`build::load`], [`build::prepare`],
-//! [`build::write`] — but renders into a [`Sink`] that only records output paths, so
+//! It runs the build's own pipeline — `build::load`, `build::prepare`,
+//! `build::write` — but renders into a `Sink` that only records output paths, so
 //! what `check` accepts is exactly what `build` accepts, and the recorded paths are the
-//! bundle links are checked against ([`crate::check::links`]).
+//! bundle links are checked against (`crate::check::links`).
 
 pub(crate) mod links;
 

@@ -2,17 +2,17 @@
 //! exactly as the edge worker does, watch the sources, rebuild what changed and
 //! live-reload the browser.
 //!
-//! - [`live`]: the in-memory site and its full / in-place rebuilds.
-//! - [`http`]: requests → the gate's decision → responses (the worker's twin).
-//! - [`host`]: the `Host` names answered (DNS rebinding).
-//! - [`local_path`]: bundle paths → file names, refusing what Windows would alias.
-//! - [`log`]: request text made safe for the terminal.
-//! - [`reload`]: the Server-Sent Events stream and the injected script.
-//! - [`watch`]: debounced file watching.
+//! - `live`: the in-memory site and its full / in-place rebuilds.
+//! - `http`: requests → the gate's decision → responses (the worker's twin).
+//! - `host`: the `Host` names answered (DNS rebinding).
+//! - `local_path`: bundle paths → file names, refusing what Windows would alias.
+//! - `log`: request text made safe for the terminal.
+//! - `reload`: the Server-Sent Events stream and the injected script.
+//! - `watch`: debounced file watching.
 //!
 //! Threads: a small pool answers HTTP requests (each event stream gets a thread of its
 //! own); the calling thread watches and rebuilds, publishing each good build's manifest
-//! (or the error) through [`http::Shared`].
+//! (or the error) through `http::Shared`.
 
 pub(crate) mod host;
 pub(crate) mod http;
