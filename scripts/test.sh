@@ -12,6 +12,9 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 step "setup"
 scripts/setup.sh
 
+step "module graph of generator/src has no cycles (scripts/module-graph.sh)"
+scripts/module-graph.sh >/dev/null
+
 step "format and lints (rustfmt, clippy; the edge worker's clippy on wasm32)"
 cargo fmt --all --check
 cargo clippy --locked --all-targets -- -D warnings

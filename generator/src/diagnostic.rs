@@ -131,6 +131,46 @@ impl Diagnostic {
     }
 }
 
+/// A diagnostic as `--json` prints it (`lyceum build` and `lyceum check`):
+/// `{"path","line","col","severity"?,"message","help"}`, the path `/`-separated.
+#[derive(Debug, serde::Serialize)]
+pub struct Json<'a> {
+    path: String,
+    line: usize,
+    col: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<&'static str>,
+    message: &'a str,
+    help: Option<&'a str>,
+}
+
+impl Diagnostic {
+    /// The JSON form; `severity` is named where errors and warnings share a report.
+    pub fn json(&self, severity: Option<Severity>) -> Json<'_> {
+        Json {
+            path: crate::paths::slash_path(&self.path),
+            line: self.line,
+            col: self.col,
+            severity: severity.map(Severity::as_str),
+            message: &self.message,
+            help: self.help.as_deref(),
+        }
+    }
+}
+
+/// Every diagnostic of `diagnostics`, compiler-style, one after another; `spaced` puts a
+/// blank line between them (the CLI), else none (serve's terminal and error page).
+pub fn render_all(diagnostics: &[Diagnostic], color: bool, spaced: bool) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        out.push_str(&d.render(color));
+        if spaced || !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// How bad a diagnostic is: errors fail a build or check; warnings only fail
 /// `lyceum check --deny-warnings`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

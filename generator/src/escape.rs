@@ -2,7 +2,7 @@
 //! renderer's own markup and serve's pages).
 
 /// `text` with `&`, `<`, `>`, `"` and `'` escaped.
-pub fn html(text: &str) -> String {
+pub(crate) fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -1,35 +1,24 @@
-//! lyceum's generator library, a pipeline of named stages, one module each:
-//! [`config::load`] → [`content::discover`] → [`front_matter::parse`] → [`markdown::render`]
-//! → [`site::Site`] (URLs, sections, checks) → [`render::Renderer`] → [`feeds`] →
-//! [`bundle::Staging`] (atomic write). [`build::build`] runs them all; `lyceum serve` and
-//! `lyceum check` call the stages they need.
+//! lyceum's generator library. [`build`](mod@build) is the pipeline, one module per stage
+//! (config → content → front matter → markdown → site → theme → render → bundle);
+//! [`check`] and [`serve`] run the same pipeline (`build::load`, `prepare`, `write`)
+//! into other sinks; the rest are small utilities. ARCHITECTURE.md has the map.
 
-pub mod assets;
 pub mod build;
-pub mod bundle;
 pub mod check;
-pub mod config;
-pub mod content;
 pub mod diagnostic;
-pub mod escape;
-pub mod feeds;
-pub mod front_matter;
-pub mod links;
-pub mod markdown;
+pub mod error;
+pub(crate) mod escape;
+pub(crate) mod paths;
 pub mod progress;
-pub mod render;
-pub mod reserved;
 pub mod scaffold;
 pub mod serve;
-pub mod site;
-pub mod slug;
-pub mod theme;
+pub(crate) mod slug;
 pub mod token;
-pub mod yaml;
+pub(crate) mod yaml;
 
-pub use build::{build, BuildError, BuildOptions, BuildReport};
+pub use build::{build, BuildOptions, BuildReport};
 pub use diagnostic::Diagnostic;
-pub use site::{LoadOptions, Site};
+pub use error::BuildError;
 
 /// Helpers shared by the unit tests.
 #[cfg(test)]

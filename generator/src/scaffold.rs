@@ -5,7 +5,7 @@
 //! Only ever creates: the target must be empty or absent, and every file is opened with
 //! `create_new`, so an existing file is never overwritten, even in a race.
 
-use crate::theme::{default_theme_files, DEFAULT_THEME};
+use crate::build::theme::{default_theme_files, DEFAULT_THEME};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -162,7 +162,7 @@ mod tests {
         assert!(site_dir
             .join("themes/default/templates/page.html")
             .is_file());
-        let site = crate::Site::load(&site_dir, &Default::default()).unwrap();
+        let site = crate::build::site::Site::load(&site_dir, &Default::default()).unwrap();
         assert_eq!(site.pages.iter().filter(|p| p.gated()).count(), 1);
         assert!(site
             .pages

@@ -3,7 +3,7 @@
 
 /// Slug of a file name, title or heading: `"Hello, World!"` → `hello-world`, `"中文 笔记"` → `中文-笔记`.
 /// Returns `""` when nothing is left (callers decide the fallback).
-pub fn slugify(text: &str) -> String {
+pub(crate) fn slugify(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut dash = false;
     for c in text.chars() {
@@ -34,13 +34,13 @@ fn is_mark(c: char) -> bool {
 
 /// Hands out heading ids that are unique within one page: `intro`, `intro-1`, `intro-2`.
 #[derive(Debug, Default)]
-pub struct IdAllocator {
+pub(crate) struct IdAllocator {
     used: std::collections::HashSet<String>,
 }
 
 impl IdAllocator {
     /// A unique id for a heading with this text (`section` when the text has no letters).
-    pub fn allocate(&mut self, text: &str) -> String {
+    pub(crate) fn allocate(&mut self, text: &str) -> String {
         let mut base = slugify(text);
         if base.is_empty() {
             base = "section".into();
@@ -49,7 +49,7 @@ impl IdAllocator {
     }
 
     /// Reserve an id the author chose explicitly, de-duplicating it the same way.
-    pub fn claim(&mut self, base: String) -> String {
+    pub(crate) fn claim(&mut self, base: String) -> String {
         let mut id = base.clone();
         let mut n = 1;
         while !self.used.insert(id.clone()) {

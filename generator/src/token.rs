@@ -13,23 +13,14 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-/// Env var holding the HS256 shared secret (the same one the Worker is given).
-pub const ENV_SECRET: &str = "LYCEUM_JWT_SECRET";
-/// Env var holding a JWKS document of public keys.
-pub const ENV_JWKS: &str = "LYCEUM_JWT_JWKS";
-/// Env var holding the required `iss`, if any.
-pub const ENV_ISSUER: &str = "LYCEUM_JWT_ISSUER";
-/// Env var holding the required `aud`, if any.
-pub const ENV_AUDIENCE: &str = "LYCEUM_JWT_AUDIENCE";
+/// The `LYCEUM_JWT_*` variable names and the secret rule are the gate's: what signs here
+/// is what the Worker verifies.
+pub use gate::token::{ENV_AUDIENCE, ENV_ISSUER, ENV_JWKS, ENV_SECRET, MIN_SECRET_BYTES};
 
 /// File names written by [`KeyPair::write_to`].
 pub const PRIVATE_KEY_FILE: &str = "lyceum-ed25519.pem";
 pub const PUBLIC_KEY_FILE: &str = "lyceum-ed25519.pub.pem";
 pub const JWKS_FILE: &str = "jwks.json";
-
-/// Shortest HS256 secret the gate accepts; issuing with a shorter one would only mint
-/// tokens nobody can verify.
-pub const MIN_SECRET_BYTES: usize = 32;
 
 /// DER prefix of a PKCS#8 v1 Ed25519 private key (RFC 8410), followed by the 32-byte seed.
 const PKCS8_ED25519_PREFIX: [u8; 16] = [
@@ -108,7 +99,8 @@ pub enum SigningKey {
 impl SigningKey {
     /// An HS256 key, refusing secrets the gate would refuse.
     pub fn hs256(secret: &str) -> Result<SigningKey, TokenError> {
-        if secret.len() < MIN_SECRET_BYTES {
+        // Issuing with a secret the gate refuses would only mint tokens nobody can verify.
+        if !gate::token::secret_is_strong(secret.as_bytes()) {
             return Err(TokenError::WeakSecret(secret.len()));
         }
         Ok(SigningKey::Hs256(secret.as_bytes().to_vec()))
@@ -202,16 +194,16 @@ pub fn check_level(level: &str, valid: &[String]) -> Result<(), TokenError> {
 }
 
 /// The level ids declared in `<root>/site.yaml`, lowest first, or `None` when there is
-/// no site.yaml there. Read with [`crate::config::load`], the build's own parser, so a
+/// no site.yaml there. Read with `build::config::load`, the build's own parser, so a
 /// site.yaml the build rejects is rejected here too, with the same messages.
 pub fn site_levels(root: &Path) -> Result<Option<Vec<String>>, TokenError> {
-    let path = root.join(crate::config::CONFIG_FILE);
+    let path = root.join(crate::build::config::CONFIG_FILE);
     match std::fs::metadata(&path) {
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(TokenError::Read { path, source }),
     }
-    let config = crate::config::load(root).map_err(|problems| TokenError::SiteYaml {
+    let config = crate::build::config::load(root).map_err(|problems| TokenError::SiteYaml {
         path: path.clone(),
         message: problems
             .iter()
@@ -222,16 +214,12 @@ pub fn site_levels(root: &Path) -> Result<Option<Vec<String>>, TokenError> {
     Ok(Some(config.levels.into_iter().map(|l| l.id).collect()))
 }
 
-/// The verification settings from the environment (`LYCEUM_JWT_*`), read through `get`
-/// so tests need not touch the process environment. Empty values count as unset.
-pub fn settings_from_env(get: impl Fn(&str) -> Option<String>) -> gate::Settings {
-    let get = |k: &str| get(k).filter(|v| !v.is_empty());
-    gate::Settings {
-        secret: get(ENV_SECRET),
-        jwks: get(ENV_JWKS),
-        issuer: get(ENV_ISSUER),
-        audience: get(ENV_AUDIENCE),
-    }
+/// Seconds since the epoch (0 if the clock is before it): `iat`/`exp` of issued tokens.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// A fresh Ed25519 key pair with its JWKS.

@@ -1,20 +1,22 @@
 //! YAML for `site.yaml` and front matter: parsing, and positions for error messages. The
 //! one module that names the YAML library — `yaml_serde`, the YAML organisation's maintained
 //! continuation of the deprecated serde_yaml, imported under serde_yaml's name — and it
-//! depends on nothing else in the crate, so changing the library touches this file alone.
+//! depends only on [`crate::diagnostic`], so changing the library touches this file alone.
 
+use crate::diagnostic::Diagnostic;
 use serde::de::DeserializeOwned;
+use std::path::Path;
 
-pub use serde_yaml::{Error, Value};
+pub(crate) use serde_yaml::{Error, Value};
 
 /// Deserialize `T` from YAML text.
-pub fn from_str<T: DeserializeOwned>(yaml: &str) -> Result<T, Error> {
+pub(crate) fn from_str<T: DeserializeOwned>(yaml: &str) -> Result<T, Error> {
     serde_yaml::from_str(yaml)
 }
 
 /// A YAML error, said for a YAML text that starts at line `first_line` of its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// 1-based file line and column of the error, when the library knows it.
     pub position: Option<(usize, usize)>,
     /// `invalid YAML: <what>`, plus the file line where an unclosed construct started.
@@ -25,11 +27,19 @@ pub struct Problem {
 }
 
 /// Read `e` as a [`Problem`] in file coordinates.
-pub fn problem(e: &Error, first_line: usize) -> Problem {
+pub(crate) fn problem(e: &Error, first_line: usize) -> Problem {
     let text = e.to_string();
-    // The library says "<what> at line L column C[, while parsing <x> at line L2 column C2]":
-    // the position carries L:C itself; L2 is shifted to a file line.
-    let (head, tail) = text.split_once(" at line ").unwrap_or((&text, ""));
+    // The library says "<what> at line L column C[, while parsing <x> at line L2 column C2]".
+    // L:C is its structured `location()`, so the text is cut there; the construct's
+    // start (L2) is in the text alone (libyaml's context mark is private to the library),
+    // and is shifted to a file line.
+    let at = e
+        .location()
+        .map(|loc| format!(" at line {} column {}", loc.line(), loc.column()));
+    let (head, tail) = match at.as_deref().and_then(|at| text.split_once(at)) {
+        Some(split) => split,
+        None => text.split_once(" at line ").unwrap_or((&text, "")),
+    };
     let mut message = format!("invalid YAML: {head}");
     if let Some((what, pos)) = tail
         .split_once(", while ")
@@ -55,8 +65,27 @@ pub fn problem(e: &Error, first_line: usize) -> Problem {
     }
 }
 
+/// A diagnostic for a YAML error in YAML that starts at `first_line` of `source`.
+pub(crate) fn diagnostic(
+    path: impl AsRef<Path>,
+    source: &str,
+    first_line: usize,
+    e: &Error,
+) -> Diagnostic {
+    let problem = problem(e, first_line);
+    let (line, col) = problem
+        .position
+        .unwrap_or((first_line.saturating_sub(1).max(1), 1));
+    let d = Diagnostic::at(path.as_ref(), source, line, col, problem.message);
+    if problem.syntax {
+        d.with_help("check brackets, quotes and indentation; quote values that contain `: ` or start with `[`, `{`, `*`, `&`")
+    } else {
+        d
+    }
+}
+
 /// The unknown key named by a serde `deny_unknown_fields` error.
-pub fn unknown_field(e: &Error) -> Option<String> {
+pub(crate) fn unknown_field(e: &Error) -> Option<String> {
     let msg = e.to_string();
     let start = msg.find("unknown field `")? + "unknown field `".len();
     let len = msg[start..].find('`')?;
@@ -64,7 +93,7 @@ pub fn unknown_field(e: &Error) -> Option<String> {
 }
 
 /// The string keys of `yaml`'s top-level mapping, in order; `None` if it is not one.
-pub fn top_level_keys(yaml: &str) -> Option<Vec<String>> {
+pub(crate) fn top_level_keys(yaml: &str) -> Option<Vec<String>> {
     let map: serde_yaml::Mapping = serde_yaml::from_str(yaml).ok()?;
     Some(
         map.keys()
@@ -77,7 +106,7 @@ pub fn top_level_keys(yaml: &str) -> Option<Vec<String>> {
 /// 1-based (line, column) of the `nth` place that sets `key:` (block style at any
 /// indentation, `- key:`, or flow style `{key: …, key: …}`), pointing at `value` when it
 /// follows on that line, else at the key. Falls back to the last match, then to 1:1.
-pub fn key_position(yaml: &str, key: &str, value: &str, nth: usize) -> (usize, usize) {
+pub(crate) fn key_position(yaml: &str, key: &str, value: &str, nth: usize) -> (usize, usize) {
     let hits = yaml.lines().enumerate().flat_map(|(i, line)| {
         line.match_indices(key).filter_map(move |(at, _)| {
             let before = line[..at].trim_end_matches([' ', '"', '\'']);

@@ -106,7 +106,7 @@ fn gated_text_appears_only_under_gated_when_templates_print_their_whole_context(
     copy_tree(&fixture("site"), &site);
     let theme = fixture("themes/context/templates");
     // Every template the renderer renders prints the whole context, so no page kind is missed.
-    for name in lyceum::render::TEMPLATES {
+    for name in lyceum::build::TEMPLATES {
         let source = std::fs::read_to_string(theme.join(name))
             .unwrap_or_else(|e| panic!("the context theme lacks {name}: {e}"));
         assert_eq!(source.trim(), "{{ __tera_context | safe }}", "{name}");

@@ -11,6 +11,7 @@
 //! - [`route`]: one request routed end to end (methods, `/_lyceum/*`, decision); the
 //!   adapters only do the I/O around it.
 
+pub mod date;
 pub mod decide;
 pub mod manifest;
 pub mod path;

@@ -104,6 +104,52 @@ pub(crate) fn canonicalize(decoded: &str) -> Result<String, PathError> {
     Ok(out)
 }
 
+/// Percent-decode once (and `+` → space when `plus_is_space`); `None` on a bad
+/// escape or invalid UTF-8. For cookies and query strings ([`crate::session`]).
+pub fn percent_decode(s: &str, plus_is_space: bool) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                out.push(hex_pair(bytes, i + 1)?);
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Percent-decode once, keeping a bad escape as written and replacing invalid UTF-8:
+/// for comparing what an author wrote with decoded names (the generator's link check).
+pub fn percent_decode_lossy(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], hex_pair(bytes, i + 1)) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The byte encoded by the two hex digits at `bytes[at..at + 2]`, if both are hex.
 pub(crate) fn hex_pair(bytes: &[u8], at: usize) -> Option<u8> {
     let hi = hex_digit(*bytes.get(at)?)?;

@@ -4,7 +4,7 @@
 //! Kept here rather than in each adapter so the worker and the preview server cannot
 //! drift apart on security-relevant details (cookie flags, open-redirect checks).
 
-use crate::path::hex_pair;
+use crate::path::percent_decode;
 
 /// Longest `next` target accepted; longer ones fall back to `/`.
 const MAX_NEXT_BYTES: usize = 2048;
@@ -130,31 +130,6 @@ fn is_same_site_path(s: &str) -> bool {
         && !s
             .chars()
             .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
-}
-
-/// Percent-decode once (and `+` → space when `plus_is_space`); `None` on a bad
-/// escape or invalid UTF-8.
-fn percent_decode(s: &str, plus_is_space: bool) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                out.push(hex_pair(bytes, i + 1)?);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Look up one query parameter (percent-decoded, `+` as space) in a raw query string.

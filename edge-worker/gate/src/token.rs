@@ -68,14 +68,38 @@ pub struct Settings {
     pub audience: Option<String>,
 }
 
+/// The environment variable (a Worker secret or var; `lyceum serve`'s and `lyceum
+/// token`'s environment) holding the HS256 shared secret.
+pub const ENV_SECRET: &str = "LYCEUM_JWT_SECRET";
+/// The environment variable holding a JWKS document of public keys.
+pub const ENV_JWKS: &str = "LYCEUM_JWT_JWKS";
+/// The environment variable holding the required `iss`, if any.
+pub const ENV_ISSUER: &str = "LYCEUM_JWT_ISSUER";
+/// The environment variable holding the required `aud`, if any.
+pub const ENV_AUDIENCE: &str = "LYCEUM_JWT_AUDIENCE";
+
+impl Settings {
+    /// The settings from the `LYCEUM_JWT_*` variables, read with `get`; an empty value
+    /// counts as unset.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Settings {
+        let get = |k: &str| get(k).filter(|v| !v.is_empty());
+        Settings {
+            secret: get(ENV_SECRET),
+            jwks: get(ENV_JWKS),
+            issuer: get(ENV_ISSUER),
+            audience: get(ENV_AUDIENCE),
+        }
+    }
+}
+
 /// Why a configuration could not be used. Never contains secret material.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ConfigError {
-    #[error("no verification key configured (set LYCEUM_JWT_SECRET or LYCEUM_JWT_JWKS)")]
+    #[error("no verification key configured (set {ENV_SECRET} or {ENV_JWKS})")]
     NoKey,
-    #[error("LYCEUM_JWT_JWKS is invalid: {0}")]
+    #[error("{ENV_JWKS} is invalid: {0}")]
     Jwks(String),
-    #[error("LYCEUM_JWT_SECRET is too short (need at least 32 bytes)")]
+    #[error("{ENV_SECRET} is too short (need at least {MIN_SECRET_BYTES} bytes)")]
     WeakSecret,
 }
 
@@ -106,6 +130,12 @@ pub enum TokenError {
 
 /// Shortest accepted HS256 secret, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Whether `secret` is long enough to be an HS256 key: the one rule the gate verifies
+/// with and `lyceum token issue` signs with.
+pub fn secret_is_strong(secret: &[u8]) -> bool {
+    secret.len() >= MIN_SECRET_BYTES
+}
 
 /// The only algorithms a token may use.
 const SUPPORTED: [(&str, Algorithm); 4] = [
@@ -199,7 +229,7 @@ impl Verifier {
 
     fn build(secret: Option<&[u8]>, settings: &Settings) -> Result<Verifier, ConfigError> {
         let secret = match secret {
-            Some(s) if s.len() < MIN_SECRET_BYTES => return Err(ConfigError::WeakSecret),
+            Some(s) if !secret_is_strong(s) => return Err(ConfigError::WeakSecret),
             Some(s) => Some(KeyMaterial::Jwt(DecodingKey::from_secret(s))),
             None => None,
         };

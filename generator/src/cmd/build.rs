@@ -2,8 +2,9 @@
 //! object on stdout for CI (`--json`), per-stage and per-template timings (`--verbose`),
 //! and a progress line on a terminal for builds that take a while.
 
-use lyceum::build::{BuildError, BuildOptions, BuildReport};
+use lyceum::build::{BuildOptions, BuildReport};
 use lyceum::progress::Observer;
+use lyceum::BuildError;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -102,13 +103,7 @@ pub(crate) fn run(args: Args, globals: &super::Globals) -> anyhow::Result<ExitCo
         }
         Err(err) if args.json => {
             // The disk failed: still one object on stdout, with the whole cause chain.
-            let err = anyhow::Error::from(err);
-            let message = err
-                .chain()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(": ");
-            let d = lyceum::Diagnostic::file(&out, message);
+            let d = lyceum::Diagnostic::file(&out, lyceum::error::chain(&err));
             println!(
                 "{}",
                 serde_json::to_string(&JsonErr::new(std::slice::from_ref(&d)))?
@@ -211,32 +206,14 @@ fn round(ms: f64) -> f64 {
 #[derive(Serialize)]
 struct JsonErr<'a> {
     ok: bool,
-    errors: Vec<JsonDiagnostic<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonDiagnostic<'a> {
-    path: String,
-    line: usize,
-    col: usize,
-    message: &'a str,
-    help: Option<&'a str>,
+    errors: Vec<lyceum::diagnostic::Json<'a>>,
 }
 
 impl<'a> JsonErr<'a> {
     fn new(diagnostics: &'a [lyceum::Diagnostic]) -> JsonErr<'a> {
         JsonErr {
             ok: false,
-            errors: diagnostics
-                .iter()
-                .map(|d| JsonDiagnostic {
-                    path: lyceum::content::slash_path(&d.path),
-                    line: d.line,
-                    col: d.col,
-                    message: &d.message,
-                    help: d.help.as_deref(),
-                })
-                .collect(),
+            errors: diagnostics.iter().map(|d| d.json(None)).collect(),
         }
     }
 }

@@ -40,12 +40,12 @@ enum Format {
 }
 
 pub(crate) fn run(args: Args, globals: &super::Globals) -> anyhow::Result<ExitCode> {
-    let config = args.root.join(lyceum::config::CONFIG_FILE);
+    let config = args.root.join(lyceum::build::CONFIG_FILE);
     if !config.is_file() || std::fs::File::open(&config).is_err() {
         eprintln!(
             "error: `{}` is not a readable site root: no `{}`\n  = help: pass the folder that holds site.yaml with `--root DIR`",
             args.root.display(),
-            lyceum::config::CONFIG_FILE
+            lyceum::build::CONFIG_FILE
         );
         return Ok(ExitCode::from(CANNOT_RUN));
     }
@@ -110,19 +110,9 @@ fn print_human(report: &CheckReport, globals: &super::Globals) {
 /// `{ "errors": [...], "warnings": [...], "summary": {...} }`.
 #[derive(Serialize)]
 struct Json<'a> {
-    errors: Vec<JsonDiagnostic<'a>>,
-    warnings: Vec<JsonDiagnostic<'a>>,
+    errors: Vec<lyceum::diagnostic::Json<'a>>,
+    warnings: Vec<lyceum::diagnostic::Json<'a>>,
     summary: JsonSummary<'a>,
-}
-
-#[derive(Serialize)]
-struct JsonDiagnostic<'a> {
-    path: String,
-    line: usize,
-    col: usize,
-    severity: &'static str,
-    message: &'a str,
-    help: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -136,18 +126,10 @@ struct JsonSummary<'a> {
 
 impl<'a> Json<'a> {
     fn new(report: &'a CheckReport) -> Json<'a> {
-        let list = |ds: &'a [Diagnostic], severity: Severity| -> Vec<JsonDiagnostic<'a>> {
-            ds.iter()
-                .map(|d| JsonDiagnostic {
-                    path: lyceum::content::slash_path(&d.path),
-                    line: d.line,
-                    col: d.col,
-                    severity: severity.as_str(),
-                    message: &d.message,
-                    help: d.help.as_deref(),
-                })
-                .collect()
-        };
+        let list =
+            |ds: &'a [Diagnostic], severity: Severity| -> Vec<lyceum::diagnostic::Json<'a>> {
+                ds.iter().map(|d| d.json(Some(severity))).collect()
+            };
         let s = &report.summary;
         Json {
             errors: list(&report.errors, Severity::Error),

@@ -27,12 +27,7 @@ pub(crate) fn report_error(err: &anyhow::Error, _globals: &Globals) {
 
 /// Print author-facing diagnostics, compiler-style (colour only on a terminal), then a count.
 pub(crate) fn report_diagnostics(diagnostics: &[lyceum::Diagnostic]) {
-    let color = stderr_color();
-    let mut text = String::new();
-    for d in diagnostics {
-        text += &d.render(color);
-        text.push('\n');
-    }
+    let mut text = lyceum::diagnostic::render_all(diagnostics, stderr_color(), true);
     let n = diagnostics.len();
     text += &format!(
         "error: {n} problem{} found\n",

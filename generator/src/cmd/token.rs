@@ -93,13 +93,6 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 fn issue(a: IssueArgs) -> anyhow::Result<()> {
     let ttl_secs = tok::parse_ttl(&a.ttl)?;
     // Without a site.yaml here, any level id is the caller's business.
@@ -131,12 +124,12 @@ fn issue(a: IssueArgs) -> anyhow::Result<()> {
         issuer: a.iss.or_else(|| env(tok::ENV_ISSUER)),
         audience: a.aud.or_else(|| env(tok::ENV_AUDIENCE)),
     };
-    println!("{}", tok::issue(&key, &req, now())?);
+    println!("{}", tok::issue(&key, &req, tok::now())?);
     Ok(())
 }
 
 fn verify(a: VerifyArgs, globals: &super::Globals) -> anyhow::Result<ExitCode> {
-    let settings = tok::settings_from_env(env);
+    let settings = gate::Settings::from_env(env);
     let verifier = match gate::Verifier::from_settings(&settings) {
         Ok(v) => v,
         Err(e) => {
@@ -144,7 +137,7 @@ fn verify(a: VerifyArgs, globals: &super::Globals) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(USAGE_ERROR));
         }
     };
-    let now = now();
+    let now = tok::now();
     match verifier.verify(a.token.trim(), now) {
         Ok(claims) => {
             println!("valid");

@@ -19,18 +19,18 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The names a server bound to one address answers.
 #[derive(Debug, Clone)]
-pub struct Hosts {
+pub(crate) struct Hosts {
     bind: IpAddr,
 }
 
 impl Hosts {
-    pub fn new(bind: IpAddr) -> Hosts {
+    pub(crate) fn new(bind: IpAddr) -> Hosts {
         Hosts { bind }
     }
 
     /// Whether a request naming `host` (its `Host` header) and `url` (its target, whose
     /// absolute form names a host too) is for this server.
-    pub fn allows(&self, host: Option<&str>, url: &str) -> bool {
+    pub(crate) fn allows(&self, host: Option<&str>, url: &str) -> bool {
         let Some(host) = host else { return false };
         self.allows_authority(host)
             && absolute_form_authority(url).is_none_or(|a| self.allows_authority(a))
@@ -95,7 +95,7 @@ fn absolute_form_authority(url: &str) -> Option<&str> {
 }
 
 /// The 421 for a refused host: short, plain, never cached, naming nothing of the site.
-pub fn misdirected() -> gate::route::Reply {
+pub(crate) fn misdirected() -> gate::route::Reply {
     gate::route::Reply::plain(
         421,
         "421 Misdirected Request: lyceum serve answers only to localhost, 127.0.0.1 and [::1] \

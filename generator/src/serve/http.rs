@@ -20,7 +20,7 @@ use std::sync::{Arc, RwLock};
 
 /// What the builder publishes for the request threads.
 #[derive(Debug, Default)]
-pub struct Shared {
+pub(crate) struct Shared {
     /// The manifest of the bundle being served; `None` until a build succeeded.
     pub manifest: Option<Manifest>,
     /// The last build's error report (plain text), if the last build failed.
@@ -30,7 +30,7 @@ pub struct Shared {
 /// One request: what the gate needs, plus `Range` (honoured on public files and a
 /// member's full file).
 #[derive(Debug, Clone, Default)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     pub method: &'a str,
     /// The request target (`/path?query`, or absolute form).
     pub url: &'a str,
@@ -43,7 +43,7 @@ pub struct Request<'a> {
 
 /// A complete answer (bodies are small: pages of a site).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
+pub(crate) struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     /// The body as for GET; the transport omits it for HEAD but keeps its length.
@@ -84,7 +84,7 @@ impl Response {
     }
 
     /// The first value of a header (case-insensitive name).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -99,7 +99,7 @@ impl Response {
 
 /// How to answer.
 #[derive(Debug)]
-pub enum Reply {
+pub(crate) enum Reply {
     Response(Response),
     /// Hand the connection to the live-reload event stream.
     LiveReload,
@@ -107,7 +107,7 @@ pub enum Reply {
 
 /// The request handler: the host names it answers, configured keys, the optional
 /// `--as` preview membership, the folder being served and the builder's shared state.
-pub struct Gatekeeper {
+pub(crate) struct Gatekeeper {
     pub hosts: Hosts,
     pub verifier: Verifier,
     pub preview: Option<Claims>,
@@ -117,7 +117,7 @@ pub struct Gatekeeper {
 
 impl Gatekeeper {
     /// Answer one request at time `now` (seconds since the Unix epoch).
-    pub fn handle(&self, req: &Request<'_>, now: u64) -> Reply {
+    pub(crate) fn handle(&self, req: &Request<'_>, now: u64) -> Reply {
         // Before anything else, the live-reload stream included: a page on another
         // name must not read any of it.
         if !self.hosts.allows(req.host, req.url) {
@@ -356,7 +356,7 @@ fn build_failed_page(error: Option<&str>) -> Response {
 }
 
 /// Content type by file extension.
-pub fn content_type(path: &Path) -> &'static str {
+pub(crate) fn content_type(path: &Path) -> &'static str {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())

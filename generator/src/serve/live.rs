@@ -1,30 +1,28 @@
 //! The site `lyceum serve` keeps in memory and rebuilds on change.
 //!
-//! A full build runs the generator's own stages (`Site::load` → `theme::load` →
-//! `Renderer::new` → `build::write` into a `Staging` folder → atomic swap) and keeps the
-//! `Site`, `Theme` and `Renderer`. A change to existing pages only (same URL, level, date
+//! A full build is the build's own pipeline ([`build::run`]: load → prepare → write into
+//! a `Staging` folder → atomic swap), and keeps what it built. A change to existing pages only (same URL, level, date
 //! and status: nothing that moves a page between lists or changes the manifest) is then
-//! applied in place: those pages are re-parsed and re-rendered and written first, then
-//! the list and feed pages that show their metadata (their section, home, Atom, search
-//! index, sitemap). Anything else (site.yaml, themes, static files, a new, deleted or
+//! applied in place, by the same [`build::write`] given a [`Selection`] of the outputs
+//! and [`Staging::in_place`] as the writer: those pages are re-parsed, re-rendered and
+//! written first, then the list and feed pages that show their metadata (their section,
+//! home, Atom, search index, sitemap). Anything else (site.yaml, themes, static files, a new, deleted or
 //! moved page, a section) is a full build. Either way a failed build changes nothing on
 //! disk: the last good site keeps being served.
 
-use crate::build::{self, BuildError};
-use crate::bundle::Staging;
-use crate::content::{self, SourceFile};
+use crate::build::bundle::Staging;
+use crate::build::content::{self, SourceFile};
+use crate::build::site::{self, Parsed, Site};
+use crate::build::{self, BuildOptions, Built, Selection};
 use crate::diagnostic::Diagnostic;
-use crate::feeds;
-use crate::render::{Output, Renderer};
-use crate::site::{self, LoadOptions, Parsed, Site};
-use crate::theme::{self, Theme};
+use crate::error::BuildError;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// What to build and where.
 #[derive(Debug, Clone)]
-pub struct LiveOptions {
+pub(crate) struct LiveOptions {
     /// Site root (holds `site.yaml`).
     pub root: PathBuf,
     /// The serve folder (never the user's `dist/`).
@@ -36,7 +34,7 @@ pub struct LiveOptions {
 
 /// What a successful rebuild did.
 #[derive(Debug, Clone)]
-pub struct Rebuilt {
+pub(crate) struct Rebuilt {
     /// `true` for a full build, `false` for an in-place page update.
     pub full: bool,
     /// Pages in the site.
@@ -45,22 +43,12 @@ pub struct Rebuilt {
     pub files: usize,
     /// Until the changed pages themselves were on disk (servable).
     pub first_ready: Duration,
-    /// Until everything was written.
-    pub elapsed: Duration,
-}
-
-struct Loaded {
-    site: Site,
-    /// Page assets, for the manifest (gated ones are served to members only).
-    assets: Vec<crate::assets::Asset>,
-    theme: Theme,
-    renderer: Renderer,
 }
 
 /// The live site.
-pub struct Live {
+pub(crate) struct Live {
     options: LiveOptions,
-    loaded: Option<Loaded>,
+    loaded: Option<Built>,
     /// Changed files not applied yet because the last attempt failed.
     pending: BTreeSet<PathBuf>,
     /// The next rebuild must be full (the last full build failed).
@@ -68,7 +56,7 @@ pub struct Live {
 }
 
 impl Live {
-    pub fn new(options: LiveOptions) -> Live {
+    pub(crate) fn new(options: LiveOptions) -> Live {
         Live {
             options,
             loaded: None,
@@ -78,26 +66,14 @@ impl Live {
     }
 
     /// The manifest of the site last built successfully.
-    pub fn manifest(&self) -> Option<gate::Manifest> {
+    pub(crate) fn manifest(&self) -> Option<gate::Manifest> {
         self.loaded
             .as_ref()
-            .map(|l| crate::assets::manifest(&l.site, &l.assets))
-    }
-
-    /// Canonical URLs of the gated pages, highest level first.
-    pub fn level_ids(&self) -> Option<Vec<String>> {
-        self.loaded.as_ref().map(|l| {
-            l.site
-                .config
-                .levels
-                .iter()
-                .map(|lv| lv.id.clone())
-                .collect()
-        })
+            .map(|b| build::assets::manifest(&b.site, &b.prepared.assets))
     }
 
     /// Build everything into the serve folder, atomically.
-    pub fn full(&mut self) -> Result<Rebuilt, BuildError> {
+    pub(crate) fn full(&mut self) -> Result<Rebuilt, BuildError> {
         let start = Instant::now();
         let result = self.full_inner(start);
         self.needs_full = result.is_err();
@@ -109,41 +85,25 @@ impl Live {
 
     fn full_inner(&mut self, start: Instant) -> Result<Rebuilt, BuildError> {
         let o = &self.options;
-        let site = Site::load(
-            &o.root,
-            &LoadOptions {
-                drafts: o.drafts,
-                base_url: Some(o.base_url.clone()),
-            },
-        )?;
-        let theme = theme::load(&o.root, &site.config.theme)?;
-        let renderer = Renderer::new(&site, &theme)?;
-        let staging = Staging::new(&o.out)?;
-        build::write(&site, &theme, &renderer, &staging)?;
-        let files = staging.files();
-        staging.commit()?;
-        let pages = site.pages.len();
-        // The same placement `build::write` just used (an asset change is a full build).
-        let assets = crate::assets::collect(&site)?;
-        self.loaded = Some(Loaded {
-            site,
-            assets,
-            theme,
-            renderer,
-        });
-        let elapsed = start.elapsed();
+        let (built, report) = build::run(&BuildOptions {
+            root: o.root.clone(),
+            out: o.out.clone(),
+            drafts: o.drafts,
+            base_url: Some(o.base_url.clone()),
+            observer: None,
+        })?;
+        self.loaded = Some(built);
         Ok(Rebuilt {
             full: true,
-            pages,
-            files,
-            first_ready: elapsed,
-            elapsed,
+            pages: report.pages,
+            files: report.files,
+            first_ready: start.elapsed(),
         })
     }
 
     /// Apply changed files (paths relative to the root): in place when only existing
     /// pages changed in ways that keep the site's shape, else a full build.
-    pub fn apply(&mut self, changed: &BTreeSet<PathBuf>) -> Result<Rebuilt, BuildError> {
+    pub(crate) fn apply(&mut self, changed: &BTreeSet<PathBuf>) -> Result<Rebuilt, BuildError> {
         self.pending.extend(changed.iter().cloned());
         let all = self.pending.clone();
         if self.needs_full {
@@ -230,62 +190,40 @@ impl Live {
 
 /// Render the updated pages and write them (servable at once), then the lists and feeds.
 /// A page's outputs are all rendered before any is written, so a template error leaves
-/// the page as it was; an error in the lists after that is reported, and the caller
-/// then rebuilds in full next time.
+/// the page as it was; after an error the caller rebuilds in full next time.
 fn write_pages(
-    loaded: &Loaded,
+    built: &Built,
     out: &Path,
     updated: &[(usize, site::Page)],
     lists: Option<&BTreeSet<usize>>,
     start: Instant,
 ) -> Result<Rebuilt, BuildError> {
-    let site = &loaded.site;
-    let r = &loaded.renderer;
-    let mut pages: Vec<Output> = Vec::new();
-    for (index, _) in updated {
-        pages.extend(r.page(site, *index)?);
-    }
-    for o in &pages {
-        write_atomic(out, o)?;
-    }
+    let site = &built.site;
+    let sink = Staging::in_place(out);
+    let pages: Vec<usize> = updated.iter().map(|(index, _)| *index).collect();
+    let no_sections = BTreeSet::new();
+    let only_pages = Selection {
+        pages: Some(&pages),
+        sections: Some(&no_sections),
+        lists: false,
+        rest: false,
+    };
+    build::write(site, &built.prepared, &only_pages, &sink)?;
     let first_ready = start.elapsed();
-    let mut files = pages.len();
     if let Some(sections) = lists {
-        use rayon::prelude::*;
-        type Job<'a> = Box<dyn Fn() -> Result<Output, BuildError> + Sync + 'a>;
-        let mut jobs: Vec<Job<'_>> = sections
-            .iter()
-            .map(|&s| Box::new(move || Ok(r.section(site, s)?)) as Job<'_>)
-            .collect();
-        jobs.push(Box::new(|| {
-            Ok(Output {
-                path: feeds::ATOM_FILE.into(),
-                contents: feeds::atom(site),
-            })
-        }));
-        jobs.push(Box::new(|| {
-            Ok(Output {
-                path: feeds::SEARCH_FILE.into(),
-                contents: feeds::search(site),
-            })
-        }));
-        jobs.push(Box::new(|| {
-            Ok(Output {
-                path: feeds::SITEMAP_FILE.into(),
-                contents: feeds::sitemap(site),
-            })
-        }));
-        jobs.par_iter()
-            .try_for_each(|job| write_atomic(out, &job()?))?;
-        files += jobs.len();
+        let lists = Selection {
+            pages: Some(&[]),
+            sections: Some(sections),
+            lists: true,
+            rest: false,
+        };
+        build::write(site, &built.prepared, &lists, &sink)?;
     }
-    let _ = &loaded.theme;
     Ok(Rebuilt {
         full: false,
         pages: site.pages.len(),
-        files,
+        files: sink.files(),
         first_ready,
-        elapsed: start.elapsed(),
     })
 }
 
@@ -301,46 +239,11 @@ fn page_candidate(site: &Site, rel: &Path) -> Option<usize> {
     site.page_index(rel)
 }
 
-/// Replace one bundle file so a concurrent reader sees the old or the new file, never
-/// half of one.
-fn write_atomic(out: &Path, o: &Output) -> Result<(), BuildError> {
-    let path = out.join(&o.path);
-    let tmp = path.with_file_name(format!(
-        ".{}.lyceum-serve-tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| BuildError::Io {
-            action: "create",
-            path: parent.into(),
-            source: e,
-        })?;
-    }
-    std::fs::write(&tmp, &o.contents).map_err(|e| BuildError::Io {
-        action: "write",
-        path: tmp.clone(),
-        source: e,
-    })?;
-    std::fs::rename(&tmp, &path).map_err(|e| BuildError::Io {
-        action: "rename",
-        path: tmp,
-        source: e,
-    })
-}
-
 /// A build error as text: compiler-style diagnostics, or the I/O error with its causes.
-pub fn error_text(err: &BuildError, color: bool) -> String {
+pub(crate) fn error_text(err: &BuildError, color: bool) -> String {
     match err {
         BuildError::Invalid(diagnostics) => {
-            let mut out = String::new();
-            for d in diagnostics {
-                out.push_str(&d.render(color));
-                if !out.ends_with('\n') {
-                    out.push('\n');
-                }
-            }
+            let mut out = crate::diagnostic::render_all(diagnostics, color, false);
             out.push_str(&format!(
                 "{} error{}\n",
                 diagnostics.len(),
@@ -348,15 +251,178 @@ pub fn error_text(err: &BuildError, color: bool) -> String {
             ));
             out
         }
-        other => {
-            let mut out = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(s) = source {
-                out.push_str(&format!(": {s}"));
-                source = s.source();
+        other => crate::error::chain(other) + "\n",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE_URL: &str = "http://127.0.0.1:1111";
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let dest = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &dest);
+            } else {
+                std::fs::copy(entry.path(), &dest).unwrap();
             }
-            out.push('\n');
-            out
         }
+    }
+
+    /// Every file under `dir` (bundle-relative, `/`-separated) with its bytes.
+    fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = content::slash_path(e.path().strip_prefix(dir).unwrap());
+                (rel, std::fs::read(e.path()).unwrap())
+            })
+            .collect()
+    }
+
+    /// A fresh `lyceum build` of the sources as they are now, with serve's base URL.
+    fn full_build(root: &Path, out: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+        crate::build::build(&BuildOptions {
+            root: root.to_path_buf(),
+            out: out.to_path_buf(),
+            drafts: false,
+            base_url: Some(BASE_URL.into()),
+            observer: None,
+        })
+        .unwrap();
+        tree(out)
+    }
+
+    /// Apply one edit through `live` and compare the serve folder, file for file and byte
+    /// for byte, with a full build of the sources after the edit.
+    fn step(live: &mut Live, root: &Path, scratch: &Path, what: &str, rels: &[&str], full: bool) {
+        let changed: BTreeSet<PathBuf> = rels.iter().map(PathBuf::from).collect();
+        let r = live
+            .apply(&changed)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(r.full, full, "{what}: full rebuild?");
+        let served = tree(&live.options.out);
+        let built = full_build(root, &scratch.join(what.replace(' ', "-")));
+        let names =
+            |t: &std::collections::BTreeMap<String, Vec<u8>>| t.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(names(&served), names(&built), "{what}: the same files");
+        for (rel, bytes) in &built {
+            assert!(
+                served[rel] == *bytes,
+                "{what}: `{rel}` differs from a full build"
+            );
+        }
+    }
+
+    #[test]
+    fn serve_after_a_sequence_of_edits_equals_a_full_build_of_the_final_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        let scratch = dir.path().join("builds");
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/site"),
+            &root,
+        );
+        let mut live = Live::new(LiveOptions {
+            root: root.clone(),
+            out: dir.path().join("serve"),
+            drafts: false,
+            base_url: BASE_URL.into(),
+        });
+        live.full().unwrap();
+        let edit = |rel: &str, f: &dyn Fn(String) -> String| {
+            let path = root.join(rel);
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, f(text)).unwrap();
+        };
+        let about = "content/about.md";
+        let member = "content/essays/member-essay.md";
+
+        edit(about, &|t| format!("{t}\nAn edited body.\n"));
+        step(&mut live, &root, &scratch, "edit a body", &[about], false);
+        edit(about, &|t| t.replacen("title: About", "title: About Us", 1));
+        step(&mut live, &root, &scratch, "edit a title", &[about], false);
+        edit(member, &|t| {
+            t.replacen("tags: [memory]", "tags: [memory, sleep]", 1)
+        });
+        step(
+            &mut live,
+            &root,
+            &scratch,
+            "edit a gated page",
+            &[member],
+            false,
+        );
+
+        let new_page = "content/essays/new-one.md";
+        edit(new_page, &|_| "---\ntitle: Brand New\n---\nNew.\n".into());
+        step(&mut live, &root, &scratch, "add a page", &[new_page], true);
+        std::fs::remove_file(root.join(new_page)).unwrap();
+        step(
+            &mut live,
+            &root,
+            &scratch,
+            "delete a page",
+            &[new_page],
+            true,
+        );
+
+        edit(member, &|t| t.replacen("level: member", "level: pro", 1));
+        step(
+            &mut live,
+            &root,
+            &scratch,
+            "change a level",
+            &[member],
+            true,
+        );
+        edit("site.yaml", &|t| {
+            t.replacen("title: Fixture Academy", "title: Renamed Academy", 1)
+        });
+        step(
+            &mut live,
+            &root,
+            &scratch,
+            "edit site.yaml",
+            &["site.yaml"],
+            true,
+        );
+        let template = "themes/default/templates/page.html";
+        let page_html = crate::build::theme::default_theme_files()
+            .find(|(name, _)| name == "templates/page.html")
+            .map(|(_, bytes)| String::from_utf8(bytes.to_vec()).unwrap())
+            .unwrap();
+        edit(template, &|_| {
+            page_html.replacen("<h1>", "<h1 class=\"own\">", 1)
+        });
+        step(
+            &mut live,
+            &root,
+            &scratch,
+            "edit a template",
+            &[template],
+            true,
+        );
+
+        // And an in-place update last, on top of all that.
+        edit(about, &|t| {
+            t.replacen("title: About Us", "title: About Them", 1)
+        });
+        step(
+            &mut live,
+            &root,
+            &scratch,
+            "edit a title again",
+            &[about],
+            false,
+        );
     }
 }

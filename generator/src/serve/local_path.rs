@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 /// Why a bundle path has no file in the serve folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refused {
+pub(crate) enum Refused {
     /// An empty segment (`a//b`, a leading or trailing `/`), `.` or `..`.
     NotAName,
     /// A control character (NUL included).
@@ -28,7 +28,7 @@ pub enum Refused {
 }
 
 /// The relative path of `rel` in the serve folder, or why there is none.
-pub fn local_path(rel: &str) -> Result<PathBuf, Refused> {
+pub(crate) fn local_path(rel: &str) -> Result<PathBuf, Refused> {
     let mut path = PathBuf::new();
     for segment in rel.split('/') {
         check_segment(segment)?;

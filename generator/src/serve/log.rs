@@ -8,7 +8,7 @@
 /// `s` with every control character (C0, DEL, C1), every bidirectional override and
 /// the backslash written as a Rust-style escape (`\u{1b}`, `\\`), so the line shows
 /// exactly what was sent and nothing in it acts on the terminal.
-pub fn printable(s: &str) -> String {
+pub(crate) fn printable(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -2,25 +2,25 @@
 //! exactly as the edge worker does, watch the sources, rebuild what changed and
 //! live-reload the browser.
 //!
-//! - [`live`]: the in-memory site and its full / in-place rebuilds.
-//! - [`http`]: requests → the gate's decision → responses (the worker's twin).
-//! - [`host`]: the `Host` names answered (DNS rebinding).
-//! - [`local_path`]: bundle paths → file names, refusing what Windows would alias.
-//! - [`log`]: request text made safe for the terminal.
-//! - [`reload`]: the Server-Sent Events stream and the injected script.
-//! - [`watch`]: debounced file watching.
+//! - `live`: the in-memory site and its full / in-place rebuilds.
+//! - `http`: requests → the gate's decision → responses (the worker's twin).
+//! - `host`: the `Host` names answered (DNS rebinding).
+//! - `local_path`: bundle paths → file names, refusing what Windows would alias.
+//! - `log`: request text made safe for the terminal.
+//! - `reload`: the Server-Sent Events stream and the injected script.
+//! - `watch`: debounced file watching.
 //!
 //! Threads: a small pool answers HTTP requests (each event stream gets a thread of its
 //! own); the calling thread watches and rebuilds, publishing each good build's manifest
-//! (or the error) through [`http::Shared`].
+//! (or the error) through `http::Shared`.
 
-pub mod host;
-pub mod http;
-pub mod live;
-pub mod local_path;
-pub mod log;
-pub mod reload;
-pub mod watch;
+pub(crate) mod host;
+pub(crate) mod http;
+pub(crate) mod live;
+pub(crate) mod local_path;
+pub(crate) mod log;
+pub(crate) mod reload;
+pub(crate) mod watch;
 
 use crate::token::{self as tok, IssueRequest, SigningKey};
 use anyhow::Context as _;
@@ -82,7 +82,7 @@ pub fn default_out_dir(root: &Path) -> PathBuf {
 /// Returns the verifier, the HS256 secret to mint demo tokens with (if any), and
 /// whether the development secret is in use.
 fn verifier() -> anyhow::Result<(gate::Verifier, Option<String>, gate::Settings, bool)> {
-    let mut settings = tok::settings_from_env(|k| std::env::var(k).ok());
+    let mut settings = gate::Settings::from_env(|k| std::env::var(k).ok());
     let dev = settings.secret.is_none() && settings.jwks.is_none();
     if dev {
         settings.secret = Some(dev_secret()?);
@@ -240,7 +240,7 @@ fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::H
             (header("Authorization"), header("Cookie"), header("Range"));
         let method = request.method().as_str().to_string();
         let url = request.url().to_string();
-        let now = now();
+        let now = tok::now();
         let req = http::Request {
             method: &method,
             url: &url,
@@ -373,16 +373,9 @@ fn internal_error() -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
     )
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// `content/a.md`, or `content/a.md and 2 more`.
 fn describe(batch: &std::collections::BTreeSet<PathBuf>) -> String {
-    let mut names = batch.iter().map(|p| crate::content::slash_path(p));
+    let mut names = batch.iter().map(|p| crate::build::content::slash_path(p));
     match (names.next(), batch.len()) {
         (Some(first), 1) => first,
         (Some(first), n) => format!("{first} and {} more", n - 1),
@@ -434,7 +427,7 @@ fn print_banner(
                     issuer: settings.issuer.clone(),
                     audience: settings.audience.clone(),
                 };
-                tok::issue(&key, &req, now())
+                tok::issue(&key, &req, tok::now())
             }) {
                 Ok(token) => {
                     println!("  sign in   {origin}{}?token={token}&next={}", gate::session::LOGIN_PATH, encode_path(&next));

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// The event stream's URL path.
-pub const EVENTS_PATH: &str = "/_lyceum/livereload";
+pub(crate) const EVENTS_PATH: &str = "/_lyceum/livereload";
 
 /// How often an idle stream sends a comment, so dead connections are noticed.
 const KEEPALIVE: Duration = Duration::from_secs(15);
@@ -31,7 +31,7 @@ es.addEventListener("ok",hide);})();
 
 /// `body` with the live-reload script before the last `</body>` (any case), or at the
 /// end when there is none.
-pub fn inject(body: &[u8]) -> Vec<u8> {
+pub(crate) fn inject(body: &[u8]) -> Vec<u8> {
     let lower = body.to_ascii_lowercase();
     let at = lower
         .windows(7)
@@ -45,7 +45,7 @@ pub fn inject(body: &[u8]) -> Vec<u8> {
 }
 
 /// One SSE frame: `event: <name>` and the data, one `data:` line per line of text.
-pub fn frame(event: &str, data: &str) -> String {
+pub(crate) fn frame(event: &str, data: &str) -> String {
     let mut out = format!("event: {event}\n");
     for line in data.replace('\r', "").split('\n') {
         out.push_str("data: ");
@@ -58,20 +58,20 @@ pub fn frame(event: &str, data: &str) -> String {
 
 /// The open event streams.
 #[derive(Default)]
-pub struct Hub {
+pub(crate) struct Hub {
     clients: Mutex<Vec<Sender<String>>>,
 }
 
 impl Hub {
     /// Register a stream; it receives every frame broadcast from now on.
-    pub fn subscribe(&self) -> Receiver<String> {
+    pub(crate) fn subscribe(&self) -> Receiver<String> {
         let (tx, rx) = mpsc::channel();
         self.clients.lock().expect("hub lock").push(tx);
         rx
     }
 
     /// Send a frame to every open stream, forgetting closed ones.
-    pub fn broadcast(&self, frame: &str) {
+    pub(crate) fn broadcast(&self, frame: &str) {
         self.clients
             .lock()
             .expect("hub lock")
@@ -79,19 +79,15 @@ impl Hub {
     }
 
     /// Streams currently open.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.clients.lock().expect("hub lock").len()
-    }
-
-    /// True when no stream is open.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
 /// Write an event stream to a raw connection until the client goes away: the response
 /// head, `first` (the current state), then every frame from `rx`, flushing each.
-pub fn stream(mut out: impl Write, first: &str, rx: Receiver<String>) {
+pub(crate) fn stream(mut out: impl Write, first: &str, rx: Receiver<String>) {
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n\
                 X-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
     if out

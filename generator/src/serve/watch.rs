@@ -11,16 +11,16 @@ use std::time::{Duration, Instant};
 
 /// Quiet time that ends a batch. Short, because a save is usually one or two events and
 /// the whole edit-to-served budget is 100 ms.
-pub const DEBOUNCE: Duration = Duration::from_millis(15);
+pub(crate) const DEBOUNCE: Duration = Duration::from_millis(15);
 /// A batch never waits longer than this for quiet.
 const MAX_BATCH: Duration = Duration::from_millis(300);
 
 /// Folders watched recursively, and the one file watched at the root.
-pub const WATCHED_DIRS: [&str; 3] = ["content", "themes", "static"];
-pub const CONFIG_FILE: &str = "site.yaml";
+pub(crate) const WATCHED_DIRS: [&str; 3] = ["content", "themes", "static"];
+pub(crate) const CONFIG_FILE: &str = "site.yaml";
 
 /// A running watcher.
-pub struct Watcher {
+pub(crate) struct Watcher {
     _inner: notify::RecommendedWatcher,
     rx: Receiver<notify::Result<notify::Event>>,
     root: PathBuf,
@@ -28,7 +28,7 @@ pub struct Watcher {
 
 impl Watcher {
     /// Watch the site at `root` (canonicalised, so event paths strip cleanly).
-    pub fn new(root: &Path) -> notify::Result<Watcher> {
+    pub(crate) fn new(root: &Path) -> notify::Result<Watcher> {
         let root = root.canonicalize().map_err(notify::Error::io)?;
         let (tx, rx) = mpsc::channel();
         let mut inner = notify::recommended_watcher(move |event| {
@@ -51,7 +51,7 @@ impl Watcher {
 
     /// Block until something relevant changed, then collect until the events go quiet.
     /// `None` when the watcher stopped.
-    pub fn next_batch(&self) -> Option<BTreeSet<PathBuf>> {
+    pub(crate) fn next_batch(&self) -> Option<BTreeSet<PathBuf>> {
         let mut batch = BTreeSet::new();
         loop {
             let event = self.rx.recv().ok()?;
@@ -102,7 +102,7 @@ fn changes_content(kind: &EventKind) -> bool {
 
 /// The path relative to the root if it is a source of the site and not an editor's
 /// temporary file.
-pub fn relevant(root: &Path, path: &Path) -> Option<PathBuf> {
+pub(crate) fn relevant(root: &Path, path: &Path) -> Option<PathBuf> {
     let rel = path.strip_prefix(root).ok()?;
     let first = rel.components().next()?.as_os_str().to_str()?;
     if !(WATCHED_DIRS.contains(&first) || rel == Path::new(CONFIG_FILE)) {

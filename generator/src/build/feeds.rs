@@ -2,24 +2,24 @@
 //! Each is public, so a gated page contributes its title, summary and link only.
 //! Deterministic: no clock; the feed's `updated` is the newest page date.
 
-use crate::site::{Site, MEMBERSHIP_URL};
+use crate::build::site::{Site, MEMBERSHIP_URL};
 use serde::Serialize;
 
 /// Bundle path of the Atom feed.
-pub const ATOM_FILE: &str = "atom.xml";
+pub(crate) const ATOM_FILE: &str = "atom.xml";
 /// Bundle path of the sitemap.
-pub const SITEMAP_FILE: &str = "sitemap.xml";
+pub(crate) const SITEMAP_FILE: &str = "sitemap.xml";
 /// Bundle path of the robots file, written unless the site's `static/` has its own.
-pub const ROBOTS_FILE: &str = "robots.txt";
+pub(crate) const ROBOTS_FILE: &str = "robots.txt";
 /// Bundle path of the search index.
-pub const SEARCH_FILE: &str = "search.json";
+pub(crate) const SEARCH_FILE: &str = "search.json";
 
 /// The feed carries the newest pages only; a full archive would make every poll huge.
-pub const FEED_ENTRIES: usize = 50;
+pub(crate) const FEED_ENTRIES: usize = 50;
 
 /// Atom feed of the newest pages: public pages with full content, gated ones as title,
 /// summary and link.
-pub fn atom(site: &Site) -> String {
+pub(crate) fn atom(site: &Site) -> String {
     let config = &site.config;
     let base = &config.base_url;
     let pages = site.pages_newest_first();
@@ -74,7 +74,7 @@ pub fn atom(site: &Site) -> String {
 
 /// A valid `robots.txt` (crawlers and Lighthouse fetch it on every site): everything may
 /// be crawled, and the sitemap is named when `base_url` makes its URL absolute.
-pub fn robots(site: &Site) -> String {
+pub(crate) fn robots(site: &Site) -> String {
     let mut out = String::from("User-agent: *\nAllow: /\n");
     let base = &site.config.base_url;
     if !base.is_empty() {
@@ -85,7 +85,7 @@ pub fn robots(site: &Site) -> String {
 
 /// Sitemap of every public URL: home, sections, pages (a gated page's URL serves its teaser)
 /// and the membership page.
-pub fn sitemap(site: &Site) -> String {
+pub(crate) fn sitemap(site: &Site) -> String {
     let base = &site.config.base_url;
     let mut urls: Vec<(&str, Option<&str>)> = site
         .sections
@@ -125,7 +125,7 @@ struct SearchEntry<'a> {
 }
 
 /// Client-side search index: every page's title and summary; public pages also their text.
-pub fn search(site: &Site) -> String {
+pub(crate) fn search(site: &Site) -> String {
     let mut pages: Vec<_> = site.pages.iter().collect();
     pages.sort_by(|a, b| a.url.cmp(&b.url));
     let entries: Vec<SearchEntry<'_>> = pages
@@ -152,13 +152,9 @@ pub fn search(site: &Site) -> String {
 fn link(base: &str, path: &str) -> String {
     let mut out = String::with_capacity(base.len() + path.len());
     out += base;
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@%".contains(&b) {
-            out.push(b as char);
-        } else {
-            out += &format!("%{b:02X}");
-        }
-    }
+    gate::path::percent_encode(&mut out, path, |b| {
+        b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@%".contains(&b)
+    });
     out
 }
 

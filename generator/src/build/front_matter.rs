@@ -11,14 +11,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Front matter keys a page may use.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "title", "date", "level", "status", "summary", "tags", "slug", "extra",
 ];
 
 /// Publication status; only `published` pages are built unless `--drafts`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     /// Work in progress.
     Draft,
     /// Ready for review, not yet public.
@@ -30,7 +30,7 @@ pub enum Status {
 
 /// A page's parsed front matter.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FrontMatter {
+pub(crate) struct FrontMatter {
     /// Page title (required).
     pub title: String,
     /// Publication date.
@@ -68,7 +68,7 @@ struct Raw {
 
 /// A page's source cut into front matter and body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Split<'a> {
+pub(crate) struct Split<'a> {
     /// The YAML between the `---` lines; its first line is line 2 of the file.
     pub yaml: &'a str,
     /// The markdown after the closing `---`.
@@ -79,7 +79,7 @@ pub struct Split<'a> {
 const YAML_FIRST_LINE: usize = 2;
 
 /// Cut `source` at its `---` lines.
-pub fn split<'a>(path: &Path, source: &'a str) -> Result<Split<'a>, Diagnostic> {
+pub(crate) fn split<'a>(path: &Path, source: &'a str) -> Result<Split<'a>, Diagnostic> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     let mut lines = source.split_inclusive('\n');
     let first = lines.next().unwrap_or("");
@@ -112,7 +112,7 @@ pub fn split<'a>(path: &Path, source: &'a str) -> Result<Split<'a>, Diagnostic> 
 }
 
 /// Split and parse a page. `source` is the whole file, for locating errors.
-pub fn parse<'a>(
+pub(crate) fn parse<'a>(
     path: &Path,
     source: &'a str,
 ) -> Result<(FrontMatter, Split<'a>), Vec<Diagnostic>> {
@@ -167,7 +167,7 @@ pub fn parse<'a>(
 
 /// Where a top-level front-matter key's value is, as a file position (for later checks
 /// such as "unknown level" that need the site config).
-pub fn value_position(yaml: &str, key: &str, value: &str) -> (usize, usize) {
+pub(crate) fn value_position(yaml: &str, key: &str, value: &str) -> (usize, usize) {
     let (line, col) = key_position(yaml, key, value, 0);
     (line + YAML_FIRST_LINE - 1, col)
 }
@@ -204,31 +204,12 @@ fn explain(path: &Path, source: &str, text: &str, e: &yaml::Error) -> Vec<Diagno
             }
         }
     }
-    vec![yaml_diagnostic(path, source, YAML_FIRST_LINE, e)]
-}
-
-/// A diagnostic for a YAML error in YAML that starts at `first_line` of `source`.
-pub(crate) fn yaml_diagnostic(
-    path: impl AsRef<Path>,
-    source: &str,
-    first_line: usize,
-    e: &yaml::Error,
-) -> Diagnostic {
-    let problem = yaml::problem(e, first_line);
-    let (line, col) = problem
-        .position
-        .unwrap_or((first_line.saturating_sub(1).max(1), 1));
-    let d = Diagnostic::at(path.as_ref(), source, line, col, problem.message);
-    if problem.syntax {
-        d.with_help("check brackets, quotes and indentation; quote values that contain `: ` or start with `[`, `{`, `*`, `&`")
-    } else {
-        d
-    }
+    vec![yaml::diagnostic(path, source, YAML_FIRST_LINE, e)]
 }
 
 /// A page date: `YYYY-MM-DD` or RFC 3339, kept as the author wrote it plus a sort key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Date {
+pub(crate) struct Date {
     /// `YYYY-MM-DD`.
     pub day: String,
     /// RFC 3339 (`YYYY-MM-DDT00:00:00Z` for a bare date), for feeds.
@@ -239,7 +220,7 @@ pub struct Date {
 
 impl Date {
     /// Parse `YYYY-MM-DD` or an RFC 3339 date-time; `None` if invalid.
-    pub fn parse(s: &str) -> Option<Date> {
+    pub(crate) fn parse(s: &str) -> Option<Date> {
         let s = s.trim();
         let b = s.as_bytes();
         let num = |r: std::ops::Range<usize>| -> Option<i64> {
@@ -307,25 +288,7 @@ impl Date {
     }
 }
 
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+use gate::date::{days_from_civil, days_in_month};
 
 #[cfg(test)]
 mod tests {

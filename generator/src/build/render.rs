@@ -5,10 +5,10 @@
 //! The safety rule lives here: a gated page's body goes only into `page.html`, whose
 //! output path is under `_gated/`; its teaser view never carries `content`.
 
+use crate::build::markdown::{excerpt, TocEntry};
+use crate::build::site::{output_path, Page, Site, MEMBERSHIP_URL};
+use crate::build::theme::Theme;
 use crate::diagnostic::Diagnostic;
-use crate::markdown::{excerpt, TocEntry};
-use crate::site::{output_path, Page, Site, MEMBERSHIP_URL};
-use crate::theme::Theme;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tera::{Context, Tera};
@@ -26,7 +26,7 @@ pub const TEMPLATES: [&str; 7] = [
 
 /// Templates under this folder depend on the shared context only: they are rendered once
 /// per build, and `{% include "shared/x.html" %}` prints that output.
-pub const SHARED_DIR: &str = "shared/";
+pub(crate) const SHARED_DIR: &str = "shared/";
 
 /// How many pages `recent` on the home page lists.
 const RECENT: usize = 10;
@@ -35,7 +35,7 @@ const DESCRIPTION_CHARS: usize = 160;
 
 /// One rendered file of the bundle.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Output {
+pub(crate) struct Output {
     /// Path relative to the bundle root, `/`-separated (`posts/a/index.html`).
     pub path: String,
     /// File contents.
@@ -43,7 +43,7 @@ pub struct Output {
 }
 
 /// Compiled templates plus the context every template shares.
-pub struct Renderer {
+pub(crate) struct Renderer {
     tera: Tera,
     globals: Context,
     theme_paths: BTreeMap<String, std::path::PathBuf>,
@@ -126,7 +126,7 @@ enum Body {
 
 impl Renderer {
     /// Compile the theme's templates and build the shared context for `site`.
-    pub fn new(site: &Site, theme: &Theme) -> Result<Renderer, Vec<Diagnostic>> {
+    pub(crate) fn new(site: &Site, theme: &Theme) -> Result<Renderer, Vec<Diagnostic>> {
         let mut tera = Tera::default();
         tera.add_raw_templates(
             theme
@@ -174,25 +174,29 @@ impl Renderer {
     }
 
     /// Report rendered pages (and template times, if it keeps them) to `observer`.
-    pub fn observe(mut self, observer: std::sync::Arc<crate::progress::Observer>) -> Renderer {
+    pub(crate) fn observe(
+        mut self,
+        observer: std::sync::Arc<crate::progress::Observer>,
+    ) -> Renderer {
         self.observer = Some(observer);
         self
     }
 
     /// A page's outputs: `page.html` at its URL if public; if gated, `page.html` under
     /// `_gated/` and `teaser.html` at its URL.
-    pub fn page(&self, site: &Site, index: usize) -> Result<Vec<Output>, Diagnostic> {
+    #[cfg(test)]
+    pub(crate) fn page(&self, site: &Site, index: usize) -> Result<Vec<Output>, Diagnostic> {
         self.page_in(&mut self.context(), site, index)
     }
 
     /// A context holding only the shared globals, for [`Renderer::page_in`].
-    pub fn context(&self) -> Context {
+    pub(crate) fn context(&self) -> Context {
         self.globals.clone()
     }
 
     /// [`Renderer::page`] reusing `ctx` (from [`Renderer::context`]): cloning the globals
     /// for every page is a measurable share of a large build.
-    pub fn page_in(
+    pub(crate) fn page_in(
         &self,
         ctx: &mut Context,
         site: &Site,
@@ -241,7 +245,7 @@ impl Renderer {
     }
 
     /// A section's list page (`home.html` for index 0, with `recent`).
-    pub fn section(&self, site: &Site, index: usize) -> Result<Output, Diagnostic> {
+    pub(crate) fn section(&self, site: &Site, index: usize) -> Result<Output, Diagnostic> {
         let s = &site.sections[index];
         let view = SectionView {
             title: &s.title,
@@ -276,7 +280,7 @@ impl Renderer {
     }
 
     /// `/membership/`.
-    pub fn membership(&self) -> Result<Output, Diagnostic> {
+    pub(crate) fn membership(&self) -> Result<Output, Diagnostic> {
         let contents = self.render_ctx("membership.html", &self.globals, None)?;
         Ok(Output {
             path: output_path(MEMBERSHIP_URL),
@@ -285,7 +289,7 @@ impl Renderer {
     }
 
     /// `/404.html`.
-    pub fn not_found(&self) -> Result<Output, Diagnostic> {
+    pub(crate) fn not_found(&self) -> Result<Output, Diagnostic> {
         Ok(Output {
             path: "404.html".into(),
             contents: self.render_ctx("404.html", &self.globals, None)?,
@@ -313,7 +317,7 @@ impl Renderer {
             match page {
                 Some(p) => d.with_help(format!(
                     "while rendering `{}`",
-                    crate::content::slash_path(&p.file)
+                    crate::build::content::slash_path(&p.file)
                 )),
                 None => d,
             }
@@ -413,21 +417,36 @@ fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
 
 /// Tera's error and its causes on one line.
 fn chain(e: &tera::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    parts.join(": ")
+    crate::error::chain(e)
 }
 
-/// A template that doesn't compile: tera names it, and its parser gives `--> line:col`.
+/// A template that doesn't compile. Which one: the one that fails to parse on its own,
+/// or the one tera's structured error names (a missing parent, a circular `extends`);
+/// only for other errors is the name looked for in the text. The position is in the
+/// text alone: tera keeps its parser's error as a message (`ErrorKind::Msg`, pest's
+/// `--> line:col` drawing), with no line or column field.
 fn template_diagnostic(theme: &Theme, e: &tera::Error) -> Diagnostic {
     let text = chain(e);
-    let template = theme.templates.iter().find(|t| {
-        text.contains(&format!("'{}'", t.name)) || text.contains(&format!("\"{}\"", t.name))
-    });
+    let named = match &e.kind {
+        tera::ErrorKind::MissingParent { current, .. } => Some(current.as_str()),
+        tera::ErrorKind::CircularExtend { tpl, .. } => Some(tpl.as_str()),
+        _ => None,
+    };
+    let template = theme
+        .templates
+        .iter()
+        .find(|t| tera::Template::new(&t.name, None, &t.source).is_err())
+        .or_else(|| {
+            theme
+                .templates
+                .iter()
+                .find(|t| Some(t.name.as_str()) == named)
+        })
+        .or_else(|| {
+            theme.templates.iter().find(|t| {
+                text.contains(&format!("'{}'", t.name)) || text.contains(&format!("\"{}\"", t.name))
+            })
+        });
     let position = text.split("--> ").nth(1).and_then(|rest| {
         let (line, rest) = rest.split_once(':')?;
         let col: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -463,10 +482,11 @@ fn template_diagnostic(theme: &Theme, e: &tera::Error) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::theme::Template;
+    use crate::build::theme::Template;
 
     fn theme(page: &str) -> Theme {
-        let mut t = crate::theme::load(std::path::Path::new("/nonexistent"), "default").unwrap();
+        let mut t =
+            crate::build::theme::load(std::path::Path::new("/nonexistent"), "default").unwrap();
         t.templates.retain(|x| x.name != "page.html");
         t.templates.push(Template {
             name: "page.html".into(),
@@ -527,6 +547,6 @@ mod tests {
             "---\ntitle: B\nlevel: pro\n---\nsecret\n",
         )
         .unwrap();
-        crate::site::Site::load(dir.path(), &Default::default()).unwrap()
+        crate::build::site::Site::load(dir.path(), &Default::default()).unwrap()
     }
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 /// One table-of-contents entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TocEntry {
+pub(crate) struct TocEntry {
     /// Heading level, 1–6.
     pub level: u8,
     /// The heading's `id` (its anchor).
@@ -24,7 +24,7 @@ pub struct TocEntry {
 
 /// A rendered markdown body.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Rendered {
+pub(crate) struct Rendered {
     /// The whole body as HTML (without the `<!-- more -->` marker).
     pub html: String,
     /// HTML of the body above a top-level `<!-- more -->` line, parsed on its own; `None`
@@ -47,7 +47,7 @@ pub struct Rendered {
 
 impl Rendered {
     /// Minutes to read: 265 words/min plus 500 CJK characters/min, at least 1.
-    pub fn reading_time(&self) -> usize {
+    pub(crate) fn reading_time(&self) -> usize {
         const WPM: usize = 265;
         const CPM: usize = 500;
         (self.words * CPM + self.cjk_chars * WPM)
@@ -56,7 +56,7 @@ impl Rendered {
     }
 
     /// Words as a reader counts them: Latin words plus CJK characters.
-    pub fn word_count(&self) -> usize {
+    pub(crate) fn word_count(&self) -> usize {
         self.words + self.cjk_chars
     }
 }
@@ -70,7 +70,7 @@ fn options() -> Options {
 }
 
 /// Render `body`. `want_plain` also collects plain text (public pages only need it).
-pub fn render(body: &str, want_plain: bool) -> Rendered {
+pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
     let mut events: Vec<Event<'_>> = Vec::new();
     // (event index, byte offset) of each HTML block: the fold's offset cuts the source.
     let mut html_blocks: Vec<(usize, usize)> = Vec::new();
@@ -192,7 +192,7 @@ fn teaser_html(above: &str) -> String {
 /// A reference in a teaser that only resolves in the full page: its definition is below
 /// the fold, so the public teaser shows it as plain text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dangling {
+pub(crate) struct Dangling {
     /// How the reference is written: `[label]` for a link or image, `[^label]` for a footnote.
     pub label: String,
     /// Byte offset of the reference in the body.
@@ -201,7 +201,7 @@ pub struct Dangling {
 
 /// The references above the fold of `body` (links and images by reference, footnotes)
 /// whose definitions are below it; `cut` is the fold ([`Rendered::fold`]).
-pub fn dangling_teaser_refs(body: &str, cut: usize) -> Vec<Dangling> {
+pub(crate) fn dangling_teaser_refs(body: &str, cut: usize) -> Vec<Dangling> {
     // The references that resolve when `text` is parsed, among those starting before
     // `limit`: (offset, destination, label as shown). Events come in source order.
     let resolved = |text: &str, limit: usize| -> Vec<(usize, String, String)> {
@@ -350,7 +350,7 @@ fn is_inline(tag: &Tag<'_>) -> bool {
 
 /// A link or image in a markdown body, as `lyceum check` sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
+pub(crate) struct Link {
     /// The destination as written (entities and escapes resolved by the parser).
     pub dest: String,
     /// `![…](…)` rather than `[…](…)`.
@@ -360,7 +360,7 @@ pub struct Link {
 }
 
 /// Every link and image of `body`, parsed with the same options as [`render`].
-pub fn links(body: &str) -> Vec<Link> {
+pub(crate) fn links(body: &str) -> Vec<Link> {
     let mut out = Vec::new();
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let (dest, image) = match &event {
@@ -445,7 +445,7 @@ fn count(text: &str, words: &mut usize, cjk: &mut usize) {
 }
 
 /// The first `max` characters of `plain` (cut at a word boundary, with `…`), on one line.
-pub fn excerpt(plain: &str, max: usize) -> String {
+pub(crate) fn excerpt(plain: &str, max: usize) -> String {
     let flat: String = plain.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= max {
         return flat;

@@ -12,18 +12,18 @@
 //! are not published at all. Any other file is public, in its folder's URL (folders
 //! slugified as for pages, the file name kept).
 
-use crate::build::BuildError;
-use crate::bundle::Sink;
-use crate::content::{is_page_index, markdown_stem, slash_path, CONTENT_DIR};
+use crate::build::bundle::Sink;
+use crate::build::content::{is_page_index, markdown_stem, slash_path, CONTENT_DIR};
+use crate::build::site::Site;
 use crate::diagnostic::Diagnostic;
-use crate::site::Site;
+use crate::error::BuildError;
 use crate::slug::slugify;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// One published file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Asset {
+pub(crate) struct Asset {
     /// Source path relative to the site root (`content/courses/intro/diagram.png`).
     pub file: PathBuf,
     /// Canonical URL path, decoded, as the gate computes it (the manifest key).
@@ -34,7 +34,7 @@ pub struct Asset {
 
 impl Asset {
     /// Bundle path: under `_gated/` for a gated file, else the URL's own path.
-    pub fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         let rel = self.url.trim_start_matches('/');
         match self.level {
             Some(_) => format!("_gated/{rel}"),
@@ -45,7 +45,7 @@ impl Asset {
 
 /// Where a file under `content/` goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Placement {
+pub(crate) enum Placement {
     /// Published.
     Published(Asset),
     /// Belongs to a page that is not built this time (the page's source); not published.
@@ -55,8 +55,8 @@ pub enum Placement {
 }
 
 /// Which URL `file` (relative to the site root, under `content/`) gets in `site`.
-pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
-    if crate::content::is_markdown(file) {
+pub(crate) fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
+    if crate::build::content::is_markdown(file) {
         return Ok(Placement::Source);
     }
     let content = Path::new(CONTENT_DIR);
@@ -106,7 +106,7 @@ pub fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
 }
 
 /// The sources that would own folder `d` (relative to the site root), in order:
-/// `d/index.md`, then `d.md` beside it, in any markdown spelling ([`crate::content::is_markdown`]), so a
+/// `d/index.md`, then `d.md` beside it, in any markdown spelling ([`crate::build::content::is_markdown`]), so a
 /// gated `intro.Markdown` keeps `intro/` under `_gated/` as `intro.md` would.
 fn owners(root: &Path, d: &Path) -> Vec<PathBuf> {
     let Some(name) = d.file_name().map(|n| n.to_string_lossy()) else {
@@ -147,8 +147,8 @@ fn canonical(file: &Path, path: &str) -> Result<String, Diagnostic> {
 
 /// Every published file of `site`, sorted by source path. Hidden files and folders are
 /// skipped, as for pages.
-pub fn collect(site: &Site) -> Result<Vec<Asset>, Vec<Diagnostic>> {
-    let files = crate::content::files(&site.root).map_err(|d| vec![d])?;
+pub(crate) fn collect(site: &Site) -> Result<Vec<Asset>, Vec<Diagnostic>> {
+    let files = crate::build::content::files(&site.root).map_err(|d| vec![d])?;
     let mut assets = Vec::new();
     let mut errors = Vec::new();
     // A file served at a page's URL would be silently replaced by the page (or its teaser).
@@ -190,7 +190,7 @@ pub fn collect(site: &Site) -> Result<Vec<Asset>, Vec<Diagnostic>> {
 }
 
 /// Copy every asset into `sink`.
-pub fn write(site: &Site, assets: &[Asset], sink: &impl Sink) -> Result<(), BuildError> {
+pub(crate) fn write(site: &Site, assets: &[Asset], sink: &impl Sink) -> Result<(), BuildError> {
     assets
         .par_iter()
         .try_for_each(|a| sink.copy(&a.output(), &site.root.join(&a.file)))
@@ -198,7 +198,7 @@ pub fn write(site: &Site, assets: &[Asset], sink: &impl Sink) -> Result<(), Buil
 
 /// The site's manifest ([`Site::manifest`]) plus an entry without teaser for every gated
 /// asset: members get the file, everyone else a 404.
-pub fn manifest(site: &Site, assets: &[Asset]) -> gate::Manifest {
+pub(crate) fn manifest(site: &Site, assets: &[Asset]) -> gate::Manifest {
     let mut manifest = site.manifest();
     for a in assets {
         if let Some(level) = &a.level {
@@ -217,7 +217,7 @@ pub fn manifest(site: &Site, assets: &[Asset]) -> gate::Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::site::LoadOptions;
+    use crate::build::site::LoadOptions;
 
     fn site(files: &[(&str, &str)]) -> (tempfile::TempDir, Site) {
         let dir = tempfile::tempdir().unwrap();

@@ -10,11 +10,11 @@ mod embedded {
 }
 
 /// The name of the embedded theme.
-pub const DEFAULT_THEME: &str = "default";
+pub(crate) const DEFAULT_THEME: &str = "default";
 
 /// One template: its tera name, where it came from (for diagnostics) and its source.
 #[derive(Debug, Clone)]
-pub struct Template {
+pub(crate) struct Template {
     /// Name as used in `{% extends %}` and by the renderer (`page.html`).
     pub name: String,
     /// Where it came from, relative to the site root (`themes/default/templates/page.html`).
@@ -25,7 +25,7 @@ pub struct Template {
 
 /// Where a static file's bytes are.
 #[derive(Debug, Clone)]
-pub enum StaticSource {
+pub(crate) enum StaticSource {
     /// Embedded in the binary (default theme).
     Embedded(&'static [u8]),
     /// A file on disk.
@@ -34,7 +34,7 @@ pub enum StaticSource {
 
 /// A loaded theme.
 #[derive(Debug, Clone)]
-pub struct Theme {
+pub(crate) struct Theme {
     /// Templates by name, sorted.
     pub templates: Vec<Template>,
     /// Static files by bundle path (`style.css`), sorted; the site's `static/` already merged.
@@ -43,14 +43,15 @@ pub struct Theme {
 
 impl Theme {
     /// The template of this name.
-    pub fn template(&self, name: &str) -> Option<&Template> {
+    #[cfg(test)]
+    pub(crate) fn template(&self, name: &str) -> Option<&Template> {
         self.templates.iter().find(|t| t.name == name)
     }
 }
 
 /// The embedded default theme's files as (path under `themes/default/`, bytes), e.g.
 /// `templates/page.html`; `lyceum new --with-theme` copies them out for customising.
-pub fn default_theme_files() -> impl Iterator<Item = (String, &'static [u8])> {
+pub(crate) fn default_theme_files() -> impl Iterator<Item = (String, &'static [u8])> {
     let templates = embedded::TEMPLATES
         .iter()
         .map(|(name, source)| (format!("templates/{name}"), source.as_bytes()));
@@ -61,11 +62,11 @@ pub fn default_theme_files() -> impl Iterator<Item = (String, &'static [u8])> {
 }
 
 /// Load `themes/<theme>` of the site over the embedded default, then the site's `static/`.
-pub fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
+pub(crate) fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
     let theme_dir = Path::new("themes").join(theme);
     if theme != DEFAULT_THEME && !root.join(&theme_dir).is_dir() {
         return Err(vec![Diagnostic::file(
-            crate::config::CONFIG_FILE,
+            crate::build::config::CONFIG_FILE,
             format!("theme `{theme}` not found"),
         )
         .with_help(format!(
@@ -97,8 +98,8 @@ pub fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
     for (rel, abs) in files_under(root, &theme_dir.join("templates"))? {
         let source = std::fs::read(&abs)
             .map_err(|e| vec![Diagnostic::file(&rel, format!("cannot read: {e}"))])?;
-        let source = crate::content::decode(&rel, source).map_err(|d| vec![d])?;
-        let name = crate::content::slash_path(
+        let source = crate::build::content::decode(&rel, source).map_err(|d| vec![d])?;
+        let name = crate::build::content::slash_path(
             rel.strip_prefix(theme_dir.join("templates"))
                 .expect("under templates"),
         );
@@ -113,7 +114,8 @@ pub fn load(root: &Path, theme: &str) -> Result<Theme, Vec<Diagnostic>> {
     }
     for dir in [theme_dir.join("static"), PathBuf::from("static")] {
         for (rel, abs) in files_under(root, &dir)? {
-            let name = crate::content::slash_path(rel.strip_prefix(&dir).expect("under static"));
+            let name =
+                crate::build::content::slash_path(rel.strip_prefix(&dir).expect("under static"));
             static_files.insert(name, StaticSource::Disk(abs));
         }
     }
@@ -152,7 +154,7 @@ mod tests {
     #[test]
     fn embedded_default_has_every_template() {
         let theme = load(Path::new("/nonexistent"), DEFAULT_THEME).unwrap();
-        for name in crate::render::TEMPLATES {
+        for name in crate::build::render::TEMPLATES {
             assert!(theme.template(name).is_some(), "{name}");
         }
     }

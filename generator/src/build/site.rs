@@ -2,22 +2,22 @@
 //! with URLs assigned and cross-checked. Built by [`Site::load`] without writing anything,
 //! so `lyceum check`, `lyceum serve` and `lyceum build` share it.
 
-use crate::config::{self, Config};
-use crate::content::{self, slash_path, SourceFile, SECTION_FILE};
+use crate::build::config::{self, Config};
+use crate::build::content::{self, slash_path, SourceFile, SECTION_FILE};
+use crate::build::front_matter::{self, FrontMatter, Status};
+use crate::build::markdown::{self, Rendered};
 use crate::diagnostic::Diagnostic;
-use crate::front_matter::{self, FrontMatter, Status};
-use crate::markdown::{self, Rendered};
 use crate::slug::slugify;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// URL of the generated membership page.
-pub const MEMBERSHIP_URL: &str = "/membership/";
+pub(crate) const MEMBERSHIP_URL: &str = "/membership/";
 
 /// What to load.
 #[derive(Debug, Clone, Default)]
-pub struct LoadOptions {
+pub(crate) struct LoadOptions {
     /// Also build `draft` and `review` pages.
     pub drafts: bool,
     /// Overrides `base_url` from site.yaml.
@@ -26,7 +26,7 @@ pub struct LoadOptions {
 
 /// One built page.
 #[derive(Debug, Clone)]
-pub struct Page {
+pub(crate) struct Page {
     /// Source path relative to the site root (`content/posts/a.md`).
     pub file: PathBuf,
     /// Canonical URL path (`/posts/a/`), decoded: the manifest key.
@@ -41,7 +41,7 @@ pub struct Page {
 
 impl Page {
     /// True when the page needs a membership level.
-    pub fn gated(&self) -> bool {
+    pub(crate) fn gated(&self) -> bool {
         self.front.level.is_some()
     }
 
@@ -56,7 +56,7 @@ impl Page {
 
 /// A section: a folder with an `_index.md` (or the home page, which always exists).
 #[derive(Debug, Clone)]
-pub struct Section {
+pub(crate) struct Section {
     /// The `_index.md`, if there is one.
     pub file: Option<PathBuf>,
     /// Folder relative to `content/` (`""` for home).
@@ -75,7 +75,7 @@ pub struct Section {
 
 /// The whole site, ready to render.
 #[derive(Debug, Clone)]
-pub struct Site {
+pub(crate) struct Site {
     /// Site root folder.
     pub root: PathBuf,
     /// `site.yaml`, with any `--base-url` override applied.
@@ -90,7 +90,7 @@ pub struct Site {
 // One short-lived value per file: boxing `Page` would only add an allocation per page.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-pub enum Parsed {
+pub(crate) enum Parsed {
     /// A page to build.
     Page(Page),
     /// A section's `_index.md`.
@@ -102,7 +102,7 @@ pub enum Parsed {
 impl Site {
     /// Load config, discover and parse every page, assign URLs and check the site as a
     /// whole. Returns every problem found, sorted by file and position.
-    pub fn load(root: &Path, options: &LoadOptions) -> Result<Site, Vec<Diagnostic>> {
+    pub(crate) fn load(root: &Path, options: &LoadOptions) -> Result<Site, Vec<Diagnostic>> {
         let mut config = config::load(root)?;
         if let Some(url) = &options.base_url {
             config.base_url = url.trim_end_matches('/').to_owned();
@@ -137,7 +137,7 @@ impl Site {
     }
 
     /// The gate manifest: every gated URL with its level, full file and teaser file.
-    pub fn manifest(&self) -> gate::Manifest {
+    pub(crate) fn manifest(&self) -> gate::Manifest {
         gate::Manifest {
             version: gate::manifest::VERSION,
             levels: self.config.levels.iter().map(|l| l.id.clone()).collect(),
@@ -158,14 +158,14 @@ impl Site {
     }
 
     /// All pages, newest first.
-    pub fn pages_newest_first(&self) -> Vec<&Page> {
+    pub(crate) fn pages_newest_first(&self) -> Vec<&Page> {
         let mut all: Vec<&Page> = self.pages.iter().collect();
         all.sort_by(|a, b| a.order().cmp(&b.order()));
         all
     }
 
     /// Index of the page built from `file` (relative to the site root).
-    pub fn page_index(&self, file: &Path) -> Option<usize> {
+    pub(crate) fn page_index(&self, file: &Path) -> Option<usize> {
         self.pages
             .binary_search_by(|p| p.file.as_path().cmp(file))
             .ok()
@@ -173,13 +173,13 @@ impl Site {
 }
 
 /// The bundle file of a URL path: `/a/b/` → `a/b/index.html`, `/` → `index.html`.
-pub fn output_path(url: &str) -> String {
+pub(crate) fn output_path(url: &str) -> String {
     format!("{}index.html", url.trim_start_matches('/'))
 }
 
 /// Parse one source file against the config (pure apart from `source` having been read).
 /// Also validates drafts, so a draft that would break the build fails before publishing.
-pub fn parse_file(
+pub(crate) fn parse_file(
     config: &Config,
     file: &SourceFile,
     source: &str,

@@ -11,7 +11,7 @@
 //! reused, and checking one is not portable.) The lock file lives in the temporary folder,
 //! so a failed build still writes nothing beside the site.
 
-use crate::build::BuildError;
+use crate::error::BuildError;
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,12 +27,17 @@ const LOCK_DIR: &str = "lyceum-locks";
 static STAGINGS: AtomicUsize = AtomicUsize::new(0);
 
 /// A bundle being written. Dropping it without [`Staging::commit`] removes it.
+///
+/// Or, made by [`Staging::in_place`], an update of a live bundle: each file replaces its
+/// old version in one rename (serve's rebuild of the pages a change touched).
 #[derive(Debug)]
-pub struct Staging {
+pub(crate) struct Staging {
     target: PathBuf,
     dir: PathBuf,
     files: AtomicUsize,
     committed: bool,
+    /// Writing into the live bundle `dir` (== `target`), one file at a time.
+    in_place: bool,
     /// The shared lock that marks `dir` as live; released after Drop has removed `dir`.
     _lock: Option<File>,
 }
@@ -40,7 +45,7 @@ pub struct Staging {
 impl Staging {
     /// Create an empty staging folder beside `target`, first removing any left by builds
     /// that no longer run.
-    pub fn new(target: &Path) -> Result<Staging, BuildError> {
+    pub(crate) fn new(target: &Path) -> Result<Staging, BuildError> {
         let name = target.file_name().ok_or_else(|| {
             BuildError::io(
                 "use",
@@ -64,46 +69,85 @@ impl Staging {
             dir,
             files: AtomicUsize::new(0),
             committed: false,
+            in_place: false,
             _lock: lock,
         })
     }
 
-    /// The staging folder.
-    pub fn dir(&self) -> &Path {
+    /// Write into the bundle at `target` itself, each file through a temporary file
+    /// beside it and a rename, so a concurrent reader sees the old or the new file,
+    /// never half of one. Nothing to commit, nothing removed on drop.
+    pub(crate) fn in_place(target: &Path) -> Staging {
+        Staging {
+            target: target.to_path_buf(),
+            dir: target.to_path_buf(),
+            files: AtomicUsize::new(0),
+            committed: true,
+            in_place: true,
+            _lock: None,
+        }
+    }
+
+    /// The staging folder (tests look inside it).
+    #[cfg(test)]
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Files written so far.
-    pub fn files(&self) -> usize {
+    pub(crate) fn files(&self) -> usize {
         self.files.load(Ordering::Relaxed)
     }
 
     /// Write `contents` at `rel` (a `/`-separated bundle path), creating folders. Safe to
     /// call from many threads.
-    pub fn write(&self, rel: &str, contents: &[u8]) -> Result<(), BuildError> {
+    pub(crate) fn write(&self, rel: &str, contents: &[u8]) -> Result<(), BuildError> {
         let path = self.dir.join(rel);
-        if let Some(parent) = path.parent() {
-            make_dir(parent)?;
-        }
-        std::fs::write(&path, contents).map_err(|e| BuildError::io("write", &path, e))?;
-        self.files.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        self.put(&path, "write", None, |to| std::fs::write(to, contents))
     }
 
     /// Copy a file from disk to `rel`.
-    pub fn copy(&self, rel: &str, from: &Path) -> Result<(), BuildError> {
+    pub(crate) fn copy(&self, rel: &str, from: &Path) -> Result<(), BuildError> {
         let path = self.dir.join(rel);
+        self.put(&path, "copy", Some(from), |to| {
+            std::fs::copy(from, to).map(drop)
+        })
+    }
+
+    /// Make the file at `path` with `make`, creating folders: straight in a staging
+    /// folder; in place through a temporary file and a rename. An error names `blame`,
+    /// else the file made.
+    fn put(
+        &self,
+        path: &Path,
+        action: &'static str,
+        blame: Option<&Path>,
+        make: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> Result<(), BuildError> {
         if let Some(parent) = path.parent() {
             make_dir(parent)?;
         }
-        std::fs::copy(from, &path).map_err(|e| BuildError::io("copy", from, e))?;
+        if self.in_place {
+            let tmp = path.with_file_name(format!(
+                ".{}.lyceum-serve-tmp",
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ));
+            make(&tmp).map_err(|e| BuildError::io(action, blame.unwrap_or(&tmp), e))?;
+            std::fs::rename(&tmp, path).map_err(|e| BuildError::io("rename", &tmp, e))?;
+        } else {
+            make(path).map_err(|e| BuildError::io(action, blame.unwrap_or(path), e))?;
+        }
         self.files.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
     /// Put the staged bundle in place of the target, then delete the old one.
-    pub fn commit(mut self) -> Result<(), BuildError> {
-        if self.target.exists() {
+    pub(crate) fn commit(mut self) -> Result<(), BuildError> {
+        if self.in_place {
+            // Every file is in place already.
+        } else if self.target.exists() {
             swap(&self.dir, &self.target)?;
             // The old bundle now sits in the staging folder; Drop removes it.
         } else {
@@ -115,9 +159,10 @@ impl Staging {
     }
 }
 
-/// Where rendered outputs go: a [`Staging`] folder for `lyceum build`; `lyceum check`
-/// renders into a sink that only records paths, so both run the same render code.
-pub trait Sink: Sync {
+/// Where rendered outputs go: a [`Staging`] folder for `lyceum build` (in place for
+/// serve's page updates); `lyceum check` renders into a sink that only records paths, so
+/// all run the same render code.
+pub(crate) trait Sink: Sync {
     /// Write `contents` at `rel` (a `/`-separated bundle path).
     fn write(&self, rel: &str, contents: &[u8]) -> Result<(), BuildError>;
     /// Copy a file from disk to `rel`.
@@ -393,12 +438,20 @@ mod tests {
         dir: PathBuf,
     }
 
+    /// The test harness's name of [`staging_child`] (the module path without the crate).
+    fn staging_child_name() -> String {
+        let path = module_path!()
+            .split_once("::")
+            .map_or(module_path!(), |(_, p)| p);
+        format!("{path}::staging_child")
+    }
+
     /// Start a build of `target` in another process; returns once its staging folder exists.
     fn child_build(target: &Path) -> Child {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
         let mut process = Command::new(std::env::current_exe().unwrap())
-            .args(["bundle::tests::staging_child", "--exact", "--nocapture"])
+            .args([&staging_child_name(), "--exact", "--nocapture"])
             .env(CHILD_TARGET, target)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -2,20 +2,23 @@
 //! internal link checking, teasers that refer to definitions below their fold, and a
 //! per-level summary.
 //!
-//! It runs the build's own stages — [`Site::load`], [`theme::load`], [`Renderer::new`],
-//! [`build::write`] — but renders into a [`Sink`] that only records output paths, so
+//! It runs the build's own pipeline — `build::load`, `build::prepare`,
+//! `build::write` — but renders into a `Sink` that only records output paths, so
 //! what `check` accepts is exactly what `build` accepts, and the recorded paths are the
-//! bundle links are checked against ([`crate::links`]).
+//! bundle links are checked against (`crate::check::links`).
 
-use crate::build::{self, BuildError};
-use crate::bundle::Sink;
-use crate::content::{self, SourceFile};
+pub(crate) mod links;
+
+use crate::build;
+use crate::build::assets::Asset;
+use crate::build::bundle::Sink;
+use crate::build::content::{self, SourceFile};
+use crate::build::front_matter::{self, Status};
+use crate::build::site::{self, Parsed, Site};
+use crate::build::Selection;
+use crate::check::links::{LinkIndex, LinkingPage};
 use crate::diagnostic::Diagnostic;
-use crate::front_matter::{self, Status};
-use crate::links::{LinkIndex, LinkingPage};
-use crate::render::Renderer;
-use crate::site::{self, LoadOptions, Parsed, Site};
-use crate::theme;
+use crate::error::BuildError;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -99,11 +102,7 @@ impl Sink for Recorder {
 /// site are in the report.
 pub fn check(options: &CheckOptions) -> Result<CheckReport, BuildError> {
     let mut report = CheckReport::default();
-    let load = LoadOptions {
-        drafts: options.drafts,
-        base_url: None,
-    };
-    let site = match Site::load(&options.root, &load) {
+    let site = match build::load(&options.root, options.drafts, None) {
         Ok(site) => site,
         Err(errors) => {
             report.errors = errors;
@@ -111,8 +110,8 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, BuildError> {
             return Ok(report);
         }
     };
-    let outputs = match render(&site) {
-        Ok(outputs) => Some(outputs),
+    let rendered = match render(&site) {
+        Ok(rendered) => Some(rendered),
         Err(BuildError::Invalid(mut errors)) => {
             report.errors.append(&mut errors);
             None
@@ -133,11 +132,15 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, BuildError> {
         }
     }
     let drafts = unbuilt_drafts(&site, &sources);
-    report.summary = summary(&site, drafts.len(), outputs.as_ref().map_or(0, Vec::len));
+    report.summary = summary(
+        &site,
+        drafts.len(),
+        rendered.as_ref().map_or(0, |(outputs, _)| outputs.len()),
+    );
     // Links are checked against the bundle, so only once it rendered: a template error
     // would otherwise show up as many false broken links.
-    if let Some(outputs) = outputs {
-        let index = LinkIndex::new(&site, &outputs, drafts);
+    if let Some((outputs, assets)) = rendered {
+        let index = LinkIndex::new(&site, &outputs, &assets, drafts);
         let findings: Vec<_> = sources
             .par_iter()
             .filter_map(|(file, source)| check_links(&site, &index, file, source))
@@ -154,16 +157,16 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, BuildError> {
     Ok(report)
 }
 
-/// Render every output of the build into a [`Recorder`]; the bundle paths on success.
-fn render(site: &Site) -> Result<Vec<String>, BuildError> {
-    let theme = theme::load(&site.root, &site.config.theme)?;
-    let renderer = Renderer::new(site, &theme)?;
+/// Render every output of the build into a [`Recorder`]; on success the bundle paths,
+/// and the page assets the build placed (links to them are resolved with that placement).
+fn render(site: &Site) -> Result<(Vec<String>, Vec<Asset>), BuildError> {
+    let prepared = build::prepare(site)?;
     let recorder = Recorder::default();
-    build::write(site, &theme, &renderer, &recorder)?;
+    build::write(site, &prepared, &Selection::ALL, &recorder)?;
     let mut outputs = recorder.0.into_inner().unwrap_or_else(|e| e.into_inner());
     outputs.sort();
     outputs.dedup();
-    Ok(outputs)
+    Ok((outputs, prepared.assets))
 }
 
 /// Sources of draft/review pages this check does not build, with the URL they would have.
@@ -190,7 +193,7 @@ fn check_links(
     index: &LinkIndex,
     file: &SourceFile,
     source: &str,
-) -> Option<crate::links::Findings> {
+) -> Option<crate::check::links::Findings> {
     let (url, gated) = match site.page_index(&file.rel) {
         Some(i) => (site.pages[i].url.as_str(), site.pages[i].gated()),
         None => (
@@ -226,7 +229,7 @@ fn check_links(
 /// reference there whose definition is below shows as plain brackets to the public.
 fn teaser_warnings(file: &Path, source: &str, body: &str, cut: usize) -> Vec<Diagnostic> {
     let body_at = body.as_ptr() as usize - source.as_ptr() as usize;
-    crate::markdown::dangling_teaser_refs(body, cut)
+    crate::build::markdown::dangling_teaser_refs(body, cut)
         .into_iter()
         .map(|d| {
             let (line, col) = crate::diagnostic::line_col(source, body_at + d.at);

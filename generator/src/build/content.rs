@@ -5,17 +5,17 @@ use crate::diagnostic::{line_col, Diagnostic};
 use std::path::{Path, PathBuf};
 
 /// The content folder, relative to the site root.
-pub const CONTENT_DIR: &str = "content";
+pub(crate) const CONTENT_DIR: &str = "content";
 
 /// The file that turns a folder into a section (any markdown extension: [`is_section_file`]).
-pub const SECTION_FILE: &str = "_index.md";
+pub(crate) const SECTION_FILE: &str = "_index.md";
 
 /// The extensions that make a file markdown, compared without regard to case.
-pub const MARKDOWN_EXTENSIONS: [&str; 2] = ["md", "markdown"];
+pub(crate) const MARKDOWN_EXTENSIONS: [&str; 2] = ["md", "markdown"];
 
 /// One markdown file under `content/`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SourceFile {
+pub(crate) struct SourceFile {
     /// Path relative to the site root, with `/` separators (`content/posts/a.md`); used in
     /// diagnostics and as the page's identity.
     pub rel: PathBuf,
@@ -25,7 +25,7 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// True for a section's `_index.md`.
-    pub fn is_section(&self) -> bool {
+    pub(crate) fn is_section(&self) -> bool {
         is_section_file(&self.rel)
     }
 }
@@ -33,7 +33,7 @@ impl SourceFile {
 /// Every file under `content/` (markdown and page assets alike) as paths relative to the
 /// site root (`content/posts/a.md`), sorted so builds are deterministic. Hidden files and
 /// folders (`.git`, editor swap files) are skipped.
-pub fn files(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+pub(crate) fn files(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let dir = root.join(CONTENT_DIR);
     if !dir.is_dir() {
         return Ok(Vec::new());
@@ -64,7 +64,7 @@ pub fn files(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 }
 
 /// All `content/**/*.md`, sorted by path.
-pub fn discover(root: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
+pub(crate) fn discover(root: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
     Ok(files(root)?
         .into_iter()
         .filter(|rel| is_markdown(rel))
@@ -78,19 +78,19 @@ pub fn discover(root: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
 /// True for a file that is markdown by its name (`.md`, `.markdown`, in any case): always a
 /// page or a section, never a page asset, so its source is never published as a file.
 /// The one place names are classified; `lyceum check`, serve and the assets use it too.
-pub fn is_markdown(path: &Path) -> bool {
+pub(crate) fn is_markdown(path: &Path) -> bool {
     markdown_stem(path).is_some()
 }
 
 /// [`is_markdown`] for a name or `/`-separated path as written (a link's destination).
-pub fn is_markdown_name(name: &str) -> bool {
+pub(crate) fn is_markdown_name(name: &str) -> bool {
     markdown_stem_of(name).is_some()
 }
 
 /// The name before a markdown extension: `intro` for `content/a/intro.Markdown`; `None`
 /// for any other file. A name that is not UTF-8 is read lossily, so it is still markdown
 /// by its extension (and never published as a file).
-pub fn markdown_stem(path: &Path) -> Option<String> {
+pub(crate) fn markdown_stem(path: &Path) -> Option<String> {
     let name = path.file_name()?.to_string_lossy();
     markdown_stem_of(&name).map(str::to_owned)
 }
@@ -106,17 +106,17 @@ fn markdown_stem_of(name: &str) -> Option<&str> {
 }
 
 /// True for a section's `_index.md` (any markdown extension).
-pub fn is_section_file(path: &Path) -> bool {
+pub(crate) fn is_section_file(path: &Path) -> bool {
     markdown_stem(path).is_some_and(|s| s == "_index")
 }
 
 /// True for `index.md` (any markdown extension): the page of its folder.
-pub fn is_page_index(path: &Path) -> bool {
+pub(crate) fn is_page_index(path: &Path) -> bool {
     markdown_stem(path).is_some_and(|s| s == "index")
 }
 
 /// Read a file as UTF-8; invalid bytes are reported with their offset and line.
-pub fn read(file: &SourceFile) -> Result<String, Diagnostic> {
+pub(crate) fn read(file: &SourceFile) -> Result<String, Diagnostic> {
     let bytes = std::fs::read(&file.abs).map_err(|e| {
         Diagnostic::file(
             &file.rel,
@@ -127,7 +127,7 @@ pub fn read(file: &SourceFile) -> Result<String, Diagnostic> {
 }
 
 /// Bytes → `String`, or a diagnostic at the first invalid byte.
-pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+pub(crate) fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.into_bytes();
@@ -145,13 +145,7 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     })
 }
 
-/// `path` with `/` separators, for URLs and messages that must not depend on the OS.
-pub fn slash_path(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
+pub(crate) use crate::paths::slash_path;
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,6 @@
 //! own pass, so a typo never silently changes what a site publishes.
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
-use crate::front_matter::yaml_diagnostic;
 use crate::yaml::{self, key_position};
 use serde::{Deserialize, Deserializer};
 use std::path::Path;
@@ -16,7 +15,7 @@ const LEVEL_KEYS: &[&str] = &["id", "name", "price", "benefits"];
 /// `site.yaml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {
+pub(crate) struct Config {
     /// Site title.
     pub title: String,
     /// Absolute base URL, stored without a trailing slash (`""` when unset).
@@ -36,7 +35,7 @@ pub struct Config {
 /// One membership level.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Level {
+pub(crate) struct Level {
     /// Id used in front matter `level:` and in the manifest.
     pub id: String,
     /// Display name.
@@ -69,12 +68,12 @@ fn price<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
 
 impl Config {
     /// Rank of a level id (0 = lowest).
-    pub fn rank(&self, level: &str) -> Option<usize> {
+    pub(crate) fn rank(&self, level: &str) -> Option<usize> {
         self.levels.iter().position(|l| l.id == level)
     }
 
     /// Level ids, lowest first, as a readable list for error messages.
-    pub fn level_list(&self) -> String {
+    pub(crate) fn level_list(&self) -> String {
         if self.levels.is_empty() {
             return "site.yaml defines no levels, so every page must be public (remove `level`)"
                 .into();
@@ -85,7 +84,7 @@ impl Config {
 }
 
 /// Read and validate `<root>/site.yaml`.
-pub fn load(root: &Path) -> Result<Config, Vec<Diagnostic>> {
+pub(crate) fn load(root: &Path) -> Result<Config, Vec<Diagnostic>> {
     let path = root.join(CONFIG_FILE);
     let source = std::fs::read_to_string(&path).map_err(|e| {
         vec![Diagnostic::file(
@@ -98,9 +97,9 @@ pub fn load(root: &Path) -> Result<Config, Vec<Diagnostic>> {
 }
 
 /// Parse and validate the text of a `site.yaml` (pure).
-pub fn parse(source: &str) -> Result<Config, Vec<Diagnostic>> {
+pub(crate) fn parse(source: &str) -> Result<Config, Vec<Diagnostic>> {
     let mut config: Config = yaml::from_str(source).map_err(|e| {
-        let d = yaml_diagnostic(CONFIG_FILE, source, 1, &e);
+        let d = yaml::diagnostic(CONFIG_FILE, source, 1, &e);
         vec![match yaml::unknown_field(&e) {
             Some(key) => with_key_help(d, &key, KEYS, LEVEL_KEYS),
             None => d,

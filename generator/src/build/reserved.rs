@@ -11,7 +11,7 @@ use crate::diagnostic::Diagnostic;
 use std::path::Path;
 
 /// The refused names, each with what Cloudflare would do with it.
-pub const NAMES: [(&str, &str); 2] = [
+pub(crate) const NAMES: [(&str, &str); 2] = [
     (
         "_redirects",
         "redirect and rewrite rules (a rule could serve `/_gated/` files at public URLs)",
@@ -24,7 +24,7 @@ pub const NAMES: [(&str, &str); 2] = [
 
 /// What Cloudflare would do with a bundle file at `bundle_path` (`/`-separated), if its
 /// name is one it reads as configuration.
-pub fn reserved(bundle_path: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn reserved(bundle_path: &str) -> Option<(&'static str, &'static str)> {
     let name = bundle_path.rsplit('/').next().unwrap_or(bundle_path);
     NAMES
         .iter()
@@ -34,7 +34,7 @@ pub fn reserved(bundle_path: &str) -> Option<(&'static str, &'static str)> {
 
 /// An error for each `(bundle path, source file)` that Cloudflare would read as
 /// configuration; `source` names the file in the message (relative to the site root).
-pub fn refuse<'a>(files: impl IntoIterator<Item = (&'a str, &'a Path)>) -> Vec<Diagnostic> {
+pub(crate) fn refuse<'a>(files: impl IntoIterator<Item = (&'a str, &'a Path)>) -> Vec<Diagnostic> {
     files
         .into_iter()
         .filter_map(|(bundle_path, source)| {

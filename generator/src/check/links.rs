@@ -5,14 +5,14 @@
 //! How a destination resolves:
 //! - `http:`, `https:`, `mailto:` (any `scheme:`) and `//host/…` are external: not checked.
 //! - `#anchor` is a heading (any `id`) of the same page.
-//! - `x.md`, `../other.md`, `/essays/x.md` (any markdown name: [`crate::content::is_markdown`])
+//! - `x.md`, `../other.md`, `/essays/x.md` (any markdown name: [`crate::build::content::is_markdown`])
 //!   name a source file (relative to the linking file, or to `content/` when absolute) and
 //!   stand for that page's URL.
 //! - anything else is a URL path, relative to the page's URL (`../x/` from `/essays/a/`
 //!   is `/essays/x/`), canonicalised exactly as the gate does ([`gate::path::normalize`]),
 //!   then looked up among the bundle's pages, sections and files (gated files at their
 //!   URL without `_gated/`); `/x` also finds `/x/`. A linked file must be in the bundle:
-//!   page assets are published at their page's URL ([`crate::assets::place`]), so
+//!   page assets are published at their page's URL ([`crate::build::assets::place`]), so
 //!   `![](diagram.png)` in `content/essays/a.md` needs `content/essays/a/diagram.png`.
 //!   A link that only works relative to the source folder is broken, and says where the
 //!   file is published.
@@ -22,10 +22,11 @@
 //! (a URL below a gated page's URL) is a warning. Linking a gated page itself is fine:
 //! readers without the level get its teaser.
 
-use crate::content::{slash_path, CONTENT_DIR};
+use crate::build::assets::Asset;
+use crate::build::content::{slash_path, CONTENT_DIR};
+use crate::build::markdown;
+use crate::build::site::Site;
 use crate::diagnostic::{did_you_mean, line_col, Diagnostic};
-use crate::markdown;
-use crate::site::Site;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
@@ -38,7 +39,7 @@ struct Target {
 
 /// Every URL, source file and anchor of a site, for resolving links.
 #[derive(Debug, Default)]
-pub struct LinkIndex {
+pub(crate) struct LinkIndex {
     root: PathBuf,
     /// Canonical URL path → target.
     urls: BTreeMap<String, Target>,
@@ -48,13 +49,13 @@ pub struct LinkIndex {
     drafts: HashMap<PathBuf, String>,
     /// URL of each gated page (its files are published below it).
     gated: Vec<String>,
-    /// Published page assets: source (`content/a/x.png`) → URL ([`crate::assets::place`]).
+    /// Published page assets: source (`content/a/x.png`) → URL ([`crate::build::assets::place`]).
     assets: HashMap<PathBuf, String>,
 }
 
 /// The page whose links are being checked.
 #[derive(Debug, Clone, Copy)]
-pub struct LinkingPage<'a> {
+pub(crate) struct LinkingPage<'a> {
     /// Source path relative to the site root (`content/essays/a.md`).
     pub file: &'a Path,
     /// The page's URL (`/essays/a/`).
@@ -69,7 +70,7 @@ pub struct LinkingPage<'a> {
 
 /// Problems found in one page's links.
 #[derive(Debug, Default)]
-pub struct Findings {
+pub(crate) struct Findings {
     /// Broken links.
     pub errors: Vec<Diagnostic>,
     /// Links that work but probably should not be there.
@@ -78,17 +79,22 @@ pub struct Findings {
 
 impl LinkIndex {
     /// Index `site` and the bundle files a render produced (`outputs`, `/`-separated
-    /// paths relative to the bundle root). `drafts` maps unbuilt draft sources to URLs.
-    pub fn new(site: &Site, outputs: &[String], drafts: HashMap<PathBuf, String>) -> LinkIndex {
+    /// paths relative to the bundle root), with the page `assets` the build placed.
+    /// `drafts` maps unbuilt draft sources to URLs.
+    pub(crate) fn new(
+        site: &Site,
+        outputs: &[String],
+        assets: &[Asset],
+        drafts: HashMap<PathBuf, String>,
+    ) -> LinkIndex {
         let mut index = LinkIndex {
             root: site.root.clone(),
             drafts,
             ..LinkIndex::default()
         };
-        index.assets = crate::assets::collect(site)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|a| (a.file, a.url))
+        index.assets = assets
+            .iter()
+            .map(|a| (a.file.clone(), a.url.clone()))
             .collect();
         for rel in outputs {
             // A gated file is served at its URL without `_gated/` (to members).
@@ -131,7 +137,7 @@ impl LinkIndex {
     }
 
     /// Check every link and image of one page.
-    pub fn check(&self, page: &LinkingPage<'_>) -> Findings {
+    pub(crate) fn check(&self, page: &LinkingPage<'_>) -> Findings {
         let mut found = Findings::default();
         let body_at = page.body.as_ptr() as usize - page.source.as_ptr() as usize;
         let own = self.urls.get(page.url).and_then(|t| t.anchors.as_ref());
@@ -184,7 +190,7 @@ impl LinkIndex {
                 _ => Resolved::Fine,
             };
         }
-        if crate::content::is_markdown_name(path) {
+        if crate::build::content::is_markdown_name(path) {
             return self.resolve_source(page, path, fragment.as_deref());
         }
         let joined = join_url(page.url, path);
@@ -425,28 +431,10 @@ fn html_ids(html: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// `%XX` escapes decoded (invalid ones kept as written), for comparing with decoded names.
+/// `%XX` escapes decoded (invalid ones kept as written), for comparing with decoded
+/// names: the gate's decoder.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    gate::path::percent_decode_lossy(text)
 }
 
 #[cfg(test)]
