@@ -1,6 +1,6 @@
 //! Civil-date arithmetic (proleptic Gregorian, UTC), after Howard Hinnant's algorithms:
 //! the one copy for the generator's front-matter dates and the Worker's side (the
-//! `members` crate's `date.rs` should switch to it once it depends on the gate).
+//! `members` crate's dates for people, `members::date`).
 
 /// Days in month `m` (1–12) of year `y`.
 pub fn days_in_month(y: i64, m: i64) -> i64 {

@@ -1,10 +1,12 @@
 //! UTC dates for people: `YYYY-MM-DD` and RFC 3339 in, RFC 3339 out (CSV files,
-//! `--until`, account pages). Civil-from-days after Howard Hinnant's algorithms.
+//! `--until`, account pages). The calendar arithmetic is the gate's ([`gate::date`]).
+
+use gate::date::{civil_from_days, days_from_civil, days_in_month};
 
 /// `secs` since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn format(secs: u64) -> String {
     let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil(days as i64);
+    let (y, m, d) = civil_from_days(days as i64);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         rem / 3600,
@@ -23,10 +25,12 @@ pub fn parse(text: &str) -> Option<u64> {
         return None;
     }
     let (y, m, d) = (num(&date[..4])?, num(&date[5..7])?, num(&date[8..])?);
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+    let (year, month, day) = (y as i64, m as i64, d as i64);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
         return None;
     }
-    let mut secs = days_from_civil(y, m, d).checked_mul(86_400)?;
+    let days = u64::try_from(days_from_civil(year, month, day)).ok()?;
+    let mut secs = days.checked_mul(86_400)?;
     let rest = &t[10..];
     if !rest.is_empty() {
         let rest = rest.strip_prefix(['T', 't', ' '])?;
@@ -67,37 +71,6 @@ fn num(s: &str) -> Option<u64> {
     s.bytes()
         .all(|b| b.is_ascii_digit())
         .then(|| s.parse().ok())?
-}
-
-fn days_in_month(y: u64, m: u64) -> u64 {
-    match m {
-        2 if y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400)) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
-    let y = if m <= 2 { y - 1 } else { y } as i64;
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe - 719_468).max(0) as u64
-}
-
-fn civil(days: i64) -> (i64, u64, u64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u64;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u64;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
