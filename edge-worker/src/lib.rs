@@ -19,10 +19,12 @@
 //! (they pull in the `url` crate with its IDNA tables). Calls across the JS boundary
 //! are the cost per request that remains, so `http` and `js` make as few as they can.
 
+mod awaited;
 mod http;
 mod js;
 mod serve;
 mod slots;
 mod state;
 
+pub use awaited::respond_async;
 pub use serve::{begin, finish, internal_error, pending, resume};
