@@ -1,9 +1,9 @@
-// lyceum's edge worker entry. Every decision and every platform call is made in Rust
-// (src/serve.rs, which routes through the gate crate) by synchronous exports; this
-// module only awaits the promise a request waits on and hands its value back. A Rust
-// future would cost far more per request on workerd (see src/lib.rs). A request in
-// progress is a slot number on the Rust side (`begin` … `finish`, or `internal_error`).
-import { begin, pending, resume, finish, internal_error } from './build/index.js';
+// lyceum's edge worker entry. Every decision and every platform call is made in Rust;
+// this module only awaits. The protocol (README "Request plumbing"): a request is a
+// slot number; the synchronous path (src/serve.rs) hands back the promise it waits on
+// until its response is ready; a request that needs awaited platform calls (src/awaited.rs)
+// ends it with `finish` giving undefined, and is answered by one async export.
+import { begin, pending, resume, finish, respond_async, internal_error } from './build/index.js';
 
 export default {
   async fetch(request, env) {
@@ -11,7 +11,7 @@ export default {
     try {
       id = begin(request, env);
       for (let wait = pending(id); wait; ) wait = resume(id, await wait);
-      return finish(id);
+      return finish(id) ?? (await respond_async(id));
     } catch {
       // Never echoes the error: it may quote request data. Frees the slot.
       return internal_error(id);

@@ -8,7 +8,9 @@
 //! property read on the `env` object, fetches, re-wrapping a response) are imported
 //! without `catch`. Should one throw after all, the exception unwinds through the wasm
 //! frames (no destructors run: that request's temporaries leak) to the JS entry, which
-//! answers 500; no borrow of per-isolate state is held across any of these calls.
+//! answers 500; no borrow of per-isolate state is held across any of these calls. The
+//! async path makes only calls that cannot throw or return `Result` (README "Request
+//! plumbing", invariant 4).
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -7,22 +7,24 @@
 //! no manifest, an error) ends in a teaser, a 404, a 503 or a plain 500 — never in
 //! gated bytes.
 //!
-//! The entry is `entry.mjs`, not a `#[event(fetch)]` future: it calls the synchronous
-//! exports [`begin`], [`pending`], [`resume`] and [`finish`] with a request's slot
-//! number and only awaits the promises they hand it. On workerd a Rust future costs far
-//! more per request than an `await` in JS (wasm-bindgen-futures' closures, microtask
-//! queue and promise wrappers, and the panic-recovery proxy `worker-build` puts around a
-//! `#[event]` entry), while every decision stays here.
+//! The entry is `entry.mjs`, not a `#[event(fetch)]` future. Requests that only read
+//! the assets binding run on a synchronous path ([`begin`], [`pending`], [`resume`],
+//! [`finish`]: `serve`), with JS awaiting the promises it hands out; anything that
+//! needs other awaited platform calls runs as one Rust future ([`respond_async`]:
+//! `awaited`). Why, the invariants, and what a new platform call must do: the
+//! "Request plumbing" section of edge-worker/README.md, the one place they are written.
 //!
 //! To keep the wasm small the worker talks to `web_sys` types directly: no router,
 //! no `worker::Request` conversion, and never `Request::url()` / `Response::redirect`
 //! (they pull in the `url` crate with its IDNA tables). Calls across the JS boundary
 //! are the cost per request that remains, so `http` and `js` make as few as they can.
 
+mod awaited;
 mod http;
 mod js;
 mod serve;
 mod slots;
 mod state;
 
+pub use awaited::respond_async;
 pub use serve::{begin, finish, internal_error, pending, resume};

@@ -1,7 +1,10 @@
-//! One request, as a chain of synchronous steps: [`gate::route`] decides everything;
-//! this module reads the request, starts the assets fetches an outcome needs, and
-//! turns what they return into the response. The JS entry only awaits the promise a
-//! step is waiting on and hands its value back to [`resume`].
+//! The synchronous path: one request as a chain of synchronous steps (the rules are in
+//! the README's "Request plumbing"). [`gate::route`] decides everything; this module
+//! reads the request, starts the assets fetches an outcome needs, and turns what they
+//! return into the response. The JS entry only awaits the promise a step is waiting on
+//! and hands its value back to [`resume`]. A request that needs more than the assets
+//! binding (today: loading the manifest) is handed to the async path
+//! ([`crate::awaited`]) by ending in [`State::Async`].
 //!
 //! A request in progress lives in a per-isolate slot table and JS holds only its number:
 //! a wasm-bindgen object per request would cost a `FinalizationRegistry` registration
@@ -22,31 +25,34 @@ use crate::slots::Slots;
 use crate::state;
 
 /// One request in progress.
-struct Step {
-    req: Request,
-    env: Env,
+pub(crate) struct Step {
+    pub(crate) req: Request,
+    pub(crate) env: Env,
     /// As sent; read once.
-    method: String,
-    state: State,
+    pub(crate) method: String,
+    pub(crate) state: State,
 }
 
-enum State {
+pub(crate) enum State {
     Done(Response),
+    /// Waiting on one assets fetch, then a synchronous step ([`next`]).
     Wait(Promise, Then),
+    /// Needs awaited platform calls: the entry passes the request to [`crate::awaited`].
+    Async(Job),
+}
+
+/// What the async path does with a request.
+pub(crate) enum Job {
+    /// Load the manifest (two awaits, once per isolate), then serve the request with it.
+    LoadManifest,
 }
 
 /// What the awaited value is, and what to do with it.
-enum Then {
-    /// The manifest's response, then its text; then the request is routed with it.
-    ManifestResponse,
-    ManifestText,
+pub(crate) enum Then {
     /// A public file: served as is, unless it redirects into the private tree.
     Public,
     /// A full page or teaser: served with the gated headers only with an `ok` status.
-    Gated {
-        file: String,
-        ok: &'static [u16],
-    },
+    Gated { file: String, ok: &'static [u16] },
     /// The assets' answer for a missing path (the site's 404 page), passed on as it is.
     NotFound,
 }
@@ -61,7 +67,7 @@ impl Step {
     fn waiting(&self) -> Option<Promise> {
         match &self.state {
             State::Wait(promise, _) => Some(promise.clone()),
-            State::Done(_) => None,
+            State::Done(_) | State::Async(_) => None,
         }
     }
 }
@@ -98,7 +104,7 @@ pub fn resume(id: u32, value: JsValue) -> JsResult<Option<Promise>> {
     let mut step = take(id).ok_or("lyceum: no such request")?;
     if let State::Wait(_, then) = &step.state {
         // On an error the slot stays free: the entry answers with `internal_error`.
-        step.state = next(&step, then, value)?;
+        step.state = next(&step.req, &step.env, &step.method, then, value)?;
     }
     let wait = step.waiting();
     STEPS.with(|steps| steps.borrow_mut().put_back(id, step));
@@ -106,10 +112,17 @@ pub fn resume(id: u32, value: JsValue) -> JsResult<Option<Promise>> {
 }
 
 /// The response of request `id`, once [`pending`] is `undefined`; frees its slot.
+/// `undefined` when the request needs the async path: the entry then awaits
+/// [`crate::awaited::respond_async`] with the same number (the slot is kept for it).
 #[wasm_bindgen]
 pub fn finish(id: u32) -> Option<Response> {
-    match take(id)?.state {
+    let step = take(id)?;
+    match step.state {
         State::Done(resp) => Some(resp),
+        State::Async(_) => {
+            STEPS.with(|steps| steps.borrow_mut().put_back(id, step));
+            None
+        }
         State::Wait(..) => None,
     }
 }
@@ -127,7 +140,7 @@ pub fn internal_error(id: Option<u32>) -> JsResult<Response> {
 }
 
 /// A `HEAD` request (the gate's own test of the method).
-fn is_head(method: &str) -> bool {
+pub(crate) fn is_head(method: &str) -> bool {
     gate::route::Request {
         method,
         ..Default::default()
@@ -136,14 +149,14 @@ fn is_head(method: &str) -> bool {
 }
 
 /// Take request `id` out of its slot (freeing it), if it is still there.
-fn take(id: u32) -> Option<Step> {
+pub(crate) fn take(id: u32) -> Option<Step> {
     STEPS.with(|steps| steps.borrow_mut().take(id))
 }
 
 /// Route the request at `now_ms` (the runtime's clock). `loaded` is a manifest that
-/// just loaded; without it, the isolate's manifest is used, and loaded first if there
-/// is none yet.
-fn routed(
+/// just loaded; without it, the isolate's manifest is used, and loaded first (on the
+/// async path) if there is none yet.
+pub(crate) fn routed(
     req: &Request,
     env: &Env,
     method: &str,
@@ -174,10 +187,7 @@ fn routed(
     Ok(match routed.outcome {
         Outcome::Reply(reply) => State::Done(send(&reply, head)?),
         // Not loaded yet (or unusable last time): load it, then route again with it.
-        Outcome::NoManifest if loaded.is_none() => {
-            let manifest = fetch_asset(env, gate::manifest::MANIFEST_FILE, false, &[])?;
-            State::Wait(manifest, Then::ManifestResponse)
-        }
+        Outcome::NoManifest if loaded.is_none() => State::Async(Job::LoadManifest),
         // Without the manifest nothing tells a teaser URL from a public one.
         Outcome::NoManifest => State::Done(send(&Reply::unavailable(), head)?),
         Outcome::Public { .. } => State::Wait(forward(env, req)?, Then::Public),
@@ -193,30 +203,17 @@ fn routed(
     })
 }
 
-/// What to do with the awaited `value` of a step. Every awaited value but the
-/// manifest's text is the `Response` of a fetch this module started.
-fn next(step: &Step, then: &Then, value: JsValue) -> JsResult<State> {
-    let (env, head) = (&step.env, is_head(&step.method));
-    let unavailable = || Ok(State::Done(send(&Reply::unavailable(), head)?));
+/// What to do with the awaited `value` of a step: the `Response` of a fetch this
+/// module started.
+pub(crate) fn next(
+    req: &Request,
+    env: &Env,
+    method: &str,
+    then: &Then,
+    value: JsValue,
+) -> JsResult<State> {
+    let head = is_head(method);
     match then {
-        Then::ManifestResponse => {
-            let resp: Response = value.dyn_into()?;
-            if resp.status() == 200 {
-                return Ok(State::Wait(resp.text()?, Then::ManifestText));
-            }
-            state::manifest_unusable(&format!("HTTP {}", resp.status()));
-            unavailable()
-        }
-        Then::ManifestText => match state::keep_manifest(&value.as_string().unwrap_or_default()) {
-            Some(manifest) => routed(
-                &step.req,
-                env,
-                &step.method,
-                Some(&manifest),
-                js_sys::Date::now(),
-            ),
-            None => unavailable(),
-        },
         Then::Public => {
             let resp: Response = value.unchecked_into();
             if (300..400).contains(&resp.status()) {
@@ -225,7 +222,7 @@ fn next(step: &Step, then: &Then, value: JsValue) -> JsResult<State> {
                     .unwrap_or_default()
                     .to_ascii_lowercase();
                 if location.contains("_gated") || location.contains("%5fgated") {
-                    return not_found(env, &step.req);
+                    return not_found(env, req);
                 }
             }
             Ok(State::Done(resp))
@@ -236,7 +233,7 @@ fn next(step: &Step, then: &Then, value: JsValue) -> JsResult<State> {
             // Nothing from a gated fetch is forwarded unless its status is one of `ok`.
             if !ok.contains(&status) {
                 console_log!("lyceum: bundle file {file} answered HTTP {status}");
-                return not_found(env, &step.req);
+                return not_found(env, req);
             }
             Ok(State::Done(rewrap_gated(&resp)))
         }

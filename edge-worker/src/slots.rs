@@ -1,4 +1,5 @@
-//! The requests in progress in one isolate, each under a number the JS entry holds.
+//! The requests in progress in one isolate, each under a number the JS entry holds
+//! (edge-worker/README.md, "Request plumbing").
 //!
 //! A number rather than a wasm-bindgen object per request: such an object costs a
 //! `FinalizationRegistry` registration and an instance check on every call. Numbers
@@ -9,7 +10,8 @@
 //! [`STALE_MS`] are reclaimed when a new request needs one.
 
 /// How long after it began a request's slot may be reclaimed. Its steps wait only on
-/// the assets binding, which answers in milliseconds.
+/// the assets binding, which answers in milliseconds; a request on the async path
+/// (D1, email) leaves the table before its first await.
 pub(crate) const STALE_MS: f64 = 60_000.0;
 
 /// At most this many requests in progress at once (slot indexes fit in 16 bits).
