@@ -27,12 +27,7 @@ fn setting(env: &Env, name: &str) -> Option<String> {
 pub(crate) fn verifier(env: &Env) -> Option<&'static Verifier> {
     VERIFIER.with(|cell| {
         *cell.get_or_init(|| {
-            let settings = Settings {
-                secret: setting(env, "LYCEUM_JWT_SECRET"),
-                jwks: setting(env, "LYCEUM_JWT_JWKS"),
-                issuer: setting(env, "LYCEUM_JWT_ISSUER"),
-                audience: setting(env, "LYCEUM_JWT_AUDIENCE"),
-            };
+            let settings = Settings::from_env(|name| setting(env, name));
             match Verifier::from_settings(&settings) {
                 Ok(v) => Some(&*Box::leak(Box::new(v))),
                 Err(e) => {
