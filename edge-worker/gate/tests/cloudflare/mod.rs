@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 
 /// Where one request ended up.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum End {
+pub(crate) enum End {
     /// The Worker ran, for this pathname.
     Worker(String),
     /// The assets router answered with this bundle file and status.
@@ -28,24 +28,24 @@ pub enum End {
 
 /// A request followed through redirects (as a browser would), counting Worker runs.
 #[derive(Debug, Clone)]
-pub struct Visit {
-    pub end: End,
-    pub hops: Vec<String>,
+pub(crate) struct Visit {
+    pub(crate) end: End,
+    pub(crate) hops: Vec<String>,
 }
 
 impl Visit {
-    pub fn worker_runs(&self) -> usize {
+    pub(crate) fn worker_runs(&self) -> usize {
         usize::from(matches!(self.end, End::Worker(_)))
     }
 }
 
-pub struct Site<'a> {
-    pub rules: &'a [String],
-    pub files: BTreeSet<String>,
+pub(crate) struct Site<'a> {
+    pub(crate) rules: &'a [String],
+    pub(crate) files: BTreeSet<String>,
 }
 
 impl<'a> Site<'a> {
-    pub fn new(rules: &'a [String], files: &[String]) -> Site<'a> {
+    pub(crate) fn new(rules: &'a [String], files: &[String]) -> Site<'a> {
         Site {
             rules,
             files: files.iter().cloned().collect(),
@@ -53,7 +53,7 @@ impl<'a> Site<'a> {
     }
 
     /// Follow a raw request path (as sent on the wire) to its end.
-    pub fn visit(&self, raw: &str) -> Visit {
+    pub(crate) fn visit(&self, raw: &str) -> Visit {
         let mut hops = vec![raw.to_string()];
         let mut at = pathname(raw);
         for _ in 0..8 {
@@ -193,13 +193,13 @@ enum Assets {
 }
 
 /// The pathname a WHATWG URL parser makes of a raw request path.
-pub fn pathname(raw: &str) -> String {
+pub(crate) fn pathname(raw: &str) -> String {
     let url = url::Url::parse(&format!("https://site.test{raw}")).expect(raw);
     url.path().to_string()
 }
 
 /// Whether a glob (only `*` special, crossing `/`) matches the whole text.
-pub fn glob(rule: &[u8], text: &[u8]) -> bool {
+pub(crate) fn glob(rule: &[u8], text: &[u8]) -> bool {
     match rule.split_first() {
         None => text.is_empty(),
         Some((b'*', rest)) => (0..=text.len()).any(|i| glob(rest, &text[i..])),
@@ -208,14 +208,14 @@ pub fn glob(rule: &[u8], text: &[u8]) -> bool {
 }
 
 /// Whether the rules send this pathname to the Worker.
-pub fn worker_first(rules: &[String], pathname: &str) -> bool {
+pub(crate) fn worker_first(rules: &[String], pathname: &str) -> bool {
     let hit = |r: &str| glob(r.as_bytes(), pathname.as_bytes());
     let excluded = rules.iter().filter_map(|r| r.strip_prefix('!')).any(hit);
     !excluded && rules.iter().filter(|r| !r.starts_with('!')).any(|r| hit(r))
 }
 
 /// `decodeURIComponent` on each segment (kept as is when that throws), `//` collapsed.
-pub fn decode_path(pathname: &str) -> String {
+pub(crate) fn decode_path(pathname: &str) -> String {
     let decoded: Vec<String> = pathname
         .split('/')
         .map(|s| decode_component(s).unwrap_or_else(|| s.to_string()))
@@ -245,7 +245,7 @@ fn decode_component(s: &str) -> Option<String> {
 }
 
 /// `encodeURIComponent` on each segment.
-pub fn encode_path(decoded: &str) -> String {
+pub(crate) fn encode_path(decoded: &str) -> String {
     decoded
         .split('/')
         .map(|s| {
@@ -265,7 +265,7 @@ pub fn encode_path(decoded: &str) -> String {
 
 /// Raw spellings of a canonical URL: itself, doubled and dotted slashes, a letter
 /// percent-encoded (both hex cases), case changed; pretty URLs also `/x`, `/x/index.html`.
-pub fn spellings(url: &str) -> Vec<String> {
+pub(crate) fn spellings(url: &str) -> Vec<String> {
     let mut out = vec![
         url.to_string(),
         format!("/{url}"),
@@ -317,7 +317,7 @@ pub fn spellings(url: &str) -> Vec<String> {
 }
 
 /// Raw spellings of a private-tree file (`_gated/…`), as an attacker would try them.
-pub fn private_spellings(file: &str) -> Vec<String> {
+pub(crate) fn private_spellings(file: &str) -> Vec<String> {
     let rest = encode_path(file.strip_prefix("_gated/").expect(file));
     let pretty = rest.strip_suffix("index.html").unwrap_or(&rest).to_string();
     let mut out = Vec::new();
@@ -345,12 +345,12 @@ pub fn private_spellings(file: &str) -> Vec<String> {
 
 /// What [`check`] saw.
 #[derive(Debug, Default)]
-pub struct Counts {
-    pub gated_requests: usize,
-    pub private_requests: usize,
-    pub public_requests: usize,
+pub(crate) struct Counts {
+    pub(crate) gated_requests: usize,
+    pub(crate) private_requests: usize,
+    pub(crate) public_requests: usize,
     /// Worker runs for the public files' requests.
-    pub public_worker_runs: usize,
+    pub(crate) public_worker_runs: usize,
 }
 
 /// Check a route list on a bundle against the model: every spelling of every gated URL and
@@ -358,7 +358,7 @@ pub struct Counts {
 /// the teaser from the assets router); the plain spellings of a gated URL run the Worker for
 /// that URL; every public file is served as itself without the Worker (static files only,
 /// for a wide list).
-pub fn check(
+pub(crate) fn check(
     manifest: &gate::Manifest,
     files: &[String],
     routes: &gate::rules::WorkerRoutes,
