@@ -45,9 +45,6 @@ test('the generated config\'s assets are the bundle behind the ASSETS binding, w
   assert.equal(assets.binding, 'ASSETS');
   assert.equal(assets.not_found_handling, '404-page');
   assert.equal(assets.html_handling, 'auto-trailing-slash');
-  // The default deploy path: ../dist beside edge-worker/.
-  const deploy = parseToml(renderConfig({ dist: path.join(ROOT, 'dist'), configDir: path.join(ROOT, 'edge-worker') }).replace(/^run_worker_first[\s\S]*?^\]$/m, ''));
-  assert.equal(deploy.assets.directory, '../dist');
 });
 
 test('a list without /_gated/* (or over the limits) is refused, not deployed', () => {

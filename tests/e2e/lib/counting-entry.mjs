@@ -3,7 +3,7 @@
 // it. The production entry (edge-worker/entry.mjs) is unchanged and logs nothing per request.
 import worker from '../../../edge-worker/entry.mjs';
 
-export const MARK = 'lyceum-invocation';
+const MARK = 'lyceum-invocation';
 
 export default {
   async fetch(request, env, ctx) {
