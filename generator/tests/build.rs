@@ -172,6 +172,7 @@ fn only_gated_pages_are_under_gated() {
             "_gated/essays/member-essay/index.html",
             "_gated/essays/member-essay/worksheet.txt",
             "_gated/manifest.json",
+            "_gated/worker-routes.json",
             "_gated/笔记/会员专享/index.html",
         ]
     );

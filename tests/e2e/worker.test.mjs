@@ -112,6 +112,22 @@ async function getFull(rawPath, opts) {
   return request(server.base, rawPath, opts);
 }
 
+/**
+ * GET, following the assets router's 307s (an encoded or doubled-slash spelling matches
+ * no run_worker_first rule, so the router answers it with the canonical path, which
+ * does): every hop is clean and stays on the site; the last answer is returned.
+ * `check` is false for requests whose final answer may carry full content.
+ */
+async function settle(rawPath, opts, { check = true } = {}) {
+  let r = check ? await get(rawPath, opts) : await getFull(rawPath, opts);
+  for (let hops = 0; r.status === 307 && hops < 3; hops++) {
+    const loc = r.headers.location ?? '';
+    assert.match(loc, /^\/(?![/\\])/, `${rawPath}: redirect off the site: ${loc}`);
+    r = check ? await get(loc, opts) : await getFull(loc, opts);
+  }
+  return r;
+}
+
 // ---------- the fixture is what the suite expects ----------
 
 test('fixture: manifest has gated pages of every level, with canaries in their full files', () => {
@@ -258,13 +274,13 @@ describe('paths', () => {
     for (const f of gatedFiles) {
       for (const p of spellings(f)) {
         for (const headers of [{}, cookie(t)]) {
-          const r = await get(p, { headers });
+          const r = await settle(p, { headers });
           assert.ok(r.status === 404 || r.status === 400, `${p}: ${r.status}`);
         }
       }
     }
     for (const p of ['/_gated', '/_gated/', '/_GATED', '/%5Fgated', '/_gated/manifest.json', '/_gated/index.html']) {
-      const r = await get(p, { headers: cookie(t) });
+      const r = await settle(p, { headers: cookie(t) });
       assert.ok(r.status === 404 || r.status === 400, `${p}: ${r.status}`);
     }
   });
@@ -301,9 +317,10 @@ describe('paths', () => {
   test('every gated page: /x, /x/, /x/index.html, //x/ decide the same', async () => {
     for (const e of pages.filter((p) => p.url.endsWith('/'))) {
       const u = wire(e.url);
+      // `//x/` matches no rule: the assets router's 307 to `/x/` leads to the same decision.
       for (const v of [u, u.slice(0, -1), `${u}index.html`, `/${u}`]) {
-        assertTeaser(await get(v), e, `anonymous ${v}`);
-        assertFull(await getFull(v, { headers: cookie(hs(manifest.levels.at(-1))) }), e, `member ${v}`);
+        assertTeaser(await settle(v), e, `anonymous ${v}`);
+        assertFull(await settle(v, { headers: cookie(hs(manifest.levels.at(-1))) }, { check: false }), e, `member ${v}`);
       }
     }
   });
@@ -445,7 +462,8 @@ describe('http', () => {
       for (const p of ['/', wire(memberPage.url), '/_gated/manifest.json', '/_lyceum/login?token=x']) {
         const r = await get(p, { method });
         assert.equal(r.status, 405, `${method} ${p}`);
-        assert.equal(r.headers.allow, 'GET, HEAD');
+        // A public path never runs the worker: its 405 is the assets router's, without Allow.
+        if (p !== '/') assert.equal(r.headers.allow, 'GET, HEAD');
       }
     }
   });

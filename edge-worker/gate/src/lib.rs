@@ -8,6 +8,7 @@
 //! - [`token`]: member-token (JWT) verification against configured keys.
 //! - [`decide`]: the access decision for one request.
 //! - [`session`]: the HTTP-facing pieces both adapters share (cookie, headers, `next`).
+//! - [`rules`]: the `run_worker_first` list a bundle needs (which paths run the Worker).
 //! - [`route`]: one request routed end to end (methods, `/_lyceum/*`, decision); the
 //!   adapters only do the I/O around it.
 
@@ -16,6 +17,7 @@ pub mod decide;
 pub mod manifest;
 pub mod path;
 pub mod route;
+pub mod rules;
 pub mod session;
 pub mod sign;
 pub mod token;

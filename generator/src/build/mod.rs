@@ -136,6 +136,13 @@ pub(crate) fn run(options: &BuildOptions) -> Result<(Built, BuildReport), BuildE
     lap("templates");
     let staging = Staging::new(&options.out)?;
     write(&site, &prepared, &Selection::ALL, &staging)?;
+    // The Worker's route list, from what the bundle holds (gate::rules has the logic).
+    let routes = gate::rules::for_bundle(staging.dir())
+        .map_err(|e| BuildError::io("list the worker routes of", staging.dir(), e))?;
+    if let Some(note) = &routes.note {
+        eprintln!("warning: {note}");
+    }
+    staging.write(gate::rules::RULES_FILE, routes.to_json().as_bytes())?;
     lap("render and write");
     let files = staging.files();
     staging.commit()?;

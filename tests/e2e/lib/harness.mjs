@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderConfig } from '../../../scripts/worker-config.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const WRANGLER_TOML = path.join(ROOT, 'edge-worker/wrangler.toml');
@@ -115,20 +116,33 @@ export function writeDevVars(file, vars) {
   fs.writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
 }
 
+let configs = 0;
+
 /**
- * Start `wrangler dev` on the real edge-worker/wrangler.toml, overriding only the
- * assets directory (`--assets`), with vars from `envFile`. Resolves once it answers.
+ * Start `wrangler dev` on the real edge-worker/wrangler.toml with the [assets] section and
+ * `run_worker_first` list that scripts/worker-config.mjs generates from `dist` (exactly what
+ * a deploy uses), with vars from `envFile`. Resolves once it answers. Another `config`
+ * (the benchmarks') is used as it is, its assets overridden with `--assets`.
  * `devtools: false` keeps wrangler's DevTools proxy off the worker's inspector (as in
- * production, where none is attached): the benchmark's setting. Without `dist` the
- * config's own assets (if any) are used.
+ * production, where none is attached): the benchmark's setting. `count: true` runs the
+ * test-only entry (lib/counting-entry.mjs) that logs each Worker run: see `invocations()`.
  */
-export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER_TOML, log = false, devtools = true }) {
+export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER_TOML, log = false, devtools = true, count = false }) {
   const port = await freePort();
   const inspector = await freePort();
+  let generated;
+  if (config === WRANGLER_TOML) {
+    if (!dist) throw new Error('startWrangler: the worker config needs a built dist');
+    // Beside the template, so its relative paths (main, migrations) still hold.
+    generated = path.join(ROOT, `edge-worker/wrangler.e2e-${process.pid}-${configs++}.generated.toml`);
+    const main = count ? '../tests/e2e/lib/counting-entry.mjs' : undefined;
+    fs.writeFileSync(generated, renderConfig({ dist, configDir: path.dirname(generated), main }));
+    process.on('exit', () => fs.rmSync(generated, { force: true }));
+  }
   const args = [
-    'dev', '--config', config, ...(dist ? ['--assets', dist] : []), '--env-file', envFile,
+    'dev', '--config', generated ?? config, ...(dist && !generated ? ['--assets', dist] : []), '--env-file', envFile,
     '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
-    '--persist-to', stateDir, '--local', '--show-interactive-dev-session=false', '--log-level', log ? 'log' : 'warn',
+    '--persist-to', stateDir, '--local', '--show-interactive-dev-session=false', '--log-level', log || count ? 'log' : 'warn',
   ];
   const child = spawn(path.join(ROOT, 'node_modules/.bin/wrangler'), args, {
     cwd: path.dirname(config),
@@ -142,8 +156,17 @@ export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER
     detached: true, // its own process group, so workerd can be found and stopped
   });
   let output = '';
+  // Worker runs logged by the counting entry, kept apart from `output` (which is trimmed).
+  const runs = [];
+  let partial = '';
   const keep = (chunk) => {
     output += chunk;
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop();
+    for (const line of lines) {
+      const m = line.match(/lyceum-invocation (\S+)/);
+      if (m) runs.push(m[1]);
+    }
     if (output.length > 200_000) output = output.slice(-100_000);
     if (log) process.stderr.write(chunk);
   };
@@ -176,6 +199,7 @@ export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER
     // workerd must not outlive wrangler: anything left in the group is stopped.
     for (let i = 0; i < 20 && groupAlive(); i++) await new Promise((r) => setTimeout(r, 100));
     if (groupAlive()) groupKill('SIGKILL');
+    if (generated) fs.rmSync(generated, { force: true });
   }
   const groupAlive = () => {
     try { process.kill(-child.pid, 0); return true; } catch { return false; }
@@ -186,7 +210,9 @@ export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER
   /** Wait (bounded) until wrangler's output matches `re`; fails with the output seen. */
   const waitForOutput = (re, { timeout = 10_000 } = {}) =>
     waitFor(() => re.test(output), { timeout, what: () => `${re} in wrangler's output:\n${output}` });
-  return { base, port, inspector, stop, output: () => output, waitForOutput, pid: child.pid };
+  /** Pathnames of every Worker run so far (with `count: true`), in order. */
+  const invocations = () => runs.slice();
+  return { base, port, inspector, stop, output: () => output, waitForOutput, invocations, pid: child.pid, config: generated ?? config };
 }
 
 /**
