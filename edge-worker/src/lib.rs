@@ -1,6 +1,8 @@
 //! lyceum's Cloudflare Worker: thin glue between HTTP and the [`gate`] crate.
 //!
-//! Every request passes here first (`run_worker_first = true` in wrangler.toml):
+//! Every request that may touch gated bytes passes here first (the `run_worker_first`
+//! list `lyceum build` writes to `_gated/worker-routes.json`: `/_gated/*`, `/_lyceum/*`
+//! and every gated URL; public files are served by the assets without the worker):
 //! `gate::route` answers it or decides public / full / teaser / not found (the same
 //! function `lyceum serve` calls), and this crate only turns that into fetches from
 //! the `ASSETS` binding and a response. No access rule lives here; any doubt (no key,
