@@ -11,10 +11,12 @@
 //! reused, and checking one is not portable.) The lock file lives in the temporary folder,
 //! so a failed build still writes nothing beside the site.
 
+use crate::build::limits::BundleSize;
 use crate::error::BuildError;
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Marks staging folders: `.<target>.lyceum-tmp.<pid>.<n>` beside the target.
 const TMP_MARK: &str = ".lyceum-tmp.";
@@ -35,6 +37,10 @@ pub(crate) struct Staging {
     target: PathBuf,
     dir: PathBuf,
     files: AtomicUsize,
+    /// Bytes of the largest file written so far (a lock-free first test for `largest`).
+    largest_bytes: AtomicU64,
+    /// The largest file written so far, for the plan's per-file limit.
+    largest: Mutex<Option<(String, u64)>>,
     committed: bool,
     /// Writing into the live bundle `dir` (== `target`), one file at a time.
     in_place: bool,
@@ -68,6 +74,8 @@ impl Staging {
             target: target.to_path_buf(),
             dir,
             files: AtomicUsize::new(0),
+            largest_bytes: AtomicU64::new(0),
+            largest: Mutex::new(None),
             committed: false,
             in_place: false,
             _lock: lock,
@@ -82,6 +90,8 @@ impl Staging {
             target: target.to_path_buf(),
             dir: target.to_path_buf(),
             files: AtomicUsize::new(0),
+            largest_bytes: AtomicU64::new(0),
+            largest: Mutex::new(None),
             committed: true,
             in_place: true,
             _lock: None,
@@ -98,19 +108,45 @@ impl Staging {
         self.files.load(Ordering::Relaxed)
     }
 
+    /// Files written so far and the largest of them, for the plan's limits.
+    pub(crate) fn size(&self) -> BundleSize {
+        let largest = self.largest.lock().unwrap_or_else(|e| e.into_inner());
+        BundleSize {
+            files: self.files(),
+            largest: largest.clone(),
+        }
+    }
+
     /// Write `contents` at `rel` (a `/`-separated bundle path), creating folders. Safe to
     /// call from many threads.
     pub(crate) fn write(&self, rel: &str, contents: &[u8]) -> Result<(), BuildError> {
         let path = self.dir.join(rel);
-        self.put(&path, "write", None, |to| std::fs::write(to, contents))
+        self.put(&path, "write", None, |to| std::fs::write(to, contents))?;
+        self.measure(rel, contents.len() as u64);
+        Ok(())
     }
 
     /// Copy a file from disk to `rel`.
     pub(crate) fn copy(&self, rel: &str, from: &Path) -> Result<(), BuildError> {
         let path = self.dir.join(rel);
+        let mut bytes = 0;
         self.put(&path, "copy", Some(from), |to| {
-            std::fs::copy(from, to).map(drop)
-        })
+            bytes = std::fs::copy(from, to)?;
+            Ok(())
+        })?;
+        self.measure(rel, bytes);
+        Ok(())
+    }
+
+    /// Keep `rel` if it is the largest file so far (ties: the first path in order).
+    fn measure(&self, rel: &str, bytes: u64) {
+        if bytes < self.largest_bytes.fetch_max(bytes, Ordering::Relaxed) {
+            return;
+        }
+        let mut largest = self.largest.lock().unwrap_or_else(|e| e.into_inner());
+        if crate::build::limits::larger(&largest, rel, bytes) {
+            *largest = Some((rel.to_owned(), bytes));
+        }
     }
 
     /// Make the file at `path` with `make`, creating folders: straight in a staging

@@ -1,6 +1,7 @@
 //! Stage 1: `site.yaml`. Parsed strictly (unknown keys are errors), then validated in its
 //! own pass, so a typo never silently changes what a site publishes.
 
+use crate::build::limits::Plan;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::yaml::{self, key_position};
 use serde::{Deserialize, Deserializer};
@@ -9,7 +10,7 @@ use std::path::Path;
 /// The site configuration file, relative to the site root.
 pub const CONFIG_FILE: &str = "site.yaml";
 
-const KEYS: &[&str] = &["title", "base_url", "language", "theme", "levels"];
+const KEYS: &[&str] = &["title", "base_url", "language", "theme", "plan", "levels"];
 const LEVEL_KEYS: &[&str] = &["id", "name", "price", "benefits"];
 
 /// `site.yaml`.
@@ -27,6 +28,9 @@ pub(crate) struct Config {
     /// Theme folder name under `themes/`; `default` falls back to the embedded theme.
     #[serde(default = "default_theme")]
     pub theme: String,
+    /// The Cloudflare plan whose static-asset limits the bundle must fit (`free`, `paid`).
+    #[serde(default = "default_plan")]
+    pub plan: String,
     /// Membership levels, lowest first.
     #[serde(default)]
     pub levels: Vec<Level>,
@@ -56,6 +60,10 @@ fn default_theme() -> String {
     "default".into()
 }
 
+fn default_plan() -> String {
+    Plan::Free.name().into()
+}
+
 fn price<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     use serde::de::Error;
     Ok(match Option::<yaml::Value>::deserialize(d)? {
@@ -67,6 +75,11 @@ fn price<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
 }
 
 impl Config {
+    /// The plan `plan:` names (validated on load, so never unknown here).
+    pub(crate) fn plan(&self) -> Plan {
+        Plan::from_name(&self.plan).unwrap_or_default()
+    }
+
     /// Rank of a level id (0 = lowest).
     pub(crate) fn rank(&self, level: &str) -> Option<usize> {
         self.levels.iter().position(|l| l.id == level)
@@ -180,6 +193,24 @@ fn validate(config: &Config, source: &str) -> Result<(), Vec<Diagnostic>> {
             .with_help("use a full URL such as `https://example.com`"),
         );
     }
+    if Plan::from_name(&config.plan).is_none() {
+        let (line, col) = key_position(source, "plan", &config.plan, 0);
+        let valid: Vec<String> = Plan::NAMES.iter().map(|n| format!("`{n}`")).collect();
+        let help = match did_you_mean(&config.plan, Plan::NAMES) {
+            Some(n) => format!("did you mean `{n}`? valid plans: {}", valid.join(", ")),
+            None => format!("valid plans: {}", valid.join(", ")),
+        };
+        errors.push(
+            Diagnostic::at(
+                CONFIG_FILE,
+                source,
+                line,
+                col,
+                format!("unknown plan `{}`", config.plan),
+            )
+            .with_help(help),
+        );
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -200,6 +231,8 @@ mod tests {
         assert_eq!(c.levels[1].price.as_deref(), Some("€9"));
         assert_eq!(c.rank("pro"), Some(1));
         assert!(parse("title: T\nlevels: []\n").unwrap().levels.is_empty());
+        assert_eq!(c.plan(), Plan::Free);
+        assert_eq!(parse("title: T\nplan: paid\n").unwrap().plan(), Plan::Paid);
     }
 
     #[test]
@@ -223,6 +256,16 @@ mod tests {
             "{:?}",
             e[0]
         );
+    }
+
+    #[test]
+    fn unknown_plan_lists_the_valid_ones() {
+        let e = parse("title: T\nplan: pro\n").unwrap_err();
+        assert_eq!(
+            (e[0].line, e[0].col, e[0].message.as_str()),
+            (2, 7, "unknown plan `pro`")
+        );
+        assert_eq!(e[0].help.as_deref(), Some("valid plans: `free`, `paid`"));
     }
 
     #[test]

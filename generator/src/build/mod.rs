@@ -16,6 +16,7 @@ pub(crate) mod config;
 pub(crate) mod content;
 pub(crate) mod feeds;
 pub(crate) mod front_matter;
+pub(crate) mod limits;
 pub(crate) mod markdown;
 pub(crate) mod render;
 pub(crate) mod reserved;
@@ -25,6 +26,7 @@ pub(crate) mod theme;
 // What the binary and the integration tests use of the stages.
 pub use crate::paths::slash_path;
 pub use config::CONFIG_FILE;
+pub use limits::{describe as describe_limits, Plan};
 pub use render::TEMPLATES;
 
 use crate::diagnostic::Diagnostic;
@@ -65,6 +67,10 @@ pub struct BuildReport {
     pub sections: usize,
     /// Files written.
     pub files: usize,
+    /// The largest file: bundle path and bytes.
+    pub largest: Option<(String, u64)>,
+    /// The Cloudflare plan whose limits the bundle fits.
+    pub plan: limits::Plan,
     /// Wall time of each stage, in order.
     pub stages: Vec<(&'static str, Duration)>,
 }
@@ -144,14 +150,21 @@ pub(crate) fn run(options: &BuildOptions) -> Result<(Built, BuildReport), BuildE
     }
     staging.write(gate::rules::RULES_FILE, routes.to_json().as_bytes())?;
     lap("render and write");
-    let files = staging.files();
+    // Over the plan's limits, the staging folder is dropped and the old bundle stays.
+    let size = staging.size();
+    let over = limits::over(site.config.plan(), &size);
+    if !over.is_empty() {
+        return Err(BuildError::Invalid(over));
+    }
     staging.commit()?;
     lap("swap");
     let report = BuildReport {
         pages: site.pages.len(),
         gated: site.pages.iter().filter(|p| p.gated()).count(),
         sections: site.sections.len(),
-        files,
+        files: size.files,
+        largest: size.largest,
+        plan: site.config.plan(),
         stages,
     };
     Ok((Built { site, prepared }, report))

@@ -14,6 +14,7 @@ use crate::build::assets::Asset;
 use crate::build::bundle::Sink;
 use crate::build::content::{self, SourceFile};
 use crate::build::front_matter::{self, Status};
+use crate::build::limits::{self, BundleSize, Plan};
 use crate::build::site::{self, Parsed, Site};
 use crate::build::Selection;
 use crate::check::links::{LinkIndex, LinkingPage};
@@ -71,29 +72,35 @@ pub struct Summary {
     pub drafts_skipped: usize,
     /// Files the build would write.
     pub files: usize,
+    /// The largest of them: bundle path and bytes.
+    pub largest: Option<(String, u64)>,
+    /// The Cloudflare plan whose limits they are checked against.
+    pub plan: Plan,
 }
 
-/// A [`Sink`] that writes nothing and remembers what would have been written.
+/// A [`Sink`] that writes nothing and remembers what would have been written, and how big.
 #[derive(Debug, Default)]
-struct Recorder(Mutex<Vec<String>>);
+struct Recorder(Mutex<Vec<(String, u64)>>);
 
 impl Recorder {
-    fn record(&self, rel: &str) {
+    fn record(&self, rel: &str, bytes: u64) {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(rel.to_owned());
+            .push((rel.to_owned(), bytes));
     }
 }
 
 impl Sink for Recorder {
-    fn write(&self, rel: &str, _contents: &[u8]) -> Result<(), BuildError> {
-        self.record(rel);
+    fn write(&self, rel: &str, contents: &[u8]) -> Result<(), BuildError> {
+        self.record(rel, contents.len() as u64);
         Ok(())
     }
 
-    fn copy(&self, rel: &str, _from: &Path) -> Result<(), BuildError> {
-        self.record(rel);
+    fn copy(&self, rel: &str, from: &Path) -> Result<(), BuildError> {
+        // The build would copy it; a file it cannot read is the build's error, not ours.
+        let bytes = std::fs::metadata(from).map_or(0, |m| m.len());
+        self.record(rel, bytes);
         Ok(())
     }
 }
@@ -132,14 +139,17 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, BuildError> {
         }
     }
     let drafts = unbuilt_drafts(&site, &sources);
-    report.summary = summary(
-        &site,
-        drafts.len(),
-        rendered.as_ref().map_or(0, |(outputs, _)| outputs.len()),
-    );
+    let size = rendered
+        .as_ref()
+        .map(|(_, _, size)| size.clone())
+        .unwrap_or_default();
+    report
+        .errors
+        .append(&mut limits::over(site.config.plan(), &size));
+    report.summary = summary(&site, drafts.len(), size);
     // Links are checked against the bundle, so only once it rendered: a template error
     // would otherwise show up as many false broken links.
-    if let Some((outputs, assets)) = rendered {
+    if let Some((outputs, assets, _)) = rendered {
         let index = LinkIndex::new(&site, &outputs, &assets, drafts);
         let findings: Vec<_> = sources
             .par_iter()
@@ -158,15 +168,25 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, BuildError> {
 }
 
 /// Render every output of the build into a [`Recorder`]; on success the bundle paths,
-/// and the page assets the build placed (links to them are resolved with that placement).
-fn render(site: &Site) -> Result<(Vec<String>, Vec<Asset>), BuildError> {
+/// the page assets the build placed (links to them are resolved with that placement), and
+/// the bundle's size for the plan's limits.
+fn render(site: &Site) -> Result<(Vec<String>, Vec<Asset>, BundleSize), BuildError> {
     let prepared = build::prepare(site)?;
     let recorder = Recorder::default();
     build::write(site, &prepared, &Selection::ALL, &recorder)?;
-    let mut outputs = recorder.0.into_inner().unwrap_or_else(|e| e.into_inner());
-    outputs.sort();
-    outputs.dedup();
-    Ok((outputs, prepared.assets))
+    let mut recorded = recorder.0.into_inner().unwrap_or_else(|e| e.into_inner());
+    // A path written twice (a page over a static file) is one file: the last write wins,
+    // and which of its sizes is kept matters little to the limits: keep one.
+    recorded.sort();
+    recorded.dedup_by(|a, b| a.0 == b.0);
+    let mut size = BundleSize::default();
+    for (rel, bytes) in &recorded {
+        size.add(rel, *bytes);
+    }
+    // The build also writes the Worker's route list.
+    size.files += 1;
+    let outputs = recorded.into_iter().map(|(rel, _)| rel).collect();
+    Ok((outputs, prepared.assets, size))
 }
 
 /// Sources of draft/review pages this check does not build, with the URL they would have.
@@ -257,7 +277,7 @@ fn public_summary() -> LevelSummary {
     }
 }
 
-fn summary(site: &Site, drafts_skipped: usize, files: usize) -> Summary {
+fn summary(site: &Site, drafts_skipped: usize, size: BundleSize) -> Summary {
     let mut public = public_summary();
     let mut levels: Vec<LevelSummary> = site
         .config
@@ -287,7 +307,9 @@ fn summary(site: &Site, drafts_skipped: usize, files: usize) -> Summary {
         levels,
         sections: site.sections.len(),
         drafts_skipped,
-        files,
+        files: size.files,
+        largest: size.largest,
+        plan: site.config.plan(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! object on stdout for CI (`--json`), per-stage and per-template timings (`--verbose`),
 //! and a progress line on a terminal for builds that take a while.
 
+use super::JsonLimits;
 use lyceum::build::{BuildOptions, BuildReport};
 use lyceum::progress::Observer;
 use lyceum::BuildError;
@@ -23,7 +24,7 @@ Exit status:
   0  built
   1  the site has errors (the previous output folder is left as it was), or the disk failed
 
-With --json, stdout is one object: {\"ok\":true,\"pages\",\"gated\",\"sections\",\"files\",\"out\",\"ms\",\"stages\"}
+With --json, stdout is one object: {\"ok\":true,\"pages\",\"gated\",\"sections\",\"files\",\"limits\":{\"plan\",\"max_files\",\"max_file_bytes\",\"largest_file\",\"largest_bytes\"},\"out\",\"ms\",\"stages\"}
 or {\"ok\":false,\"errors\":[{\"path\",\"line\",\"col\",\"message\",\"help\"}]}.")]
 pub(crate) struct Args {
     /// Site root (the folder with site.yaml).
@@ -85,6 +86,14 @@ pub(crate) fn run(args: Args, globals: &super::Globals) -> anyhow::Result<ExitCo
                     report.files,
                     ms(total(&report)),
                     out.display()
+                );
+                eprintln!(
+                    "{}",
+                    lyceum::build::describe_limits(
+                        report.plan,
+                        report.files,
+                        report.largest.as_ref()
+                    )
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -149,6 +158,8 @@ struct JsonOk<'a> {
     gated: usize,
     sections: usize,
     files: usize,
+    /// The bundle against the plan's limits.
+    limits: JsonLimits,
     out: String,
     ms: f64,
     /// Stage name → milliseconds.
@@ -177,6 +188,7 @@ impl<'a> JsonOk<'a> {
             gated: report.gated,
             sections: report.sections,
             files: report.files,
+            limits: JsonLimits::new(report.plan, report.largest.as_ref()),
             out: out.display().to_string(),
             ms: round(ms(total(report))),
             stages: report

@@ -1,6 +1,7 @@
 //! `lyceum check`: presentation of [`lyceum::check`] — compiler-style diagnostics and a
 //! summary table for people, one JSON object for CI — and exit codes CI can rely on.
 
+use super::JsonLimits;
 use lyceum::check::{CheckOptions, CheckReport, LevelSummary};
 use lyceum::diagnostic::{Diagnostic, Severity};
 use serde::Serialize;
@@ -104,6 +105,8 @@ fn print_human(report: &CheckReport, globals: &super::Globals) {
         "{} sections, {} drafts skipped, {} files would be written\n",
         s.sections, s.drafts_skipped, s.files
     );
+    table += &lyceum::build::describe_limits(s.plan, s.files, s.largest.as_ref());
+    table.push('\n');
     print!("{table}");
 }
 
@@ -122,6 +125,8 @@ struct JsonSummary<'a> {
     sections: usize,
     drafts_skipped: usize,
     files: usize,
+    /// The bundle against the plan's limits, as in `lyceum build --json`.
+    limits: JsonLimits,
 }
 
 impl<'a> Json<'a> {
@@ -140,6 +145,7 @@ impl<'a> Json<'a> {
                 sections: s.sections,
                 drafts_skipped: s.drafts_skipped,
                 files: s.files,
+                limits: JsonLimits::new(s.plan, s.largest.as_ref()),
             },
         }
     }

@@ -41,3 +41,25 @@ pub(crate) fn stderr_color() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
+
+/// `"limits"` in `build --json` and `check --format json`: the bundle against the plan's.
+#[derive(serde::Serialize)]
+struct JsonLimits {
+    plan: &'static str,
+    max_files: usize,
+    max_file_bytes: u64,
+    largest_file: Option<String>,
+    largest_bytes: u64,
+}
+
+impl JsonLimits {
+    fn new(plan: lyceum::build::Plan, largest: Option<&(String, u64)>) -> JsonLimits {
+        JsonLimits {
+            plan: plan.name(),
+            max_files: plan.max_files(),
+            max_file_bytes: plan.max_file_bytes(),
+            largest_file: largest.map(|(p, _)| p.clone()),
+            largest_bytes: largest.map_or(0, |(_, b)| *b),
+        }
+    }
+}
