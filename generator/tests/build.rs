@@ -833,3 +833,105 @@ fn no_valid_robots_txt_without_a_static_one() {
         "the site's own file wins"
     );
 }
+
+/// Issue 13, item 4: a static file over Cloudflare's 25 MiB per-file limit was built and
+/// swapped in, to fail only at deploy. Now the build fails before the swap, naming the
+/// file, its size, the limit and what to do, and the previous bundle stays; `lyceum check`
+/// reports the same error.
+#[test]
+fn file_over_25_mib_fails_build_and_check_and_dist_is_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let out = tmp.path().join("dist");
+    build(&site, &out, &[]);
+    let before = read_tree(&out);
+    // Sparse: 25 MiB + 1 byte without writing them.
+    std::fs::create_dir_all(site.join("static/media")).unwrap();
+    std::fs::File::create(site.join("static/media/talk.mp4"))
+        .unwrap()
+        .set_len(25 * 1024 * 1024 + 1)
+        .unwrap();
+    let message = "media/talk.mp4: error: media/talk.mp4 is 26214401 bytes (25.0 MiB); Cloudflare serves static-asset files of at most 26214400 bytes (25 MiB) on every plan";
+    let failed = lyceum(
+        &site,
+        &[
+            "build",
+            "--root",
+            site.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(message), "{stderr}");
+    assert!(stderr.contains("move the file to R2"), "{stderr}");
+    assert!(
+        read_tree(&out) == before,
+        "dist changed after a failed build"
+    );
+    assert_eq!(
+        names(tmp.path()),
+        ["dist", "site"],
+        "staging folder left behind"
+    );
+    let checked = lyceum(&site, &["check", "--root", site.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&checked.stderr);
+    assert_eq!(checked.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(message), "{stderr}");
+}
+
+/// The build summary (and `--json`) reports the bundle against the plan's limits.
+#[test]
+fn build_reports_file_count_and_largest_file_against_the_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let out = tmp.path().join("dist");
+    let args = [
+        "build",
+        "--root",
+        site.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let text = lyceum(&site, &args);
+    let stderr = String::from_utf8_lossy(&text.stderr);
+    assert!(stderr.contains("free plan: "), "{stderr}");
+    assert!(
+        stderr.contains(" of 20000 files; largest file "),
+        "{stderr}"
+    );
+    let json = lyceum(&site, &[&args[..], &["--json"]].concat());
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let on_disk = walkdir::WalkDir::new(&out)
+        .into_iter()
+        .filter(|e| e.as_ref().unwrap().file_type().is_file())
+        .count();
+    assert_eq!(v["files"].as_u64(), Some(on_disk as u64));
+    let limits = &v["limits"];
+    assert_eq!(limits["plan"], "free");
+    assert_eq!(limits["max_files"], 20_000);
+    assert_eq!(limits["max_file_bytes"], 25 * 1024 * 1024);
+    let largest = limits["largest_file"].as_str().unwrap();
+    let biggest_on_disk = walkdir::WalkDir::new(&out)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.metadata().unwrap().len())
+        .max()
+        .unwrap();
+    assert_eq!(limits["largest_bytes"].as_u64(), Some(biggest_on_disk));
+    assert_eq!(
+        std::fs::metadata(out.join(largest)).unwrap().len(),
+        biggest_on_disk
+    );
+    // `plan: paid` raises the file limit.
+    let yaml = std::fs::read_to_string(site.join("site.yaml")).unwrap();
+    std::fs::write(site.join("site.yaml"), format!("plan: paid\n{yaml}")).unwrap();
+    let json = lyceum(&site, &[&args[..], &["--json"]].concat());
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["limits"]["plan"], "paid");
+    assert_eq!(v["limits"]["max_files"], 100_000);
+}

@@ -55,6 +55,7 @@ cases! {
     many_errors_all_reported_sorted => "many-errors",
     missing_title => "missing-title",
     site_yaml_unknown_key => "site-yaml-unknown-key",
+    site_yaml_unknown_plan_lists_the_valid_ones => "site-yaml-unknown-plan",
     template_error => "template-error",
     unclosed_front_matter => "unclosed-front-matter",
     unknown_front_matter_key => "unknown-key",
