@@ -125,6 +125,12 @@ pub(crate) fn over(plan: Plan, size: &BundleSize) -> Vec<Diagnostic> {
 /// `free plan: 120 of 20000 files; largest file img/a.png, 1.2 MiB of 25 MiB`.
 pub fn describe(plan: Plan, files: usize, largest: Option<&(String, u64)>) -> String {
     let largest = match largest {
+        Some((path, bytes)) if *bytes < 1024 * 1024 => {
+            format!(
+                "largest file {path}, {:.1} KiB of 25 MiB",
+                *bytes as f64 / 1024.0
+            )
+        }
         Some((path, bytes)) => format!("largest file {path}, {} of 25 MiB", mib(*bytes)),
         None => "no files".into(),
     };
