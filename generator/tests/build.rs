@@ -4,7 +4,8 @@
 mod common;
 
 use common::{
-    build, changed_paths, copy_tree, dir_state, fixture, lyceum, names, read_tree, write_files,
+    build, changed_paths, copy_tree, dir_state, fixture, lyceum, names, read_tree, scratch_site,
+    write_files,
 };
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -436,10 +437,7 @@ fn two_builds_are_byte_identical() {
 
 #[test]
 fn failed_build_leaves_previous_bundle_untouched() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
-    copy_tree(&fixture("site"), &site);
-    let out = tmp.path().join("dist");
+    let (tmp, site, out) = scratch_site();
     build(&site, &out, &[]);
     let before = read_tree(&out);
     std::fs::write(
@@ -474,10 +472,7 @@ fn failed_build_leaves_previous_bundle_untouched() {
 /// URL into `/_gated/` or change the headers of gated answers. Refused at any depth.
 #[test]
 fn cloudflare_redirects_and_headers_files_are_refused_and_dist_is_untouched() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
-    copy_tree(&fixture("site"), &site);
-    let out = tmp.path().join("dist");
+    let (tmp, site, out) = scratch_site();
     build(&site, &out, &[]);
     let before = read_tree(&out);
     let planted = [
@@ -840,10 +835,7 @@ fn no_valid_robots_txt_without_a_static_one() {
 /// reports the same error.
 #[test]
 fn file_over_25_mib_fails_build_and_check_and_dist_is_untouched() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
-    copy_tree(&fixture("site"), &site);
-    let out = tmp.path().join("dist");
+    let (tmp, site, out) = scratch_site();
     build(&site, &out, &[]);
     let before = read_tree(&out);
     // Sparse: 25 MiB + 1 byte without writing them.
@@ -885,10 +877,7 @@ fn file_over_25_mib_fails_build_and_check_and_dist_is_untouched() {
 /// The build summary (and `--json`) reports the bundle against the plan's limits.
 #[test]
 fn build_reports_file_count_and_largest_file_against_the_plan() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
-    copy_tree(&fixture("site"), &site);
-    let out = tmp.path().join("dist");
+    let (_tmp, site, out) = scratch_site();
     let args = [
         "build",
         "--root",

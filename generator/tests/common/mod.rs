@@ -14,6 +14,16 @@ pub(crate) fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// A scratch copy of the fixture site: the temporary folder, its `site/`, and the
+/// `dist/` beside it (not built yet).
+pub(crate) fn scratch_site() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    copy_tree(&fixture("site"), &site);
+    let out = tmp.path().join("dist");
+    (tmp, site, out)
+}
+
 /// Copy a folder tree (used to edit fixtures without touching the originals).
 pub(crate) fn copy_tree(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
