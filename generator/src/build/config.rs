@@ -1,11 +1,43 @@
 //! Stage 1: `site.yaml`. Parsed strictly (unknown keys are errors), then validated in its
 //! own pass, so a typo never silently changes what a site publishes.
 
-use crate::build::limits::Plan;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::yaml::{self, key_position};
 use serde::{Deserialize, Deserializer};
 use std::path::Path;
+
+/// A Cloudflare Workers plan, as `plan:` in site.yaml names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    /// The free plan (the default).
+    #[default]
+    Free,
+    /// Workers Paid.
+    Paid,
+}
+
+impl Plan {
+    /// The names `plan:` accepts.
+    pub(crate) const NAMES: &'static [&'static str] = &["free", "paid"];
+
+    /// The plan a site.yaml value names.
+    pub(crate) fn from_name(name: &str) -> Option<Plan> {
+        match name {
+            "free" => Some(Plan::Free),
+            "paid" => Some(Plan::Paid),
+            _ => None,
+        }
+    }
+
+    /// The site.yaml name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Paid => "paid",
+        }
+    }
+}
 
 /// The site configuration file, relative to the site root.
 pub const CONFIG_FILE: &str = "site.yaml";

@@ -2,44 +2,13 @@
 //! largest file against the plan's limits (`plan:` in site.yaml). Pure; the build and the
 //! check measure the bundle through their sinks and ask [`over`].
 
-use crate::build::config::CONFIG_FILE;
+use crate::build::config::{Plan, CONFIG_FILE};
 use crate::diagnostic::Diagnostic;
 
 /// Files of 25 MiB or less; the same on every plan.
 pub(crate) const MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
 
-/// A Cloudflare Workers plan, as `plan:` in site.yaml names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Plan {
-    /// The free plan (the default).
-    #[default]
-    Free,
-    /// Workers Paid.
-    Paid,
-}
-
 impl Plan {
-    /// The names `plan:` accepts.
-    pub(crate) const NAMES: &'static [&'static str] = &["free", "paid"];
-
-    /// The plan a site.yaml value names.
-    pub(crate) fn from_name(name: &str) -> Option<Plan> {
-        match name {
-            "free" => Some(Plan::Free),
-            "paid" => Some(Plan::Paid),
-            _ => None,
-        }
-    }
-
-    /// The site.yaml name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Plan::Free => "free",
-            Plan::Paid => "paid",
-        }
-    }
-
     /// Static-asset files per Worker version.
     pub fn max_files(self) -> usize {
         match self {

@@ -25,8 +25,9 @@ pub(crate) mod theme;
 
 // What the binary and the integration tests use of the stages.
 pub use crate::paths::slash_path;
+pub use config::Plan;
 pub use config::CONFIG_FILE;
-pub use limits::{describe as describe_limits, Plan};
+pub use limits::describe as describe_limits;
 pub use render::TEMPLATES;
 
 use crate::diagnostic::Diagnostic;
@@ -70,7 +71,7 @@ pub struct BuildReport {
     /// The largest file: bundle path and bytes.
     pub largest: Option<(String, u64)>,
     /// The Cloudflare plan whose limits the bundle fits.
-    pub plan: limits::Plan,
+    pub plan: config::Plan,
     /// Wall time of each stage, in order.
     pub stages: Vec<(&'static str, Duration)>,
 }
