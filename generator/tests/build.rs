@@ -7,6 +7,7 @@ use common::{
     build, changed_paths, copy_tree, dir_state, fixture, lyceum, names, read_tree, scratch_site,
     write_files,
 };
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -456,15 +457,7 @@ fn failed_build_leaves_previous_bundle_untouched() {
         ],
     );
     assert!(!failed.status.success());
-    assert!(
-        read_tree(&out) == before,
-        "dist changed after a failed build"
-    );
-    assert_eq!(
-        names(tmp.path()),
-        ["dist", "site"],
-        "temporary folder left behind"
-    );
+    assert_left_as_it_was(tmp.path(), &out, &before);
 }
 
 /// Regression (issue 9, item 9): a `_redirects` or `_headers` file in `static/` or
@@ -509,15 +502,7 @@ fn cloudflare_redirects_and_headers_files_are_refused_and_dist_is_untouched() {
         assert!(stderr.contains(&line), "{line}\nin:\n{stderr}");
     }
     assert!(stderr.contains("5 problems found"), "{stderr}");
-    assert!(
-        read_tree(&out) == before,
-        "dist changed after a refused build"
-    );
-    assert_eq!(
-        names(tmp.path()),
-        ["dist", "site"],
-        "temporary folder left behind"
-    );
+    assert_left_as_it_was(tmp.path(), &out, &before);
     // `lyceum check` refuses them the same way.
     let checked = lyceum(&site, &["check", "--root", site.to_str().unwrap()]);
     assert_eq!(checked.status.code(), Some(1));
@@ -859,15 +844,7 @@ fn file_over_25_mib_fails_build_and_check_and_dist_is_untouched() {
     assert_eq!(failed.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(message), "{stderr}");
     assert!(stderr.contains("move the file to R2"), "{stderr}");
-    assert!(
-        read_tree(&out) == before,
-        "dist changed after a failed build"
-    );
-    assert_eq!(
-        names(tmp.path()),
-        ["dist", "site"],
-        "staging folder left behind"
-    );
+    assert_left_as_it_was(tmp.path(), &out, &before);
     let checked = lyceum(&site, &["check", "--root", site.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&checked.stderr);
     assert_eq!(checked.status.code(), Some(1), "{stderr}");
@@ -923,4 +900,14 @@ fn build_reports_file_count_and_largest_file_against_the_plan() {
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v["limits"]["plan"], "paid");
     assert_eq!(v["limits"]["max_files"], 100_000);
+}
+
+/// After a failed build: the previous bundle is byte for byte as it was, and nothing
+/// (no staging folder) was left beside it.
+fn assert_left_as_it_was(tmp: &Path, out: &Path, before: &BTreeMap<String, Vec<u8>>) {
+    assert!(
+        read_tree(out) == *before,
+        "dist changed after a failed build"
+    );
+    assert_eq!(names(tmp), ["dist", "site"], "staging folder left behind");
 }
