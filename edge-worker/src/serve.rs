@@ -191,7 +191,7 @@ pub(crate) fn routed(
         // Without the manifest nothing tells a teaser URL from a public one.
         Outcome::NoManifest => State::Done(send(&Reply::unavailable(), head)?),
         Outcome::Public { .. } => State::Wait(forward(env, req)?, Then::Public),
-        Outcome::NotFound => not_found(env, req)?,
+        Outcome::NotFound | Outcome::Member | Outcome::Renew => not_found(env, req)?,
         Outcome::File { file, range: true } => {
             // Only a member's Range is honoured, and only on the full file.
             let range = header(&headers, |s| &s.range);

@@ -31,7 +31,7 @@ pub fn decide(manifest: &Manifest, raw_path: &str, claims: Option<&Claims>) -> A
     let Some(entry) = manifest.lookup(&path) else {
         return Access::Public;
     };
-    let member_rank = claims.and_then(|c| manifest.rank(&c.level));
+    let member_rank = claims.and_then(|c| manifest.rank(c.level.as_deref()?));
     // An entry level unknown to the manifest (only possible when the manifest was not
     // validated) gives no rank, so nobody reads the full content.
     let required_rank = manifest.rank(&entry.level);
@@ -95,8 +95,9 @@ mod tests {
     fn claims(level: &str) -> Claims {
         Claims {
             sub: "user-1".into(),
-            level: level.into(),
+            level: Some(level.into()),
             exp: 2_000_000_000,
+            sid: None,
         }
     }
 

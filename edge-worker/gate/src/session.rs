@@ -9,11 +9,15 @@ use crate::path::percent_decode;
 /// Longest `next` target accepted; longer ones fall back to `/`.
 const MAX_NEXT_BYTES: usize = 2048;
 
-/// Name of the session cookie holding the member token.
-pub const COOKIE_NAME: &str = "lyceum_session";
-/// Routes handled by the adapters themselves.
-pub const LOGIN_PATH: &str = "/_lyceum/login";
-pub const LOGOUT_PATH: &str = "/_lyceum/logout";
+/// Name of the session cookie: a short-lived lyceum session token
+/// ([`crate::sign`]). The `__Host-` prefix makes the browser refuse it unless it is
+/// `Secure`, `Path=/` and without `Domain`, so a sibling subdomain cannot plant one
+/// (cookie tossing); an unprefixed `lyceum_session` is never read.
+pub const COOKIE_NAME: &str = "__Host-lyceum_session";
+/// Name of the cookie holding a session's renewal secret (the member layer sets it):
+/// with it, an expired session token is renewed from the sessions table.
+pub const RENEW_COOKIE_NAME: &str = "__Host-lyceum_renew";
+/// The current membership as JSON (the theme's script asks it).
 pub const ME_PATH: &str = "/_lyceum/me";
 
 /// Headers every gated response (full or teaser) carries.
@@ -22,18 +26,31 @@ pub const GATED_HEADERS: [(&str, &str); 2] = [
     ("Vary", "Cookie, Authorization"),
 ];
 
-/// The token of a request: `Authorization: Bearer …` wins over the `lyceum_session` cookie.
-/// The scheme is matched case-insensitively; an `Authorization` header of another
-/// scheme (or an empty bearer) falls back to the cookie. In the `Cookie` header the
-/// first non-empty `lyceum_session` wins; spaces around names and values are ignored.
-pub fn token_from_headers<'a>(
-    authorization: Option<&'a str>,
-    cookie: Option<&'a str>,
-) -> Option<&'a str> {
-    if let Some(token) = authorization.and_then(bearer) {
-        return Some(token);
+/// Where a request's membership comes from. `Authorization: Bearer …` (scheme matched
+/// case-insensitively) wins over the session cookie; an `Authorization` header of
+/// another scheme, or an empty bearer, falls back to the cookies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential<'a> {
+    /// A token of any configured issuer.
+    Bearer(&'a str),
+    /// The session cookie's token (if any) and the renewal secret (if any).
+    Session {
+        token: Option<&'a str>,
+        renew: Option<&'a str>,
+    },
+}
+
+impl<'a> Credential<'a> {
+    pub fn of(authorization: Option<&'a str>, cookie: Option<&'a str>) -> Credential<'a> {
+        if let Some(token) = authorization.and_then(bearer) {
+            return Credential::Bearer(token);
+        }
+        let value = |name| cookie.and_then(|c| cookie_value(c, name));
+        Credential::Session {
+            token: value(COOKIE_NAME),
+            renew: value(RENEW_COOKIE_NAME),
+        }
     }
-    cookie_value(cookie?, COOKIE_NAME)
 }
 
 /// The value of the first non-empty cookie `name` in a `Cookie` header (spaces around
@@ -122,6 +139,14 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// A same-site path as a `Location` value: header values must be ASCII, so any other
+/// byte (and space) is percent-encoded.
+pub fn ascii_location(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    crate::path::percent_encode(&mut out, path, |b| b.is_ascii_graphic());
+    out
+}
+
 /// Starts with exactly one `/`, and has no `\\`, whitespace or control character.
 fn is_same_site_path(s: &str) -> bool {
     let b = s.as_bytes();
@@ -145,17 +170,18 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
 }
 
 /// JSON body for `/_lyceum/me`.
-/// Exactly `{"sub":…,"level":…,"exp":…}`, in that order.
+/// Exactly `{"sub":…,"level":…,"exp":…}`, in that order; `level` is `null` for a
+/// signed-in member without one.
 pub fn me_json(claims: &crate::Claims) -> String {
     #[derive(serde::Serialize)]
     struct Me<'a> {
         sub: &'a str,
-        level: &'a str,
+        level: Option<&'a str>,
         exp: u64,
     }
     let me = Me {
         sub: &claims.sub,
-        level: &claims.level,
+        level: claims.level.as_deref(),
         exp: claims.exp,
     };
     // Serializing two strings and a number cannot fail.
@@ -166,65 +192,102 @@ pub fn me_json(claims: &crate::Claims) -> String {
 mod tests {
     use super::*;
 
+    fn session_token(c: Credential<'_>) -> Option<&str> {
+        match c {
+            Credential::Session { token, .. } => token,
+            Credential::Bearer(_) => panic!("not a session: {c:?}"),
+        }
+    }
+
     #[test]
     fn bearer_wins_over_cookie() {
-        let cookie = Some("lyceum_session=from-cookie");
+        let cookie = Some("__Host-lyceum_session=from-cookie");
+        let of = |auth| Credential::of(Some(auth), cookie);
+        assert_eq!(of("Bearer from-header"), Credential::Bearer("from-header"));
         assert_eq!(
-            token_from_headers(Some("Bearer from-header"), cookie),
-            Some("from-header")
+            of("bearer   from-header  "),
+            Credential::Bearer("from-header")
+        );
+        for other in ["Basic dXNlcjpwdw==", "Bearer ", "Bearer"] {
+            assert_eq!(session_token(of(other)), Some("from-cookie"), "{other:?}");
+        }
+        assert_eq!(
+            session_token(Credential::of(Some("Bearerx tok"), None)),
+            None
         );
         assert_eq!(
-            token_from_headers(Some("bearer   from-header  "), cookie),
-            Some("from-header")
+            Credential::of(None, None),
+            Credential::Session {
+                token: None,
+                renew: None
+            }
         );
-        assert_eq!(
-            token_from_headers(Some("Basic dXNlcjpwdw=="), cookie),
-            Some("from-cookie")
-        );
-        assert_eq!(
-            token_from_headers(Some("Bearer "), cookie),
-            Some("from-cookie")
-        );
-        assert_eq!(
-            token_from_headers(Some("Bearer"), cookie),
-            Some("from-cookie")
-        );
-        assert_eq!(token_from_headers(Some("Bearerx tok"), None), None);
-        assert_eq!(token_from_headers(None, None), None);
     }
 
     #[test]
     fn cookie_parsing_is_tolerant() {
         let cases: &[(&str, Option<&str>)] = &[
-            ("lyceum_session=abc", Some("abc")),
-            ("a=1; lyceum_session=abc; b=2", Some("abc")),
-            ("a=1;lyceum_session=abc;b=2", Some("abc")),
-            ("  lyceum_session = abc  ; b=2", Some("abc")),
-            ("lyceum_session=\"abc\"", Some("abc")),
-            ("lyceum_session=; other=x", None),
-            ("lyceum_session=", None),
-            ("x_lyceum_session=abc", None),
-            ("lyceum_sessionx=abc", None),
-            ("lyceum_session", None),
+            ("__Host-lyceum_session=abc", Some("abc")),
+            ("a=1; __Host-lyceum_session=abc; b=2", Some("abc")),
+            ("a=1;__Host-lyceum_session=abc;b=2", Some("abc")),
+            ("  __Host-lyceum_session = abc  ; b=2", Some("abc")),
+            ("__Host-lyceum_session=\"abc\"", Some("abc")),
+            ("__Host-lyceum_session=; other=x", None),
+            ("__Host-lyceum_session=", None),
+            ("x__Host-lyceum_session=abc", None),
+            ("__Host-lyceum_sessionx=abc", None),
+            ("__Host-lyceum_session", None),
             ("", None),
-            ("lyceum_session=; lyceum_session=second", Some("second")),
-            ("lyceum_session=first; lyceum_session=second", Some("first")),
+            (
+                "__Host-lyceum_session=; __Host-lyceum_session=second",
+                Some("second"),
+            ),
+            (
+                "__Host-lyceum_session=first; __Host-lyceum_session=second",
+                Some("first"),
+            ),
         ];
         for (cookie, want) in cases {
-            assert_eq!(token_from_headers(None, Some(cookie)), *want, "{cookie:?}");
+            assert_eq!(
+                session_token(Credential::of(None, Some(cookie))),
+                *want,
+                "{cookie:?}"
+            );
         }
+    }
+
+    #[test]
+    fn cookie_tossing_an_unprefixed_session_cookie_is_never_read() {
+        // A sibling subdomain can set `lyceum_session` (with Domain=) but never a
+        // `__Host-` cookie; the old name read a tossed one.
+        let tossed = "lyceum_session=planted; lyceum_renew=planted";
+        assert_eq!(
+            Credential::of(None, Some(tossed)),
+            Credential::Session {
+                token: None,
+                renew: None
+            }
+        );
+        let both = "__Host-lyceum_session=t; __Host-lyceum_renew=r";
+        assert_eq!(
+            Credential::of(None, Some(both)),
+            Credential::Session {
+                token: Some("t"),
+                renew: Some("r")
+            }
+        );
     }
 
     #[test]
     fn session_cookie_flags_and_max_age() {
         assert_eq!(
             session_cookie("aaa.bbb.ccc", 1_000_100, 1_000_000),
-            "lyceum_session=aaa.bbb.ccc; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=100"
+            "__Host-lyceum_session=aaa.bbb.ccc; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=100"
         );
         assert!(session_cookie("a.b.c", 5, 10).ends_with("Max-Age=0"));
         assert_eq!(
             clear_cookie(),
-            "lyceum_session=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0"
+            "__Host-lyceum_session=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0"
         );
         // A value that could inject attributes is never echoed.
         for bad in ["a.b.c; Domain=evil.com", "a b", "a\r\nSet-Cookie: x=y", ""] {
@@ -281,6 +344,13 @@ mod tests {
     }
 
     #[test]
+    fn location_is_ascii() {
+        assert_eq!(ascii_location("/essays/?a=b"), "/essays/?a=b");
+        assert_eq!(ascii_location("/笔记/"), "/%E7%AC%94%E8%AE%B0/");
+        assert_eq!(ascii_location("/a b"), "/a%20b");
+    }
+
+    #[test]
     fn query_params() {
         let q = "?token=a.b.c&next=%2Fcourses%2Fintro%2F&sp=a+b%20c&empty&dup=1&dup=2&bad=%zz";
         assert_eq!(query_param(q, "token").as_deref(), Some("a.b.c"));
@@ -298,8 +368,9 @@ mod tests {
     fn me_json_shape() {
         let claims = crate::Claims {
             sub: "u\"1".into(),
-            level: "pro".into(),
+            level: Some("pro".into()),
             exp: 42,
+            sid: None,
         };
         assert_eq!(me_json(&claims), r#"{"sub":"u\"1","level":"pro","exp":42}"#);
     }

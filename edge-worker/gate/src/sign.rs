@@ -12,9 +12,8 @@ use crate::token::MIN_SECRET_BYTES;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SessionClaims<'a> {
     pub sub: &'a str,
-    /// The level in force. A member with none gets a token without `level`, which
-    /// [`crate::Verifier`] refuses today: such a member reads as anonymous (a site gives
-    /// its sign-ups a level with `members.free_level`).
+    /// The level in force; a member with none gets a token without `level` (signed in,
+    /// reading only public pages).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<&'a str>,
     /// The session this token renews from.
@@ -37,12 +36,9 @@ pub fn session_token(secret: &[u8], claims: &SessionClaims<'_>) -> Result<String
     if secret.len() < MIN_SECRET_BYTES {
         return Err(SignError::WeakSecret);
     }
-    encode(
-        &Header::new(Algorithm::HS256),
-        claims,
-        &EncodingKey::from_secret(secret),
-    )
-    .map_err(|_| SignError::Failed)
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some(crate::token::SESSION_TYP.into());
+    encode(&header, claims, &EncodingKey::from_secret(secret)).map_err(|_| SignError::Failed)
 }
 
 #[cfg(test)]
@@ -67,18 +63,48 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        let got = verifier.verify(&token, 2_000).unwrap();
+        let got = verifier.verify_session(&token, 2_000).unwrap();
         assert_eq!(
-            (got.sub.as_str(), got.level.as_str(), got.exp),
-            ("m1", "pro", 4_600)
+            (
+                got.sub.as_str(),
+                got.level.as_deref(),
+                got.exp,
+                got.sid.as_deref()
+            ),
+            ("m1", Some("pro"), 4_600, Some("s1"))
         );
-        // Past its end (and the leeway) it is refused like any token.
-        assert!(verifier
-            .verify(&token, 4_600 + crate::token::LEEWAY_SECS + 1)
-            .is_err());
+        // One second past its end it is refused: no leeway on lyceum's own clock.
+        assert_eq!(
+            verifier.verify_session(&token, 4_601),
+            Err(crate::TokenError::Expired)
+        );
         // Another secret's signature is refused.
         let other = session_token(&[b'x'; 32], &claims).unwrap();
-        assert!(verifier.verify(&other, 2_000).is_err());
+        assert!(verifier.verify_session(&other, 2_000).is_err());
+        // A session token is not a bearer token.
+        assert_eq!(
+            verifier.verify(&token, 2_000),
+            Err(crate::TokenError::Header("typ"))
+        );
+    }
+
+    #[test]
+    fn a_member_without_a_level_is_signed_in_with_none() {
+        let claims = SessionClaims {
+            sub: "m2",
+            level: None,
+            sid: "s2",
+            iat: 1_000,
+            exp: 4_600,
+        };
+        let token = session_token(SECRET.as_bytes(), &claims).unwrap();
+        let verifier = Verifier::from_settings(&Settings {
+            secret: Some(SECRET.into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let got = verifier.verify_session(&token, 2_000).unwrap();
+        assert_eq!((got.sub.as_str(), got.level), ("m2", None));
     }
 
     #[test]

@@ -48,10 +48,22 @@ pub const LEEWAY_SECS: u64 = 60;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
-    pub level: String,
+    /// The level in force. Always set by a bearer token; a lyceum session of a member
+    /// without a level (a free sign-up on a site without `free_level`) has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,
+    /// The lyceum session this token was issued for (session cookies only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
+
+/// The JWS `typ` of lyceum's own session tokens ([`crate::sign`]). A bearer token may
+/// not carry it and a session cookie must: a token minted for one use never passes as
+/// the other (an HS256 token of `lyceum token issue` is not a session, and a session
+/// token taken from a cookie is not a bearer token).
+pub const SESSION_TYP: &str = "lyceum-session";
 
 /// Key and claim settings, as given to the worker (vars/secrets) or the CLI (env):
 /// `LYCEUM_JWT_SECRET`, `LYCEUM_JWT_JWKS`, `LYCEUM_JWT_ISSUER`, `LYCEUM_JWT_AUDIENCE`.
@@ -258,9 +270,34 @@ impl Verifier {
     /// `sub` and `level` as non-empty strings. A token with an `aud` is refused when
     /// no audience is configured (RFC 7519 §4.1.3).
     pub fn verify(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
-        let payload_b64 = self.verify_signature(token)?;
+        let payload_b64 = self.verify_jws(token, Kind::Bearer)?;
         let payload = decode_object(payload_b64)?;
         self.check_claims(&payload, now)
+    }
+
+    /// Verify a lyceum session token (the session cookie): HS256 with the site's secret,
+    /// `typ` [`SESSION_TYP`], `sub` and `sid` non-empty strings, `level` absent or a
+    /// non-empty string, and `exp` with **no** leeway: lyceum issued it on this clock,
+    /// and its short life is what makes a level change or a revocation take effect.
+    /// `iss`/`aud` are not asked for (they describe other issuers).
+    pub fn verify_session(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
+        let payload = decode_object(self.verify_jws(token, Kind::Session)?)?;
+        let exp = numeric_date(payload.get("exp"), "exp")?.ok_or(TokenError::Claim("exp"))?;
+        if exp < now {
+            return Err(TokenError::Expired);
+        }
+        let sub = non_empty_string(payload.get("sub")).ok_or(TokenError::Claim("sub"))?;
+        let sid = non_empty_string(payload.get("sid")).ok_or(TokenError::Claim("sid"))?;
+        let level = match payload.get("level") {
+            None => None,
+            some => Some(non_empty_string(some).ok_or(TokenError::Claim("level"))?),
+        };
+        Ok(Claims {
+            sub,
+            level,
+            exp,
+            sid: Some(sid),
+        })
     }
 
     /// The JWS half of [`Verifier::verify`]: size, shape, header, key selection and
@@ -269,6 +306,10 @@ impl Verifier {
     /// Returns the payload part, still base64url. Used alone by conformance tests whose
     /// payloads are not claims.
     pub fn verify_signature<'t>(&self, token: &'t str) -> Result<&'t str, TokenError> {
+        self.verify_jws(token, Kind::Bearer)
+    }
+
+    fn verify_jws<'t>(&self, token: &'t str, kind: Kind) -> Result<&'t str, TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::TooLarge);
         }
@@ -293,7 +334,7 @@ impl Verifier {
         }
 
         let header = decode_object(header_b64)?;
-        let (alg, kid) = check_header(&header)?;
+        let (alg, kid) = check_header(&header, kind)?;
         let message = &token[..header_b64.len() + 1 + payload_b64.len()];
         self.check_signature(alg, kid, message.as_bytes(), signature_b64)?;
         Ok(payload_b64)
@@ -395,7 +436,12 @@ impl Verifier {
 
         let sub = non_empty_string(payload.get("sub")).ok_or(TokenError::Claim("sub"))?;
         let level = non_empty_string(payload.get("level")).ok_or(TokenError::Claim("level"))?;
-        Ok(Claims { sub, level, exp })
+        Ok(Claims {
+            sub,
+            level: Some(level),
+            exp,
+            sid: None,
+        })
     }
 }
 
@@ -422,21 +468,39 @@ fn numeric_date(value: Option<&Value>, name: &'static str) -> Result<Option<u64>
 }
 
 /// `alg` and `kid` of a token header, after refusing anything we do not accept.
-fn check_header(header: &Map<String, Value>) -> Result<(Algorithm, Option<&str>), TokenError> {
+/// What a token is presented as: a bearer token (anyone's issuer), or lyceum's own
+/// session cookie.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bearer,
+    Session,
+}
+
+fn check_header(
+    header: &Map<String, Value>,
+    kind: Kind,
+) -> Result<(Algorithm, Option<&str>), TokenError> {
     for name in FORBIDDEN_HEADERS {
         if header.contains_key(name) {
             return Err(TokenError::Header(name));
         }
     }
-    match header.get("typ") {
-        None => {}
-        Some(Value::String(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
-        Some(_) => return Err(TokenError::Header("typ")),
+    let typ_ok = match (header.get("typ"), kind) {
+        (None, Kind::Bearer) => true,
+        (Some(Value::String(typ)), Kind::Bearer) => typ.eq_ignore_ascii_case("JWT"),
+        (Some(Value::String(typ)), Kind::Session) => typ == SESSION_TYP,
+        _ => false,
+    };
+    if !typ_ok {
+        return Err(TokenError::Header("typ"));
     }
     let alg = match header.get("alg") {
         Some(Value::String(alg)) => algorithm(alg).ok_or(TokenError::Header("alg"))?,
         _ => return Err(TokenError::Header("alg")),
     };
+    if kind == Kind::Session && alg != Algorithm::HS256 {
+        return Err(TokenError::Header("alg"));
+    }
     let kid = match header.get("kid") {
         None => None,
         Some(Value::String(kid)) => Some(kid.as_str()),

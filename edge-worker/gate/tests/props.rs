@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use gate::session::{query_param, safe_next, session_cookie, token_from_headers};
+use gate::session::{query_param, safe_next, session_cookie, Credential};
 use gate::{decide, path, Access, Claims, GatedEntry, Manifest, Settings, Verifier};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use proptest::prelude::*;
@@ -55,8 +55,9 @@ fn manifest() -> Manifest {
 fn claims(level: &str) -> Claims {
     Claims {
         sub: "u".into(),
-        level: level.into(),
+        level: Some(level.into()),
         exp: NOW + 3600,
+        sid: None,
     }
 }
 
@@ -221,8 +222,12 @@ proptest! {
 
     #[test]
     fn header_parsing_never_panics(auth in proptest::option::of(any::<String>()), cookie in proptest::option::of(any::<String>())) {
-        if let Some(token) = token_from_headers(auth.as_deref(), cookie.as_deref()) {
-            prop_assert!(!token.is_empty());
+        match Credential::of(auth.as_deref(), cookie.as_deref()) {
+            Credential::Bearer(token) => prop_assert!(!token.is_empty()),
+            Credential::Session { token, renew } => {
+                prop_assert!(token.is_none_or(|t| !t.is_empty()));
+                prop_assert!(renew.is_none_or(|t| !t.is_empty()));
+            }
         }
     }
 

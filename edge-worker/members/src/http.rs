@@ -15,7 +15,8 @@
 
 use gate::route::Reply;
 use gate::session::{
-    clear_cookie, clear_hint_cookie, cookie_value, hint_cookie, query_param, safe_next,
+    ascii_location, clear_cookie, clear_hint_cookie, cookie_value, hint_cookie, query_param,
+    safe_next, COOKIE_NAME, RENEW_COOKIE_NAME,
 };
 use gate::sign::{session_token, SessionClaims};
 use serde::Deserialize;
@@ -54,7 +55,7 @@ pub const CONFIRM_TEMPLATE: &str = "_gated/_lyceum/confirm.html";
 pub const CONFIRM_SLOT: &str = "__LYCEUM_CONFIRM_SECRET__";
 
 /// The cookie holding a session's renewal secret.
-pub const RENEW_COOKIE: &str = "lyceum_renew";
+pub const RENEW_COOKIE: &str = RENEW_COOKIE_NAME;
 
 /// Largest request body read (form or JSON; CSV imports are admin-only and larger).
 pub const MAX_BODY_BYTES: usize = 10 * 1024;
@@ -164,7 +165,7 @@ fn reply(status: u16, extra: Vec<(&'static str, String)>, body: impl Into<String
 }
 
 fn see_other(location: &str, cookies: Vec<String>) -> Reply {
-    let mut extra = vec![("Location", location.to_string())];
+    let mut extra = vec![("Location", ascii_location(location))];
     extra.extend(cookies.into_iter().map(|c| ("Set-Cookie", c)));
     reply(303, extra, "")
 }
@@ -352,6 +353,53 @@ pub fn token_for(
     session_token(&settings.jwt_secret, &claims)
         .ok()
         .map(|t| (t, exp))
+}
+
+/// A renewal, for a request the gate answered with `Outcome::Renew`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renewal {
+    /// The `Cookie` header to route the request again with: the new session token
+    /// alone, or nothing (then the request is anonymous).
+    pub cookie: String,
+    /// `Set-Cookie` headers to add to the answer.
+    pub set_cookies: Vec<String>,
+    /// For the log (never a secret).
+    pub log: Option<String>,
+}
+
+/// Renew the session whose renewal secret the request's `cookie` carries: a new
+/// session token with the level in force now. A revoked or ended session clears the
+/// cookies; a store failure leaves them (it may pass) and the request is anonymous.
+/// Two queries (the session, the membership) and no write but `renewed_at`.
+pub async fn renew(
+    store: &impl Store,
+    settings: &Settings,
+    cookie: Option<&str>,
+    now: u64,
+) -> Renewal {
+    let anonymous = |set_cookies, log| Renewal {
+        cookie: String::new(),
+        set_cookies,
+        log,
+    };
+    let Some(secret) = cookie.and_then(|c| cookie_value(c, RENEW_COOKIE)) else {
+        return anonymous(Vec::new(), None);
+    };
+    match session::renew(store, &settings.policy, secret, now).await {
+        Ok(Some((sid, membership))) => match token_for(settings, &sid, &membership, now) {
+            Some((token, exp)) => Renewal {
+                cookie: format!("{COOKIE_NAME}={token}"),
+                set_cookies: vec![gate::session::session_cookie(&token, exp, now)],
+                log: None,
+            },
+            None => anonymous(
+                Vec::new(),
+                Some("session token not signed: LYCEUM_JWT_SECRET unusable".into()),
+            ),
+        },
+        Ok(None) => anonymous(signed_out_cookies(), None),
+        Err(e) => anonymous(Vec::new(), Some(format!("session renewal failed: {e}"))),
+    }
 }
 
 /// `Set-Cookie` values of a new session: the token, the renewal secret, the hint.

@@ -13,10 +13,12 @@ mod csv;
 pub mod date;
 pub mod email;
 pub mod http;
+pub mod mail;
 pub mod ratelimit;
 pub mod secret;
 pub mod session;
 pub mod signin;
+pub mod site;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod store;
@@ -34,7 +36,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[(
 )];
 
 /// Who may become a member by signing in (`site.yaml`: `members.signup`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Signup {
     /// Anyone: confirming a new address creates a member.
     #[default]

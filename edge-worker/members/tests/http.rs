@@ -112,8 +112,8 @@ fn a_newcomer_signs_up_by_link_and_gets_a_session_the_gate_accepts() {
     let r = sign_in_by_link(&db, &s, "new%40example.org", NOW);
     assert_eq!((r.status, r.header("Location")), (303, Some("/courses/x/")));
     let token = cookie(&r, gate::session::COOKIE_NAME).expect("session token");
-    let claims = verifier().verify(token, NOW + 10).unwrap();
-    assert_eq!(claims.level, "member");
+    let claims = verifier().verify_session(token, NOW + 10).unwrap();
+    assert_eq!(claims.level.as_deref(), Some("member"));
     assert!(claims.exp <= NOW + 5 + 3600);
     assert!(cookie(&r, http::RENEW_COOKIE).is_some());
     assert_eq!(cookie(&r, gate::session::HINT_COOKIE_NAME), Some("1"));
@@ -351,7 +351,10 @@ fn a_level_lowered_by_the_admin_reaches_the_next_renewed_token() {
     );
     let r = sign_in_by_link(&db, &s, "p%40x.io", NOW);
     let token = cookie(&r, gate::session::COOKIE_NAME).unwrap();
-    assert_eq!(verifier().verify(token, NOW + 10).unwrap().level, "pro");
+    assert_eq!(
+        verifier().verify_session(token, NOW + 10).unwrap().level,
+        Some("pro".into())
+    );
     assert_eq!(
         admin(
             "/_lyceum/admin/member/level",
@@ -361,14 +364,22 @@ fn a_level_lowered_by_the_admin_reaches_the_next_renewed_token() {
         200
     );
     let renew = cookie(&r, http::RENEW_COOKIE).unwrap();
-    let (sid, m) = run(members::session::renew(&db, &s.policy, renew, NOW + 3600))
-        .unwrap()
-        .unwrap();
-    let (renewed, _) = http::token_for(&s, &sid, &m, NOW + 3600).unwrap();
+    // The old token ends within the window; renewal gives the level in force now.
+    let expired = verifier().verify_session(token, NOW + 3606);
+    assert_eq!(expired, Err(gate::TokenError::Expired));
+    let cookie_header = format!("{}={renew}", http::RENEW_COOKIE);
+    let renewed = run(http::renew(&db, &s, Some(&cookie_header), NOW + 3601));
+    assert_eq!(renewed.log, None);
+    let token = renewed
+        .cookie
+        .strip_prefix(&format!("{}=", gate::session::COOKIE_NAME))
+        .expect("the new session token");
     assert_eq!(
-        verifier().verify(&renewed, NOW + 3601).unwrap().level,
-        "member"
+        verifier().verify_session(token, NOW + 3602).unwrap().level,
+        Some("member".into())
     );
+    assert_eq!(renewed.set_cookies.len(), 1);
+    assert!(renewed.set_cookies[0].starts_with(&format!("{}={token};", gate::session::COOKIE_NAME)));
     assert_eq!(
         admin(
             "/_lyceum/admin/member/revoke-sessions",
@@ -381,6 +392,11 @@ fn a_level_lowered_by_the_admin_reaches_the_next_renewed_token() {
         run(members::session::renew(&db, &s.policy, renew, NOW + 3602)).unwrap(),
         None
     );
+    // A revoked session's renewal signs the reader out: all three cookies cleared.
+    let revoked = run(http::renew(&db, &s, Some(&cookie_header), NOW + 3602));
+    assert_eq!(revoked.cookie, "");
+    assert_eq!(revoked.set_cookies.len(), 3);
+    assert!(revoked.set_cookies.iter().all(|c| c.contains("Max-Age=0")));
 }
 
 #[test]

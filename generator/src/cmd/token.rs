@@ -142,7 +142,7 @@ fn verify(a: VerifyArgs, globals: &super::Globals) -> anyhow::Result<ExitCode> {
         Ok(claims) => {
             println!("valid");
             println!("sub:   {}", claims.sub);
-            println!("level: {}", claims.level);
+            println!("level: {}", claims.level.as_deref().unwrap_or("(none)"));
             println!(
                 "exp:   {} ({} left)",
                 tok::format_utc(claims.exp),

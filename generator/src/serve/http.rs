@@ -153,7 +153,8 @@ impl Gatekeeper {
             Outcome::Public { path, query } => self.public(&path, &query, req.range),
             Outcome::File { file, range } => self.gated(&file, req.range.filter(|_| range)),
             // As the worker does: the public answer for a path that does not exist.
-            Outcome::NotFound | Outcome::NoManifest => {
+            // (Renewal needs the member layer, which serve does not run yet: anonymous.)
+            Outcome::NotFound | Outcome::NoManifest | Outcome::Renew | Outcome::Member => {
                 self.public(gate::route::NOT_FOUND_PROBE, "", None)
             }
         };

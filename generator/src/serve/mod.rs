@@ -110,8 +110,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             tok::check_level(level, &levels).context("--as")?;
             Some(gate::Claims {
                 sub: "preview".into(),
-                level: level.clone(),
+                level: Some(level.clone()),
                 exp: u64::MAX / 4,
+                sid: None,
             })
         }
         None => None,
@@ -430,7 +431,7 @@ fn print_banner(
                 tok::issue(&key, &req, tok::now())
             }) {
                 Ok(token) => {
-                    println!("  sign in   {origin}{}?token={token}&next={}", gate::session::LOGIN_PATH, encode_path(&next));
+                    println!("  token     {token} (send as `Authorization: Bearer`; opens {})", encode_path(&next));
                     if dev {
                         println!("            (a dev token for level `{level}`, valid 24 h and only while this serve runs)");
                     } else {
