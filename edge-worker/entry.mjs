@@ -6,12 +6,12 @@
 import { begin, pending, resume, finish, respond_async, internal_error } from './build/index.js';
 
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     let id;
     try {
       id = begin(request, env);
       for (let wait = pending(id); wait; ) wait = resume(id, await wait);
-      return finish(id) ?? (await respond_async(id));
+      return finish(id) ?? (await respond_async(id, ctx));
     } catch {
       // Never echoes the error: it may quote request data. Frees the slot.
       return internal_error(id);

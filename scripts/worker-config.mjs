@@ -45,6 +45,16 @@ export function renderConfig({ dist, configDir = path.dirname(TEMPLATE), templat
     throw new Error(`${template} must not configure [assets]: this script generates that section`);
   }
   if (main) text = text.replace(/^main\s*=.*$/m, `main = ${JSON.stringify(main)}`);
+  // Paths in the template are relative to edge-worker/; the generated file may live elsewhere.
+  const templateDir = path.dirname(template);
+  const rel = (p) => path.relative(configDir, path.resolve(templateDir, p)).split(path.sep).join('/') || '.';
+  text = text.replace(/^migrations_dir\s*=\s*"([^"]*)"/m, (_, p) => `migrations_dir = ${JSON.stringify(rel(p))}`);
+  // The remote database's id (from `wrangler d1 create lyceum`); local runs need none.
+  const d1 = process.env.LYCEUM_D1_DATABASE_ID;
+  if (d1) {
+    if (!/^[0-9a-f-]{36}$/i.test(d1)) throw new Error('LYCEUM_D1_DATABASE_ID is not a D1 database id (a UUID)');
+    text = text.replace(/^database_name\s*=.*$/m, (line) => `${line}\ndatabase_id = ${JSON.stringify(d1)}`);
+  }
   const routes = readRoutes(dist);
   const directory = path.relative(configDir, path.resolve(dist)).split(path.sep).join('/') || '.';
   const list = routes.run_worker_first.map((r) => `  ${JSON.stringify(r)},`).join('\n');

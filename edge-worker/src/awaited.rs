@@ -1,6 +1,6 @@
 //! The async path: a request whose answer needs awaited platform calls beyond one
-//! assets fetch (today: loading the manifest, once per isolate; next: the members
-//! layer's D1 queries and email sends). It is one Rust future, so a flow reads as
+//! assets fetch: loading the manifest (once per isolate), and the member layer's
+//! routes and session renewals (D1, mail: `member`). It is one Rust future, so a flow reads as
 //! straight-line code with `.await` — at ~10 µs more CPU per request than the
 //! synchronous path (README "Request plumbing"), which is why gated GETs stay there.
 //!
@@ -26,12 +26,15 @@ use crate::state;
 /// `undefined`). Frees its slot at once. A rejection is answered by
 /// [`serve::internal_error`].
 #[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
-pub async fn respond_async(id: u32) -> JsResult<Response> {
+pub async fn respond_async(id: u32, ctx: JsValue) -> JsResult<Response> {
     let step = serve::take(id).ok_or("lyceum: no such request")?;
     let State::Async(job) = &step.state else {
         return Err("lyceum: request is not on the async path".into());
     };
+    let now_ms = js_sys::Date::now();
     match job {
+        Job::Member => crate::member::route(&step, &ctx, now_ms).await,
+        Job::Renew => crate::member::renew(&step, now_ms).await,
         Job::LoadManifest => {
             let Some(manifest) = load_manifest(&step.env).await? else {
                 return send(&Reply::unavailable(), is_head(&step.method));
@@ -41,7 +44,8 @@ pub async fn respond_async(id: u32) -> JsResult<Response> {
                 &step.env,
                 &step.method,
                 Some(&manifest),
-                js_sys::Date::now(),
+                now_ms,
+                None,
             )?;
             drive(&step, state).await
         }
@@ -49,28 +53,36 @@ pub async fn respond_async(id: u32) -> JsResult<Response> {
 }
 
 /// One platform call: await `promise` (a fetch, `resp.text()`, a D1 statement…).
-async fn call(promise: Promise) -> JsResult<JsValue> {
+pub(crate) async fn call(promise: Promise) -> JsResult<JsValue> {
     JsFuture::from(promise).await
 }
 
 /// `/_gated/manifest.json` from the assets binding, parsed and kept for the isolate;
 /// `None` (logged once) when it is missing or invalid: the caller answers 503.
 async fn load_manifest(env: &Env) -> JsResult<Option<Rc<Manifest>>> {
-    let file = gate::manifest::MANIFEST_FILE;
+    match load_text(env, gate::manifest::MANIFEST_FILE).await? {
+        Some(text) => Ok(state::keep_manifest(&text)),
+        None => {
+            state::manifest_unusable("missing");
+            Ok(None)
+        }
+    }
+}
+
+/// A bundle file's text from the assets binding; `None` unless it answers 200.
+pub(crate) async fn load_text(env: &Env, file: &str) -> JsResult<Option<String>> {
     let resp: Response = call(fetch_asset(env, file, false, &[])?)
         .await?
         .dyn_into()?;
     if resp.status() != 200 {
-        state::manifest_unusable(&format!("HTTP {}", resp.status()));
         return Ok(None);
     }
-    let text = call(resp.text()?).await?;
-    Ok(state::keep_manifest(&text.as_string().unwrap_or_default()))
+    Ok(call(resp.text()?).await?.as_string())
 }
 
 /// Run the synchronous path's steps from `state` to the response, awaiting here what
 /// the entry would await there.
-async fn drive(step: &Step, mut state: State) -> JsResult<Response> {
+pub(crate) async fn drive(step: &Step, mut state: State) -> JsResult<Response> {
     loop {
         state = match state {
             State::Done(resp) => return Ok(resp),

@@ -22,8 +22,11 @@
 //! are the cost per request that remains, so `http` and `js` make as few as they can.
 
 mod awaited;
+mod d1;
 mod http;
 mod js;
+mod mailer;
+mod member;
 mod serve;
 mod slots;
 mod state;

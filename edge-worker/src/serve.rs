@@ -45,6 +45,10 @@ pub(crate) enum State {
 pub(crate) enum Job {
     /// Load the manifest (two awaits, once per isolate), then serve the request with it.
     LoadManifest,
+    /// A member-layer route (`crate::member::route`).
+    Member,
+    /// Renew the session, then serve the request with the new token.
+    Renew,
 }
 
 /// What the awaited value is, and what to do with it.
@@ -78,7 +82,7 @@ impl Step {
 pub fn begin(req: Request, env: Env) -> JsResult<u32> {
     let method = req.method();
     let now_ms = js_sys::Date::now();
-    let state = routed(&req, &env, &method, None, now_ms)?;
+    let state = routed(&req, &env, &method, None, now_ms, None)?;
     let step = Step {
         req,
         env,
@@ -155,18 +159,23 @@ pub(crate) fn take(id: u32) -> Option<Step> {
 
 /// Route the request at `now_ms` (the runtime's clock). `loaded` is a manifest that
 /// just loaded; without it, the isolate's manifest is used, and loaded first (on the
-/// async path) if there is none yet.
+/// async path) if there is none yet. `renewed` replaces the request's `Cookie` header
+/// after a session renewal.
 pub(crate) fn routed(
     req: &Request,
     env: &Env,
     method: &str,
     loaded: Option<&Manifest>,
     now_ms: f64,
+    renewed: Option<&str>,
 ) -> JsResult<State> {
     let (url, headers) = (req.url(), req.headers());
     let (authorization, cookie) = (
         header(&headers, |s| &s.authorization),
-        header(&headers, |s| &s.cookie),
+        match renewed {
+            Some(cookie) => Some(cookie.to_string()),
+            None => header(&headers, |s| &s.cookie),
+        },
     );
     let request = gate::route::Request {
         method,
@@ -191,7 +200,10 @@ pub(crate) fn routed(
         // Without the manifest nothing tells a teaser URL from a public one.
         Outcome::NoManifest => State::Done(send(&Reply::unavailable(), head)?),
         Outcome::Public { .. } => State::Wait(forward(env, req)?, Then::Public),
-        Outcome::NotFound | Outcome::Member | Outcome::Renew => not_found(env, req)?,
+        Outcome::Member => State::Async(Job::Member),
+        // Renewed once at most: the new Cookie header carries no renewal secret.
+        Outcome::Renew if renewed.is_none() => State::Async(Job::Renew),
+        Outcome::NotFound | Outcome::Renew => not_found(env, req)?,
         Outcome::File { file, range: true } => {
             // Only a member's Range is honoured, and only on the full file.
             let range = header(&headers, |s| &s.range);

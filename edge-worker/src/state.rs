@@ -1,10 +1,12 @@
-//! Per-isolate state: the token verifier (from vars/secrets) and the gated-content
-//! manifest (from the assets binding), each built once and reused by later requests.
+//! Per-isolate state: the token verifier (from vars/secrets), the gated-content
+//! manifest and the member settings (from the assets binding), each built once and
+//! reused by later requests.
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use gate::{Manifest, Settings, Verifier};
+use members::site::SiteMembers;
 use worker::wasm_bindgen::JsValue;
 use worker::{console_error, js_sys, Env};
 
@@ -15,10 +17,50 @@ thread_local! {
     /// Cached only once it loaded and validated; a failure is retried on the next request.
     static MANIFEST: RefCell<Option<Rc<Manifest>>> = const { RefCell::new(None) };
     static MANIFEST_ERROR_LOGGED: Cell<bool> = const { Cell::new(false) };
+    /// The member layer's settings, once `members.json` loaded and a secret is set.
+    static MEMBERS: RefCell<Option<Rc<Members>>> = const { RefCell::new(None) };
+    static MEMBERS_ERROR_LOGGED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// What the member routes need: the site's settings (`members.json`) and the flows'
+/// settings made from them and the secrets.
+pub(crate) struct Members {
+    pub(crate) site: SiteMembers,
+    pub(crate) settings: members::http::Settings,
+}
+
+/// The member settings, if already loaded (no I/O).
+pub(crate) fn loaded_members() -> Option<Rc<Members>> {
+    MEMBERS.with(|c| c.borrow().clone())
+}
+
+/// Parse `members.json` (as read from the assets binding) and, with
+/// `LYCEUM_JWT_SECRET` and `LYCEUM_ADMIN_SECRET`, keep the member settings for the
+/// isolate; `None` (logged once) when either is unusable: the routes answer "try later".
+pub(crate) fn keep_members(env: &Env, text: Option<&str>) -> Option<Rc<Members>> {
+    let site = match text.map(SiteMembers::from_json) {
+        Some(Ok(site)) => site,
+        Some(Err(e)) => return members_unusable(&format!("{} {e}", members::site::MEMBERS_FILE)),
+        None => return members_unusable(&format!("{} missing", members::site::MEMBERS_FILE)),
+    };
+    let Some(secret) = setting(env, gate::token::ENV_SECRET) else {
+        return members_unusable("LYCEUM_JWT_SECRET is not set (it signs sessions)");
+    };
+    let settings = site.settings(secret.as_bytes(), setting(env, "LYCEUM_ADMIN_SECRET"));
+    let m = Rc::new(Members { site, settings });
+    MEMBERS.with(|c| *c.borrow_mut() = Some(m.clone()));
+    Some(m)
+}
+
+fn members_unusable(problem: &str) -> Option<Rc<Members>> {
+    if !MEMBERS_ERROR_LOGGED.with(|l| l.replace(true)) {
+        console_error!("lyceum: member routes unavailable: {problem}");
+    }
+    None
 }
 
 /// A string var or secret, if set and non-empty.
-fn setting(env: &Env, name: &str) -> Option<String> {
+pub(crate) fn setting(env: &Env, name: &str) -> Option<String> {
     let value = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
     value.as_string().filter(|s| !s.trim().is_empty())
 }

@@ -197,15 +197,30 @@ pub async fn handle(
     match route(store, settings, req, now).await {
         Ok(outcome) => outcome,
         Err(e) => {
-            let mut outcome = Outcome::from(if req.path.starts_with(ADMIN_PREFIX) {
-                plain(503, "Service Unavailable")
-            } else {
-                see_other(LATER_PAGE, Vec::new())
-            });
+            let mut outcome = Outcome::from(unavailable(req.path));
             outcome.log = Some(format!("member route {} failed: {e}", req.path));
             outcome
         }
     }
+}
+
+/// The answer when the member layer cannot run (no settings, no database, no mail
+/// service, a store failure): "try later", never why.
+pub fn unavailable(path: &str) -> Reply {
+    if path.starts_with(ADMIN_PREFIX) {
+        plain(503, "Service Unavailable")
+    } else {
+        see_other(LATER_PAGE, Vec::new())
+    }
+}
+
+/// The confirm page: the bundle's `template` file with the link's secret in its slot.
+pub fn confirm_page(template_html: &str, secret: &str) -> Reply {
+    reply(
+        200,
+        vec![("Content-Type", "text/html; charset=utf-8".into())],
+        template_html.replace(CONFIRM_SLOT, secret),
+    )
 }
 
 async fn route(
