@@ -15,10 +15,16 @@ const CANARIES = fixtureCanaries();
 const page = Object.entries(manifest.entries).find(([, e]) => e.teaser)?.[0];
 const secret = 'x'.repeat(40);
 const member = sign('HS256', { sub: 's', level: manifest.levels.at(-1), exp: now() + 3600 }, secret);
+// The same membership as a session cookie (what sign-in sets).
+const session = sign('HS256', { sub: 's', sid: 'x', level: manifest.levels.at(-1), exp: now() + 3600 }, secret,
+  { header: { typ: 'lyceum-session' } });
+const sessionCookie = { Cookie: `__Host-lyceum_session=${session}` };
 
 const clean = (r, what) => {
   for (const c of CANARIES) assert.ok(!r.body.includes(c), `${what}: leaks ${c}`);
-  assert.ok(!r.body.includes(member) && !r.rawHeaders.join('\n').includes(member), `${what}: echoes the token`);
+  for (const t of [member, session]) {
+    assert.ok(!r.body.includes(t) && !r.rawHeaders.join('\n').includes(t), `${what}: echoes a token`);
+  }
 };
 
 describe('no key configured', () => {
@@ -29,23 +35,22 @@ describe('no key configured', () => {
   });
   after(async () => server?.stop());
 
-  test('a would-be member gets the teaser; me and login refuse', async () => {
-    const r = await request(server.base, encodeURI(page), { headers: { Cookie: `lyceum_session=${member}` } });
+  test('a would-be member gets the teaser; me refuses', async () => {
+    const r = await request(server.base, encodeURI(page), { headers: sessionCookie });
     clean(r, page);
     assert.equal(r.status, 200);
     assert.equal(r.headers['cache-control'], 'private, no-store');
     // The teaser itself, not merely a 200 without canaries (an empty page would pass that).
     assert.equal(r.body, fs.readFileSync(path.join(dist, manifest.entries[page].teaser), 'utf8'));
-    const me = await request(server.base, '/_lyceum/me', { headers: { Authorization: `Bearer ${member}` } });
-    assert.equal(me.status, 401);
-    const login = await request(server.base, `/_lyceum/login?token=${member}&next=/`);
-    clean(login, 'login');
-    assert.equal(login.status, 401);
-    assert.equal(login.headers['set-cookie'], undefined);
+    for (const headers of [{ Authorization: `Bearer ${member}` }, sessionCookie]) {
+      const me = await request(server.base, '/_lyceum/me', { headers });
+      clean(me, 'me');
+      assert.equal(me.status, 401);
+    }
   });
 
   test('the log says why', async () => {
-    await request(server.base, encodeURI(page), { headers: { Cookie: `lyceum_session=${member}` } });
+    await request(server.base, encodeURI(page), { headers: sessionCookie });
     // wrangler relays the worker's console output when it gets to it: wait for the line
     // (bounded) rather than sleep a fixed time and read whatever has arrived.
     await server.waitForOutput(/no verification key configured/i);
@@ -64,7 +69,7 @@ describe('manifest unusable', () => {
   after(async () => server?.stop());
 
   test('gated pages answer 503, public ones are served without the worker, the private tree 404', async () => {
-    for (const headers of [{}, { Cookie: `lyceum_session=${member}` }]) {
+    for (const headers of [{}, sessionCookie]) {
       const g = await request(server.base, encodeURI(page), { headers });
       clean(g, page);
       assert.equal(g.status, 503);

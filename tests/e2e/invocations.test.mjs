@@ -24,7 +24,8 @@ const publicFiles = files.filter((f) => !f.startsWith('_gated/') && !teasers.has
 const CANARIES = fixtureCanaries();
 const secret = 'e2e-invocations-secret-0123456789abcdef';
 writeDevVars(path.join(dir, '.dev.vars'), { LYCEUM_JWT_SECRET: secret });
-const member = sign('HS256', { sub: 'm@example.com', level: manifest.levels.at(-1), exp: now() + 3600 }, secret);
+const member = sign('HS256', { sub: 'm@example.com', sid: 's', level: manifest.levels.at(-1), exp: now() + 3600 }, secret,
+  { header: { typ: 'lyceum-session' } });
 
 let server;
 before(async () => {
@@ -102,7 +103,7 @@ test('encoded spellings of the private tree: a free 307 to the canonical path, t
     for (const p of [`/%5Fgated/${rest}`, `/%5fgated/${rest}`, `//_gated/${rest}`, `/_gated%2F${rest}`]) {
       let location;
       const first = await runsDuring(async () => {
-        const r = await request(server.base, p, { headers: { Cookie: `lyceum_session=${member}` } });
+        const r = await request(server.base, p, { headers: { Cookie: `__Host-lyceum_session=${member}` } });
         clean(r, p);
         assert.equal(r.status, 307, `${p}: ${r.status}`);
         location = r.headers.location;
@@ -110,7 +111,7 @@ test('encoded spellings of the private tree: a free 307 to the canonical path, t
       assert.deepEqual(first, [], `${p}: the redirect is the assets router's`);
       assert.match(location, /^\/_gated\//, `${p} → ${location}`);
       const then = await runsDuring(async () => {
-        const r = await request(server.base, location, { headers: { Cookie: `lyceum_session=${member}` } });
+        const r = await request(server.base, location, { headers: { Cookie: `__Host-lyceum_session=${member}` } });
         clean(r, location);
         assert.equal(r.status, 404, location);
       });
@@ -124,7 +125,7 @@ test('per 1,000 page views: public 0 Worker runs, gated 1,000 (measured; README 
   const publicPages = publicFiles.filter((f) => f.endsWith('index.html') && !f.startsWith('_lyceum/'))
     .map((f) => '/' + wire(f).replace(/index\.html$/, ''));
   const gatedPages = entries.filter((e) => e.teaser).map((e) => wire(e.url));
-  const signedIn = { Cookie: `lyceum_session=${member}; lyceum_signed_in=1` };
+  const signedIn = { Cookie: `__Host-lyceum_session=${member}; lyceum_signed_in=1` };
   // A signed-in member's page view also makes the theme's one /_lyceum/me (lyceum.js asks
   // only when the lyceum_signed_in hint is set; tests/browser checks that side).
   const count = async (pages, headers = {}) => (await runsDuring(async () => {

@@ -43,7 +43,9 @@ async function answer(rawPath, opts) {
 
 const token = (level) => {
   const t = now();
-  return sign('HS256', { sub: 'reader@example.com', level, iat: t, exp: t + 3600 }, keys.secret);
+  // A session token, as sign-in sets it in the cookie.
+  return sign('HS256', { sub: 'reader@example.com', sid: 's', level, iat: t, exp: t + 3600 }, keys.secret,
+    { header: { typ: 'lyceum-session' } });
 };
 
 test('fixture: a gated file without teaser, and its private copy exists', () => {
@@ -56,12 +58,12 @@ test('a denied gated file, /_gated/… and a missing path answer the same 404', 
   const missing = '/no/such/file.txt';
   const denied = [
     ['denied gated file, anonymous', encodeURI(assetUrl), {}],
-    ['denied gated file, bad token', encodeURI(assetUrl), { Cookie: 'lyceum_session=not.a.token' }],
+    ['denied gated file, bad token', encodeURI(assetUrl), { Cookie: '__Host-lyceum_session=not.a.token' }],
     ['private copy of the gated file', `/${encodeURI(asset.file)}`, {}],
     ['the manifest', '/_gated/manifest.json', {}],
   ];
   if (manifest.levels.indexOf(asset.level) > 0) {
-    denied.push(['denied gated file, lower member', encodeURI(assetUrl), { Cookie: `lyceum_session=${token(manifest.levels[0])}` }]);
+    denied.push(['denied gated file, lower member', encodeURI(assetUrl), { Cookie: `__Host-lyceum_session=${token(manifest.levels[0])}` }]);
   }
   for (const method of ['GET', 'HEAD']) {
     const want = await answer(missing, { method });
@@ -92,7 +94,7 @@ test('an encoded spelling of the private tree: the assets router\'s 307, for an 
 });
 
 test('a member still reads the gated file', async () => {
-  const r = await request(server.base, encodeURI(assetUrl), { headers: { Cookie: `lyceum_session=${token(asset.level)}` } });
+  const r = await request(server.base, encodeURI(assetUrl), { headers: { Cookie: `__Host-lyceum_session=${token(asset.level)}` } });
   assert.equal(r.status, 200);
   assert.deepEqual(r.bytes, fs.readFileSync(path.join(dist, asset.file)));
   assert.equal(r.headers['cache-control'], 'private, no-store');

@@ -40,7 +40,7 @@ after(async () => {
 });
 
 test('a token forged for a small-order JWKS key gets the teaser, and the log says why', async () => {
-  const r = await request(server.base, encodeURI(pageUrl), { headers: { Cookie: `lyceum_session=${forged}` } });
+  const r = await request(server.base, encodeURI(pageUrl), { headers: { Authorization: `Bearer ${forged}` } });
   assert.equal(r.status, 200);
   assert.equal(r.body, fs.readFileSync(path.join(dist, page.teaser), 'utf8'), 'the teaser, not the full page');
   const me = await request(server.base, '/_lyceum/me', { headers: { Authorization: `Bearer ${forged}` } });

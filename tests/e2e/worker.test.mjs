@@ -60,7 +60,14 @@ function token(alg, c, key, opts) {
   return t;
 }
 const hs = (level, extra) => token('HS256', claims(level, extra), keys.secret);
-const cookie = (t) => ({ Cookie: `theme=dark; lyceum_session=${t}` });
+/** A lyceum session token (what sign-in sets in the cookie), signed here with node:crypto. */
+function sess(level, extra = {}) {
+  const t = now();
+  const c = { sub: 'm-e2e', sid: 's-e2e', ...(level ? { level } : {}), iat: t, exp: t + 3600, ...extra };
+  return token('HS256', c, keys.secret, { header: { typ: 'lyceum-session' } });
+}
+/** The session cookie, as the browser sends it (beside an unrelated cookie). */
+const cookie = (t) => ({ Cookie: `theme=dark; __Host-lyceum_session=${t}` });
 const bearer = (t) => ({ Authorization: `Bearer ${t}` });
 
 async function get(rawPath, opts) {
@@ -80,7 +87,7 @@ function assertClean(r, what) {
     const sig = t.split('.')[2];
     for (const needle of [t, sig].filter((s) => s && s.length > 16)) {
       assert.ok(!r.body.includes(needle), `${what}: body echoes a token`);
-      // The login's Set-Cookie legitimately carries the token; nothing else may.
+      // Only a Set-Cookie may carry a token (a session the worker issued); nothing else may.
       const other = r.rawHeaders.filter((_, i, a) => i % 2 === 1 && a[i - 1].toLowerCase() !== 'set-cookie').join('\n');
       assert.ok(!other.includes(needle), `${what}: a header echoes a token`);
     }
@@ -153,7 +160,7 @@ describe('access', () => {
     for (const level of manifest.levels) {
       const t = hs(level);
       for (const e of pages) {
-        for (const [how, headers] of [['cookie', cookie(t)], ['bearer', bearer(t)]]) {
+        for (const [how, headers] of [['session cookie', cookie(sess(level))], ['bearer', bearer(t)]]) {
           const what = `${level} → ${e.url} (${e.level}) via ${how}`;
           if (rank(level) >= rank(e.level)) assertFull(await getFull(wire(e.url), { headers }), e, what);
           else assertTeaser(await get(wire(e.url), { headers }), e, what);
@@ -164,13 +171,14 @@ describe('access', () => {
 
   test('an unknown level reads nothing gated', async () => {
     const t = hs('platinum');
-    for (const e of pages) assertTeaser(await get(wire(e.url), { headers: cookie(t) }), e, e.url);
+    for (const e of pages) assertTeaser(await get(wire(e.url), { headers: bearer(t) }), e, e.url);
+    for (const e of pages) assertTeaser(await get(wire(e.url), { headers: cookie(sess('platinum')) }), e, e.url);
   });
 
   test('concurrent members and anonymous readers each get their own answer', async () => {
     // The worker keeps requests in progress in a slot table (edge-worker/src/slots.rs):
     // interleaved requests must never be handed one another's page.
-    const t = hs(manifest.levels.at(-1));
+    const t = sess(manifest.levels.at(-1));
     const jobs = [];
     for (let i = 0; i < 120; i++) {
       const e = pages[i % pages.length];
@@ -194,7 +202,7 @@ describe('access', () => {
   });
 
   test('bearer wins over the cookie', async () => {
-    const r = await get(wire(topPage.url), { headers: { ...bearer(hs('nope')), ...cookie(hs(topPage.level)) } });
+    const r = await get(wire(topPage.url), { headers: { ...bearer(hs('nope')), ...cookie(sess(topPage.level)) } });
     assertTeaser(r, topPage, 'bad bearer + good cookie');
   });
 
@@ -208,7 +216,7 @@ describe('access', () => {
   ];
   for (const [name, make] of algs) {
     test(`algorithm ${name} is accepted`, async () => {
-      assertFull(await getFull(wire(topPage.url), { headers: cookie(make()) }), topPage, name);
+      assertFull(await getFull(wire(topPage.url), { headers: bearer(make()) }), topPage, name);
     });
   }
 
@@ -248,10 +256,28 @@ describe('access', () => {
       for (const headers of [cookie(t), bearer(t)]) {
         assertTeaser(await get(wire(topPage.url), { headers }), topPage, name);
       }
-      const me = await get('/_lyceum/me', { headers: cookie(t) });
+      const me = await get('/_lyceum/me', { headers: bearer(t) });
       assert.equal(me.status, 401, `${name}: /_lyceum/me`);
     });
   }
+
+  // Issue 11: the cookie holds lyceum's own short-lived session tokens only.
+  const notSessions = [
+    ['a bearer token in the session cookie', () => cookie(hs(top()))],
+    ['a session token one second past its exp (no leeway)', () => cookie(sess(top(), { exp: now() - 1 }))],
+    ['a session token without sid', () => cookie(sess(top(), { sid: undefined }))],
+    ['a session token of another secret', () => cookie(token('HS256', { sub: 'x', sid: 's', level: top(), exp: now() + 60 },
+      crypto.randomBytes(32).toString('base64url'), { header: { typ: 'lyceum-session' } }))],
+    ['cookie tossing: a valid session under the unprefixed name', () => ({ Cookie: `lyceum_session=${sess(top())}` })],
+  ];
+  for (const [name, headers] of notSessions) {
+    test(`refused: ${name} → teaser`, async () => {
+      assertTeaser(await get(wire(topPage.url), { headers: headers() }), topPage, name);
+    });
+  }
+  test('a session token is not a bearer token', async () => {
+    assertTeaser(await get(wire(topPage.url), { headers: bearer(sess(top())) }), topPage, 'session as bearer');
+  });
 });
 
 // ---------- the private tree and path spellings ----------
@@ -270,7 +296,7 @@ describe('paths', () => {
   };
 
   test('/_gated/ is 404 in every spelling, anonymous and for the highest member', async () => {
-    const t = hs(manifest.levels.at(-1));
+    const t = sess(manifest.levels.at(-1));
     for (const f of gatedFiles) {
       for (const p of spellings(f)) {
         for (const headers of [{}, cookie(t)]) {
@@ -291,7 +317,7 @@ describe('paths', () => {
     const bare = u.replace(/\/$/, '');
     const variants = [u, bare, `${u}index.html`, `/${u}`, u.replace(/\//g, '//'), `${u}./`,
       `/.${u}`, `${u}?x=1`, `${u}#frag`, u.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`)];
-    const t = hs(e.level);
+    const t = sess(e.level);
     const redirected = [];
     for (const v of variants) {
       const anon = await get(v);
@@ -320,7 +346,7 @@ describe('paths', () => {
       // `//x/` matches no rule: the assets router's 307 to `/x/` leads to the same decision.
       for (const v of [u, u.slice(0, -1), `${u}index.html`, `/${u}`]) {
         assertTeaser(await settle(v), e, `anonymous ${v}`);
-        assertFull(await settle(v, { headers: cookie(hs(manifest.levels.at(-1))) }, { check: false }), e, `member ${v}`);
+        assertFull(await settle(v, { headers: cookie(sess(manifest.levels.at(-1))) }, { check: false }), e, `member ${v}`);
       }
     }
   });
@@ -329,88 +355,30 @@ describe('paths', () => {
 // ---------- session routes ----------
 
 describe('session routes', () => {
-  test('login with a valid token: cookie, signed-in hint and 303 to next', async () => {
+  test('GET login and logout are gone: no token in a URL, no state change by GET', async () => {
     const t = hs(memberPage.level);
-    const r = await get(`/_lyceum/login?token=${t}&next=${encodeURIComponent(memberPage.url)}`);
-    assert.equal(r.status, 303);
-    assert.equal(r.headers.location, wire(memberPage.url));
-    assert.ok(r.headers.location.startsWith('/') && !r.headers.location.startsWith('//'), r.headers.location);
-    const setCookie = r.headers['set-cookie']?.[0] ?? '';
-    assert.match(setCookie, new RegExp(`^lyceum_session=${t.replace(/\./g, '\\.')};`));
-    for (const attr of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/']) assert.ok(setCookie.includes(attr), `${attr} in ${setCookie}`);
-    // The signed-in hint for the theme's script, sent beside the session: readable (no
-    // HttpOnly), "1", with the session's lifetime.
-    const hint = r.headers['set-cookie']?.[1] ?? '';
-    assert.match(hint, /^lyceum_signed_in=1; Secure; SameSite=Lax; Path=\/; Max-Age=\d+$/);
-    assert.equal(hint.match(/Max-Age=(\d+)/)[1], setCookie.match(/Max-Age=(\d+)/)[1], 'same lifetime');
-    assert.match(r.headers['cache-control'] ?? '', /no-store/);
-    assert.equal(r.body, '');
-    // The cookie it set opens the page.
-    const cookiePair = setCookie.split(';')[0];
-    assertFull(await getFull(wire(memberPage.url), { headers: { Cookie: cookiePair } }), memberPage, 'after login');
-  });
-
-  test('login next: a plain same-site path is kept (non-ASCII percent-encoded)', async () => {
-    const t = hs(memberPage.level);
-    for (const [next, location] of [['/essays/', '/essays/'], ['/a/b?c=d', '/a/b?c=d'],
-      [encodeURIComponent('/笔记/'), '/%E7%AC%94%E8%AE%B0/']]) {
-      const r = await get(`/_lyceum/login?token=${t}&next=${next}`);
-      assert.equal(r.status, 303, next);
-      assert.equal(r.headers.location, location, next);
+    for (const p of [`/_lyceum/login?token=${t}&next=${encodeURIComponent(memberPage.url)}`, '/_lyceum/logout']) {
+      const r = await get(p, { headers: cookie(sess(memberPage.level)) });
+      assert.equal(r.status, 404, p);
+      assert.equal(r.headers['set-cookie'], undefined, p);
     }
-  });
-
-  test('login with an invalid, expired or missing token: 401 page, no cookie, no echo', async () => {
-    // Long enough for assertClean to look for it (it skips needles of 16 characters or
-    // fewer, so the old `abc.def.ghi` was never checked for an echo).
-    const bogus = 'bogus-header-e2e.bogus-payload-e2e.bogus-signature-e2e';
-    const bad = [hs(manifest.levels[0], { exp: now() - 3600 }), token('none', claims(manifest.levels[0]), null), bogus];
-    issued.add(bogus);
-    for (const t of bad) {
-      const r = await get(`/_lyceum/login?token=${t}&next=/`);
-      assert.equal(r.status, 401);
-      assert.equal(r.headers['set-cookie'], undefined);
-      assert.match(r.headers['content-type'] ?? '', /text\/html/);
-    }
-    const none = await get('/_lyceum/login?next=/');
-    assert.equal(none.status, 401);
-    assert.equal(none.headers['set-cookie'], undefined);
-  });
-
-  test('open redirects are refused: next falls back to /', async () => {
-    const t = hs(manifest.levels[0]);
-    const attempts = ['//evil.com', 'https://evil.com', '/\\evil.com', '%2F%2Fevil.com', '%2F%5Cevil.com', 'javascript:alert(1)',
-      '/%2F/evil.com', '%09//evil.com', '/%0d%0aSet-Cookie:x=1', '\\\\evil.com', 'http:/evil.com', '///evil.com'];
-    for (const next of attempts) {
-      const raw = next.replace(/\\/g, '%5C');
-      const r = await get(`/_lyceum/login?token=${t}&next=${raw}`);
-      assert.equal(r.status, 303, next);
-      const loc = r.headers.location;
-      assert.ok(loc === '/' || (/^\/[^/\\]/.test(loc) && !/evil/.test(loc)), `${next} → ${loc}`);
-      assert.ok(!/[\r\n]/.test(loc));
-    }
-  });
-
-  test('logout clears the cookie and the hint, and goes home', async () => {
-    const r = await get('/_lyceum/logout', { headers: cookie(hs(manifest.levels[0])) });
-    assert.equal(r.status, 303);
-    assert.equal(r.headers.location, '/');
-    const sc = r.headers['set-cookie']?.[0] ?? '';
-    assert.match(sc, /^lyceum_session=;/);
-    assert.match(sc, /Max-Age=0|Expires=Thu, 01 Jan 1970/);
-    assert.match(r.headers['set-cookie']?.[1] ?? '', /^lyceum_signed_in=; .*Max-Age=0$/, 'the hint is cleared too');
   });
 
   test('me: the membership as JSON, or 401', async () => {
     const c = claims(manifest.levels.at(-1), { sub: 'me@example.com' });
     const t = token('EdDSA', c, keys.private.ed2, { kid: 'ed-2025' });
-    for (const headers of [cookie(t), bearer(t)]) {
+    const s = sess(c.level, { sub: c.sub, exp: c.exp });
+    for (const headers of [cookie(s), bearer(t)]) {
       const r = await get('/_lyceum/me', { headers });
       assert.equal(r.status, 200);
       assert.match(r.headers['content-type'] ?? '', /application\/json/);
       assertGatedHeaders(r, 'me');
       assert.deepEqual(JSON.parse(r.body), { sub: c.sub, level: c.level, exp: c.exp });
     }
+    // Signed in without a level: level null.
+    const free = await get('/_lyceum/me', { headers: cookie(sess(null, { sub: 'free' })) });
+    assert.equal(free.status, 200);
+    assert.equal(JSON.parse(free.body).level, null);
     const anon = await get('/_lyceum/me');
     assert.equal(anon.status, 401);
     assertGatedHeaders(anon, 'me anonymous');
@@ -429,7 +397,7 @@ describe('http', () => {
   });
 
   test('HEAD is GET without a body', async () => {
-    const t = hs(manifest.levels.at(-1));
+    const t = sess(manifest.levels.at(-1));
     for (const [p, headers, status] of [['/', {}, 200], [wire(memberPage.url), {}, 200], [wire(memberPage.url), cookie(t), 200],
       ['/_gated/manifest.json', cookie(t), 404], ['/_lyceum/me', cookie(t), 200], ['/no/such/page/', {}, 404]]) {
       const g = await getFull(p, { headers });
@@ -444,7 +412,7 @@ describe('http', () => {
   test('Range on a gated page: honoured for members, never partial for others', async () => {
     const e = memberPage;
     const full = fs.readFileSync(path.join(dist, e.file));
-    const m = await getFull(wire(e.url), { headers: { ...cookie(hs(e.level)), Range: 'bytes=0-9' } });
+    const m = await getFull(wire(e.url), { headers: { ...cookie(sess(e.level)), Range: 'bytes=0-9' } });
     // The worker forwards a member's Range to the assets binding. Local workerd's assets
     // server ignores Range (200, whole file); Cloudflare's answers 206. Either is right.
     if (m.status === 206) assert.deepEqual(m.bytes, full.subarray(0, 10));
@@ -459,7 +427,7 @@ describe('http', () => {
 
   test('other methods: 405 with Allow: GET, HEAD', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
-      for (const p of ['/', wire(memberPage.url), '/_gated/manifest.json', '/_lyceum/login?token=x']) {
+      for (const p of ['/', wire(memberPage.url), '/_gated/manifest.json', '/_lyceum/me']) {
         const r = await get(p, { method });
         assert.equal(r.status, 405, `${method} ${p}`);
         // A public path never runs the worker: its 405 is the assets router's, without Allow.
@@ -481,7 +449,7 @@ describe('http', () => {
 test('crawl: every bundle file, anonymously and with a bad token, leaks nothing', async () => {
   const files = listFiles(dist);
   assert.ok(files.length > 10);
-  const badToken = hs(manifest.levels.at(-1), { exp: now() - 3600 }); // beyond the 60 s leeway
+  const badToken = sess(manifest.levels.at(-1), { exp: now() - 1 }); // sessions have no leeway
   for (const f of files) {
     const url = '/' + f.split('/').map(encodeURIComponent).join('/');
     const pretty = url.replace(/(^|\/)index\.html$/, '$1').replace(/\.html$/, '');
