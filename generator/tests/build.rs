@@ -170,6 +170,8 @@ fn only_gated_pages_are_under_gated() {
     assert_eq!(
         gated,
         [
+            "_gated/_lyceum/confirm.html",
+            "_gated/_lyceum/members.json",
             "_gated/courses/deliberate-practice/index.html",
             "_gated/essays/member-essay/index.html",
             "_gated/essays/member-essay/worksheet.txt",
@@ -178,6 +180,85 @@ fn only_gated_pages_are_under_gated() {
             "_gated/笔记/会员专享/index.html",
         ]
     );
+}
+
+/// The bundle's `members.json` as the adapters read it.
+fn site_members(tree: &BTreeMap<String, Vec<u8>>) -> members::site::SiteMembers {
+    let text = String::from_utf8_lossy(&tree[members::site::MEMBERS_FILE]);
+    members::site::SiteMembers::from_json(&text)
+        .unwrap_or_else(|e| panic!("members.json: {e}\n{text}"))
+}
+
+#[test]
+fn members_json_is_written_with_the_defaults_when_site_yaml_has_no_members_section() {
+    let (_tmp, tree) = built_fixture(&[]);
+    let m = site_members(&tree);
+    assert_eq!(m.version, members::site::VERSION);
+    assert_eq!(m.signup, members::Signup::Open);
+    assert_eq!(m.free_level, None);
+    assert_eq!(
+        (m.link_minutes, m.session_days, m.token_minutes),
+        (15, 30, 60)
+    );
+    assert_eq!(m.site_title, "Fixture Academy");
+    let levels: Vec<(&str, &str)> = m
+        .levels
+        .iter()
+        .map(|l| (l.id.as_str(), l.name.as_str()))
+        .collect();
+    assert_eq!(levels, [("member", "Member"), ("pro", "Pro")]);
+    // The theme's mails, in the site's language (en), each with both slots and the lifetime.
+    for mail in [&m.mail.signin, &m.mail.signup] {
+        assert!(!mail.subject.is_empty() && !mail.subject.contains('\n'));
+        assert!(mail.subject.contains("Fixture Academy"), "{}", mail.subject);
+        for body in [&mail.text, &mail.html] {
+            assert!(body.contains(members::site::LINK_SLOT), "{body}");
+            assert!(body.contains(members::site::CODE_SLOT), "{body}");
+            assert!(body.contains("15 minutes"), "{body}");
+        }
+        assert!(mail
+            .html
+            .contains(&format!("href=\"{}\"", members::site::LINK_SLOT)));
+    }
+    assert_eq!(m.mail.signin.subject, "Sign in to Fixture Academy");
+    assert_eq!(
+        m.mail.signup.subject,
+        "Confirm your email to join Fixture Academy"
+    );
+    // And the adapters get their settings from it.
+    let settings = m.settings(&[7u8; 32], None);
+    assert_eq!(settings.token_ttl, 3600);
+    assert_eq!(settings.policy.link_ttl, 15 * 60);
+    assert_eq!(settings.policy.levels, ["member", "pro"]);
+}
+
+#[test]
+fn members_json_carries_the_members_section_of_site_yaml() {
+    let (_tmp, site, out) = scratch_site();
+    let config = std::fs::read_to_string(site.join("site.yaml")).unwrap();
+    std::fs::write(
+        site.join("site.yaml"),
+        format!("{config}members:\n  signup: invite\n  free_level: member\n  link_minutes: 20\n  session_days: 7\n  token_minutes: 10\n"),
+    )
+    .unwrap();
+    build(&site, &out, &[]);
+    let m = site_members(&read_tree(&out));
+    assert_eq!(m.signup, members::Signup::Invite);
+    assert_eq!(m.free_level.as_deref(), Some("member"));
+    assert_eq!(
+        (m.link_minutes, m.session_days, m.token_minutes),
+        (20, 7, 10)
+    );
+    assert!(
+        m.mail.signin.text.contains("20 minutes"),
+        "{}",
+        m.mail.signin.text
+    );
+    let settings = m.settings(&[7u8; 32], Some("admin".into()));
+    assert_eq!(settings.policy.signup, members::Signup::Invite);
+    assert_eq!(settings.policy.free_level.as_deref(), Some("member"));
+    assert_eq!(settings.policy.session_ttl, 7 * 86_400);
+    assert_eq!(settings.token_ttl, 600);
 }
 
 #[test]

@@ -42,8 +42,17 @@ impl Plan {
 /// The site configuration file, relative to the site root.
 pub const CONFIG_FILE: &str = "site.yaml";
 
-const KEYS: &[&str] = &["title", "base_url", "language", "theme", "plan", "levels"];
+const KEYS: &[&str] = &[
+    "title", "base_url", "language", "theme", "plan", "levels", "members",
+];
 const LEVEL_KEYS: &[&str] = &["id", "name", "price", "benefits"];
+const MEMBER_KEYS: &[&str] = &[
+    "signup",
+    "free_level",
+    "link_minutes",
+    "session_days",
+    "token_minutes",
+];
 
 /// `site.yaml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -66,6 +75,60 @@ pub(crate) struct Config {
     /// Membership levels, lowest first.
     #[serde(default)]
     pub levels: Vec<Level>,
+    /// Who may join and sign in by email, and the lifetimes of links and sessions.
+    #[serde(default)]
+    pub members: Members,
+}
+
+/// `members:`: the settings of sign-up and sign-in (written to the bundle's
+/// `members.json`, [`members::site::SiteMembers`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Members {
+    /// `open` (anyone may join), `invite` (only listed addresses) or `closed`.
+    #[serde(default)]
+    pub signup: members::Signup,
+    /// The level a new free member gets (a level id), if any.
+    #[serde(default)]
+    pub free_level: Option<String>,
+    /// Lifetime of a sign-in link and code.
+    #[serde(default = "Members::default_link_minutes")]
+    pub link_minutes: u64,
+    /// Lifetime of a session.
+    #[serde(default = "Members::default_session_days")]
+    pub session_days: u64,
+    /// Lifetime of a session token: how soon a level change or a sign-out everywhere applies.
+    #[serde(default = "Members::default_token_minutes")]
+    pub token_minutes: u64,
+}
+
+impl Members {
+    /// The accepted ranges, for validation and error messages.
+    pub(crate) const LINK_MINUTES: std::ops::RangeInclusive<u64> = 5..=60;
+    pub(crate) const SESSION_DAYS: std::ops::RangeInclusive<u64> = 1..=365;
+    pub(crate) const TOKEN_MINUTES: std::ops::RangeInclusive<u64> = 1..=60;
+
+    fn default_link_minutes() -> u64 {
+        15
+    }
+    fn default_session_days() -> u64 {
+        30
+    }
+    fn default_token_minutes() -> u64 {
+        60
+    }
+}
+
+impl Default for Members {
+    fn default() -> Members {
+        Members {
+            signup: members::Signup::default(),
+            free_level: None,
+            link_minutes: Members::default_link_minutes(),
+            session_days: Members::default_session_days(),
+            token_minutes: Members::default_token_minutes(),
+        }
+    }
 }
 
 /// One membership level.
@@ -146,7 +209,7 @@ pub(crate) fn parse(source: &str) -> Result<Config, Vec<Diagnostic>> {
     let mut config: Config = yaml::from_str(source).map_err(|e| {
         let d = yaml::diagnostic(CONFIG_FILE, source, 1, &e);
         vec![match yaml::unknown_field(&e) {
-            Some(key) => with_key_help(d, &key, KEYS, LEVEL_KEYS),
+            Some(key) => with_key_help(d, &key),
             None => d,
         }]
     })?;
@@ -156,12 +219,14 @@ pub(crate) fn parse(source: &str) -> Result<Config, Vec<Diagnostic>> {
 }
 
 /// "did you mean" plus the valid keys, for an unknown key in `site.yaml`.
-fn with_key_help(d: Diagnostic, key: &str, top: &[&str], nested: &[&str]) -> Diagnostic {
+fn with_key_help(d: Diagnostic, key: &str) -> Diagnostic {
     // serde names the expected fields of the struct it was in; pick the list that matches.
     let valid = if d.message.contains("`id`") {
-        nested
+        LEVEL_KEYS
+    } else if d.message.contains("`signup`") {
+        MEMBER_KEYS
     } else {
-        top
+        KEYS
     };
     let list: Vec<String> = valid.iter().map(|k| format!("`{k}`")).collect();
     let help = match did_you_mean(key, valid) {
@@ -243,11 +308,77 @@ fn validate(config: &Config, source: &str) -> Result<(), Vec<Diagnostic>> {
             .with_help(help),
         );
     }
+    errors.extend(validate_members(config, source));
     if errors.is_empty() {
         Ok(())
     } else {
         Err(errors)
     }
+}
+
+/// `members:`: a declared free level, lifetimes in range.
+fn validate_members(config: &Config, source: &str) -> Vec<Diagnostic> {
+    let m = &config.members;
+    let mut errors = Vec::new();
+    if let Some(free) = &m.free_level {
+        if config.rank(free).is_none() {
+            let (line, col) = key_position(source, "free_level", free, 0);
+            let ids: Vec<&str> = config.levels.iter().map(|l| l.id.as_str()).collect();
+            let help = match did_you_mean(free, &ids) {
+                Some(id) => format!("did you mean `{id}`? {}", config.level_list()),
+                None => config.level_list(),
+            };
+            errors.push(
+                Diagnostic::at(
+                    CONFIG_FILE,
+                    source,
+                    line,
+                    col,
+                    format!("`members.free_level` `{free}` is not a level of this site"),
+                )
+                .with_help(help),
+            );
+        }
+    }
+    for (key, value, range, unit) in [
+        (
+            "link_minutes",
+            m.link_minutes,
+            Members::LINK_MINUTES,
+            "minutes",
+        ),
+        (
+            "session_days",
+            m.session_days,
+            Members::SESSION_DAYS,
+            "days",
+        ),
+        (
+            "token_minutes",
+            m.token_minutes,
+            Members::TOKEN_MINUTES,
+            "minutes",
+        ),
+    ] {
+        if !range.contains(&value) {
+            let (line, col) = key_position(source, key, &value.to_string(), 0);
+            errors.push(
+                Diagnostic::at(
+                    CONFIG_FILE,
+                    source,
+                    line,
+                    col,
+                    format!("`members.{key}` {value} is out of range"),
+                )
+                .with_help(format!(
+                    "use {} to {} {unit}",
+                    range.start(),
+                    range.end()
+                )),
+            );
+        }
+    }
+    errors
 }
 
 #[cfg(test)]
@@ -313,5 +444,121 @@ mod tests {
             ]
         );
         assert_eq!((e[0].line, e[0].col), (5, 10));
+    }
+
+    #[test]
+    fn members_defaults_when_absent() {
+        let c = parse("title: T\n").unwrap();
+        assert_eq!(c.members, Members::default());
+        assert_eq!(c.members.signup, members::Signup::Open);
+        assert_eq!(
+            (
+                c.members.link_minutes,
+                c.members.session_days,
+                c.members.token_minutes
+            ),
+            (15, 30, 60)
+        );
+        let c = parse("title: T\nlevels: [{id: member, name: M}]\nmembers:\n  signup: invite\n  free_level: member\n  link_minutes: 5\n  session_days: 365\n  token_minutes: 1\n").unwrap();
+        assert_eq!(c.members.signup, members::Signup::Invite);
+        assert_eq!(c.members.free_level.as_deref(), Some("member"));
+        assert_eq!(
+            (
+                c.members.link_minutes,
+                c.members.session_days,
+                c.members.token_minutes
+            ),
+            (5, 365, 1)
+        );
+    }
+
+    #[test]
+    fn members_free_level_must_be_a_declared_level() {
+        let e = parse("title: T\nlevels: [{id: member, name: M}, {id: pro, name: P}]\nmembers:\n  free_level: membr\n").unwrap_err();
+        assert_eq!(
+            (e[0].line, e[0].col, e[0].message.as_str()),
+            (
+                4,
+                15,
+                "`members.free_level` `membr` is not a level of this site"
+            )
+        );
+        assert_eq!(
+            e[0].help.as_deref(),
+            Some("did you mean `member`? valid levels (lowest first): `member`, `pro`")
+        );
+        let e = parse("title: T\nmembers: {free_level: member}\n").unwrap_err();
+        assert!(
+            e[0].help.as_deref().unwrap().contains("defines no levels"),
+            "{:?}",
+            e[0]
+        );
+    }
+
+    #[test]
+    fn members_lifetimes_out_of_range_are_refused() {
+        let e = parse(
+            "title: T\nmembers:\n  link_minutes: 4\n  session_days: 366\n  token_minutes: 61\n",
+        )
+        .unwrap_err();
+        let got: Vec<(usize, usize, &str, &str)> = e
+            .iter()
+            .map(|d| {
+                (
+                    d.line,
+                    d.col,
+                    d.message.as_str(),
+                    d.help.as_deref().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    3,
+                    17,
+                    "`members.link_minutes` 4 is out of range",
+                    "use 5 to 60 minutes"
+                ),
+                (
+                    4,
+                    17,
+                    "`members.session_days` 366 is out of range",
+                    "use 1 to 365 days"
+                ),
+                (
+                    5,
+                    18,
+                    "`members.token_minutes` 61 is out of range",
+                    "use 1 to 60 minutes"
+                ),
+            ]
+        );
+        assert!(parse("title: T\nmembers: {token_minutes: 0}\n").is_err());
+    }
+
+    #[test]
+    fn members_unknown_keys_and_values_are_refused_with_a_position() {
+        let e = parse("title: T\nmembers:\n  sigup: open\n").unwrap_err();
+        assert_eq!(
+            (e[0].line, e[0].col, e[0].message.as_str()),
+            (3, 3, "unknown key `sigup`")
+        );
+        assert!(
+            e[0].help
+                .as_deref()
+                .unwrap()
+                .starts_with("did you mean `signup`? valid keys: `signup`, `free_level`"),
+            "{:?}",
+            e[0]
+        );
+        let e = parse("title: T\nmembers:\n  signup: public\n").unwrap_err();
+        assert_eq!((e[0].line, e[0].col), (3, 11), "{:?}", e[0]);
+        assert!(
+            e[0].message.contains("`open`, `invite`, `closed`"),
+            "{:?}",
+            e[0]
+        );
     }
 }

@@ -18,6 +18,7 @@ pub(crate) mod feeds;
 pub(crate) mod front_matter;
 pub(crate) mod limits;
 pub(crate) mod markdown;
+pub(crate) mod members;
 pub(crate) mod render;
 pub(crate) mod reserved;
 pub(crate) mod site;
@@ -181,8 +182,8 @@ pub(crate) struct Selection<'a> {
     pub(crate) sections: Option<&'a BTreeSet<usize>>,
     /// The outputs that list pages' metadata: Atom feed, search index, sitemap.
     pub(crate) lists: bool,
-    /// Everything else: static files, page assets, membership page, 404, robots.txt,
-    /// manifest. Their inputs change only with the site's shape (a full build).
+    /// Everything else: static files, page assets, membership page, 404, the member
+    /// pages and members.json, robots.txt, manifest. Their inputs change only with the site's shape (a full build).
     pub(crate) rest: bool,
 }
 
@@ -237,6 +238,7 @@ pub(crate) fn write(
         assets::write(site, assets, sink)?;
         singles.push(Box::new(|| Ok(vec![renderer.membership()?])));
         singles.push(Box::new(|| Ok(vec![renderer.not_found()?])));
+        singles.push(Box::new(|| Ok(renderer.members(site)?)));
     }
     if selected.lists {
         singles.push(Box::new(|| {

@@ -6,6 +6,7 @@
 //! output path is under `_gated/`; its teaser view never carries `content`.
 
 use crate::build::markdown::{excerpt, TocEntry};
+use crate::build::members as member_pages;
 use crate::build::site::{output_path, Page, Site, MEMBERSHIP_URL};
 use crate::build::theme::Theme;
 use crate::diagnostic::Diagnostic;
@@ -13,8 +14,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use tera::{Context, Tera};
 
-/// Templates the generator renders (a theme may add partials of its own).
-pub const TEMPLATES: [&str; 7] = [
+/// Templates the generator renders (a theme may add partials of its own). The member
+/// pages' and mails' are [`crate::build::members`]'s (a test checks the two agree).
+pub const TEMPLATES: [&str; 19] = [
     "base.html",
     "home.html",
     "section.html",
@@ -22,6 +24,18 @@ pub const TEMPLATES: [&str; 7] = [
     "teaser.html",
     "membership.html",
     "404.html",
+    "members/signin.html",
+    "members/sent.html",
+    "members/invalid.html",
+    "members/later.html",
+    "members/account.html",
+    "members/confirm.html",
+    "mail/signin-subject.txt",
+    "mail/signin.txt",
+    "mail/signin.html",
+    "mail/signup-subject.txt",
+    "mail/signup.txt",
+    "mail/signup.html",
 ];
 
 /// Templates under this folder depend on the shared context only: they are rendered once
@@ -288,6 +302,41 @@ impl Renderer {
         })
     }
 
+    /// The member layer's outputs: the utility pages (`/signin/`, …, `/account/`), the
+    /// private confirm page and `members.json` with the rendered sign-in mails.
+    pub(crate) fn members(&self, site: &Site) -> Result<Vec<Output>, Diagnostic> {
+        let mut outputs = Vec::new();
+        for (url, template) in member_pages::PAGES {
+            let mut ctx = self.globals.clone();
+            ctx.insert("url", url);
+            outputs.push(Output {
+                path: output_path(url),
+                contents: self.render_ctx(template, &ctx, None)?,
+            });
+        }
+        let (confirm_path, confirm_template) = member_pages::CONFIRM;
+        outputs.push(Output {
+            path: confirm_path.into(),
+            contents: self.render_ctx(confirm_template, &self.globals, None)?,
+        });
+        let minutes = site.config.members.link_minutes;
+        let [signin, signup] = member_pages::MAIL_KINDS.map(|kind| {
+            let mut ctx = self.globals.clone();
+            ctx.insert("mail", &member_pages::MailView::new(kind, minutes));
+            let [subject, text, html] = member_pages::mail_templates(kind);
+            Ok::<_, Diagnostic>(member_pages::mail(
+                &self.render_ctx(&subject, &ctx, None)?,
+                &self.render_ctx(&text, &ctx, None)?,
+                &self.render_ctx(&html, &ctx, None)?,
+            ))
+        });
+        outputs.push(Output {
+            path: members::site::MEMBERS_FILE.into(),
+            contents: member_pages::site_members(&site.config, signin?, signup?),
+        });
+        Ok(outputs)
+    }
+
     /// `/404.html`.
     pub(crate) fn not_found(&self) -> Result<Output, Diagnostic> {
         Ok(Output {
@@ -369,6 +418,7 @@ fn globals(site: &Site) -> Context {
     );
     ctx.insert("nav", &nav);
     ctx.insert("membership_url", MEMBERSHIP_URL);
+    ctx.insert("members", &member_pages::view(config));
     ctx.insert("lang", &config.language);
     ctx
 }
