@@ -66,15 +66,14 @@ pub(crate) fn body_limit(method: &str, url: &str) -> Option<usize> {
 /// The admin API's CSV import, whose body may be larger.
 const IMPORT_PATH: &str = "/_lyceum/admin/members/import";
 
-/// 413 for a body over [`body_limit`]; the connection is closed (the rest of the body
-/// is never read).
+/// 413 for a body over [`body_limit`], sent before the rest of the body is read (none
+/// of it is kept).
 pub(crate) fn too_large() -> Response {
     let mut headers: Vec<(String, String)> = members::http::page_headers()
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
     headers.push(("Content-Type".into(), "text/plain; charset=utf-8".into()));
-    headers.push(("Connection".into(), "close".into()));
     Response {
         status: 413,
         headers,
