@@ -52,7 +52,15 @@ pub const FILES: &[(&str, &str)] = &[
              price: \"$15 / month\"\n    \
              benefits:\n      \
                - Everything in Member\n      \
-               - Every pro course\n",
+               - Every pro course\n\
+         # Sign-up and sign-in by email. signup: open (anyone may join), invite (only\n\
+         # addresses you add with `lyceum members add`) or closed. The rest are the defaults.\n\
+         members:\n  \
+           signup: open\n  \
+           # free_level: member   # the level a newcomer gets (unset: public pages only)\n  \
+           # link_minutes: 15     # how long a sign-in link and code work, 5 to 60\n  \
+           # session_days: 30     # how long a reader stays signed in, 1 to 365\n  \
+           # token_minutes: 60    # how soon a level change or a sign-out everywhere applies, 1 to 60\n",
     ),
     (
         "content/_index.md",
@@ -164,6 +172,23 @@ mod tests {
             .is_file());
         let site = crate::build::site::Site::load(&site_dir, &Default::default()).unwrap();
         assert_eq!(site.pages.iter().filter(|p| p.gated()).count(), 1);
+        assert_eq!(site.config.members.signup, members::Signup::Open);
+        // The commented keys are the defaults; uncommented, they still load.
+        let yaml = std::fs::read_to_string(site_dir.join("site.yaml")).unwrap();
+        let uncommented = yaml.replace("  # free_level", "  free_level");
+        let uncommented = uncommented.replace("  # link_minutes", "  link_minutes");
+        let uncommented = uncommented.replace("  # session_days", "  session_days");
+        let uncommented = uncommented.replace("  # token_minutes", "  token_minutes");
+        let config = crate::build::config::parse(&uncommented).unwrap();
+        assert_eq!(config.members.free_level.as_deref(), Some("member"));
+        assert_eq!(
+            (
+                config.members.link_minutes,
+                config.members.session_days,
+                config.members.token_minutes
+            ),
+            (15, 30, 60)
+        );
         assert!(site
             .pages
             .iter()

@@ -992,3 +992,112 @@ fn assert_left_as_it_was(tmp: &Path, out: &Path, before: &BTreeMap<String, Vec<u
     );
     assert_eq!(names(tmp), ["dist", "site"], "staging folder left behind");
 }
+
+/// The pages the member routes redirect to: public, `noindex`, listed nowhere, with the
+/// forms of the member contract (`MEMBERS-CONTRACT.md`), and no gated text.
+#[test]
+fn member_pages_are_public_noindex_utility_pages_with_the_contract_forms() {
+    let (_tmp, tree) = built_fixture(&[]);
+    let page = |path: &str| {
+        String::from_utf8(
+            tree.get(path)
+                .unwrap_or_else(|| panic!("{path} missing"))
+                .clone(),
+        )
+        .unwrap()
+    };
+    let public = [
+        "signin/index.html",
+        "signin/sent/index.html",
+        "signin/invalid/index.html",
+        "signin/later/index.html",
+        "account/index.html",
+    ];
+    for path in public {
+        let html = page(path);
+        assert!(
+            html.contains(r#"<meta name="robots" content="noindex">"#),
+            "{path}"
+        );
+    }
+    let lists = [page("sitemap.xml"), page("search.json"), page("atom.xml")];
+    for url in ["/signin/", "/account/", "/_lyceum/"] {
+        for list in &lists {
+            assert!(!list.contains(url), "{url} listed: {list}");
+        }
+    }
+    let signin = page("signin/index.html");
+    assert!(signin.contains(r#"<form class="member-form" method="post" action="/_lyceum/signin">"#));
+    assert!(signin.contains(r#"type="email" name="email""#));
+    assert!(signin.contains(r#"type="hidden" name="next""#));
+    assert!(signin.contains(r#"id="lyceum-signin-error" role="alert" hidden"#));
+    let sent = page("signin/sent/index.html");
+    assert!(sent.contains(r#"method="post" action="/_lyceum/code""#));
+    assert!(sent.contains(r#"name="email""#) && sent.contains(r#"name="code""#));
+    assert!(sent.contains("15 minutes"));
+    for path in ["signin/invalid/index.html", "signin/later/index.html"] {
+        assert!(
+            page(path).contains(r#"href="/signin/""#),
+            "{path} offers to ask again"
+        );
+    }
+    let account = page("account/index.html");
+    assert_eq!(
+        account
+            .matches(r#"method="post" action="/_lyceum/signout""#)
+            .count(),
+        2
+    );
+    assert!(account.contains(r#"<input type="hidden" name="everywhere" value="1">"#));
+    assert!(account.contains(r#"href="/_lyceum/account/data""#));
+    assert!(account.contains(r#"action="/_lyceum/account/delete""#));
+    assert!(account.contains(r#"name="confirm" pattern="delete""#));
+    // The confirm page is private: only under _gated/, its secret slot once, in the form.
+    let confirm = page(members::http::CONFIRM_TEMPLATE);
+    assert_eq!(confirm.matches(members::http::CONFIRM_SLOT).count(), 1);
+    assert!(confirm.contains(&format!(
+        r#"<input type="hidden" name="t" value="{}">"#,
+        members::http::CONFIRM_SLOT
+    )));
+    assert!(confirm.contains(r#"method="post" action="/_lyceum/confirm""#));
+    assert!(confirm.contains(r#"<meta name="robots" content="noindex">"#));
+    assert!(!tree
+        .keys()
+        .any(|p| !p.starts_with("_gated/") && p.contains("confirm")));
+    // The header links to /signin/; the paywall's form signs in and comes back.
+    assert!(page("index.html").contains(r#"<a class="account-signin" href="/signin/">Sign in</a>"#));
+    let teaser = page("essays/member-essay/index.html");
+    assert!(
+        teaser.contains(r#"method="post" action="/_lyceum/signin""#),
+        "{teaser}"
+    );
+    assert!(
+        teaser.contains(
+            r#"<input type="hidden" name="next" value="&#x2F;essays&#x2F;member-essay&#x2F;">"#
+        ),
+        "{teaser}"
+    );
+    assert!(teaser.contains(r#"href="&#x2F;membership&#x2F;""#));
+}
+
+#[test]
+fn closed_signup_offers_no_sign_in_form() {
+    let (_tmp, site, out) = scratch_site();
+    let config = std::fs::read_to_string(site.join("site.yaml")).unwrap();
+    std::fs::write(
+        site.join("site.yaml"),
+        format!("{config}members: {{signup: closed}}\n"),
+    )
+    .unwrap();
+    build(&site, &out, &[]);
+    let tree = read_tree(&out);
+    for path in [
+        "signin/index.html",
+        "essays/member-essay/index.html",
+        "index.html",
+    ] {
+        let html = String::from_utf8_lossy(&tree[path]);
+        assert!(!html.contains("action=\"/_lyceum/signin\""), "{path}");
+        assert!(!html.contains("class=\"account-signin\""), "{path}");
+    }
+}

@@ -54,6 +54,7 @@ cases! {
     level_in_section => "level-in-section",
     many_errors_all_reported_sorted => "many-errors",
     missing_title => "missing-title",
+    reserved_member_url_content_page_at_signin_or_account_fails => "reserved-member-url",
     site_yaml_unknown_key => "site-yaml-unknown-key",
     site_yaml_unknown_plan_lists_the_valid_ones => "site-yaml-unknown-plan",
     template_error => "template-error",

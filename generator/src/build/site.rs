@@ -356,12 +356,18 @@ fn assemble(
         page.section = by_dir.get(dir).copied().unwrap_or_else(|| nearest(dir));
     }
 
-    // Every URL has one owner: pages, sections and the generated membership page.
+    // Every URL has one owner: pages, sections and the generated pages (membership, and
+    // the member pages the sign-in routes redirect to).
     let mut owners: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     owners
         .entry(MEMBERSHIP_URL)
         .or_default()
         .push("the generated membership page".into());
+    for (url, template) in crate::build::members::PAGES {
+        owners.entry(url).or_default().push(format!(
+            "the generated member page (theme template `{template}`; the sign-in routes send readers there)"
+        ));
+    }
     for s in &sections {
         if let Some(f) = &s.file {
             owners
@@ -394,12 +400,18 @@ fn assemble(
                 .filter(|o| *o != name)
                 .map(String::as_str)
                 .collect();
+            // A generated page's URL is reserved: only the content file can move.
+            let help = if others.iter().any(|o| !files.contains_key(*o)) {
+                "this URL is reserved for a page lyceum generates: give the file a different name or `slug` (to change the generated page, override its template in your theme)"
+            } else {
+                "give one of them a different file name or `slug`"
+            };
             errors.push(
                 Diagnostic::file(
                     files[name],
                     format!("URL `{url}` is also produced by {}", others.join(" and ")),
                 )
-                .with_help("give one of them a different file name or `slug`"),
+                .with_help(help),
             );
         }
     }

@@ -1,21 +1,48 @@
 /* lyceum default theme — progressive enhancement only.
- * Shows who is signed in (from /_lyceum/me) in the header. Every content decision is made
- * on the server; without this script the site is fully usable. Server data is only ever
- * written with textContent. /_lyceum/me is asked only when the login route's readable
- * `lyceum_signed_in` hint cookie says a session exists: an anonymous page view makes no
- * request and logs no 401. */
+ * Shows who is signed in (from /_lyceum/me) in the header, and helps the member forms
+ * (the sign-in page's `next` and error message, the remembered email on the code form).
+ * Every content decision is made on the server, and every form posts without this
+ * script. Server data is only ever written with textContent. /_lyceum/me is asked only
+ * when the sign-in route's readable `lyceum_signed_in` hint cookie says a session
+ * exists: an anonymous page view makes no request and logs no 401. */
 (function () {
   "use strict";
 
+  var EMAIL_KEY = "lyceum_email";
+  var HINT = "lyceum_signed_in";
+
   var box = document.getElementById("lyceum-account");
+  var zh = /^zh/i.test((box && box.getAttribute("data-lang")) || document.documentElement.lang || "");
+  var t = zh
+    ? {
+        signedIn: "已登录",
+        account: "我的账户",
+        signOut: "退出登录",
+        signIn: "登录",
+        statusAs: "你已登录：",
+        statusNoLevel: "你已登录，但还没有会员等级。",
+        short: "你当前的会员等级不包含本文，升级后即可阅读全文。",
+        noLevel: "你已登录，但还没有会员等级：选择一个会员方案即可阅读全文。"
+      }
+    : {
+        signedIn: "Signed in",
+        account: "Account",
+        signOut: "Sign out",
+        signIn: "Sign in",
+        statusAs: "You are signed in: ",
+        statusNoLevel: "You are signed in, without a membership level yet.",
+        short: "Your current membership doesn't include this page — upgrade to read it.",
+        noLevel: "You are signed in without a membership level: choose a plan to read this page."
+      };
+
   markCurrentNav();
+  enhanceSigninPage();
+  rememberEmail();
   if (!box || !window.fetch) return;
 
-  var zh = /^zh/i.test(box.getAttribute("data-lang") || document.documentElement.lang || "");
-  var t = zh
-    ? { signedIn: "已登录：", signOut: "退出登录", signIn: "登录 / 加入", short: "你当前的会员等级不包含本文，升级后即可阅读全文。" }
-    : { signedIn: "Signed in as ", signOut: "Sign out", signIn: "Sign in", short: "Your current membership doesn't include this page — upgrade to read it." };
-  var membershipUrl = box.getAttribute("data-membership-url") || "/membership/";
+  var signinUrl = box.getAttribute("data-signin-url") || "";
+  var accountUrl = box.getAttribute("data-account-url") || "/account/";
+  var signoutAction = box.getAttribute("data-signout-action") || "/_lyceum/signout";
   var ids = parseList(box.getAttribute("data-level-ids"));
   var names = parseList(box.getAttribute("data-level-names"));
 
@@ -33,11 +60,11 @@
     return i >= 0 && typeof names[i] === "string" ? names[i] : String(id);
   }
 
-  function link(href, text) {
-    var a = document.createElement("a");
-    a.href = href;
-    a.textContent = text;
-    return a;
+  function el(tag, className, text) {
+    var e = document.createElement(tag);
+    if (className) e.className = className;
+    if (text != null) e.textContent = text;
+    return e;
   }
 
   function clear() {
@@ -45,29 +72,36 @@
   }
 
   function showSignedIn(me) {
+    var level = me.level == null ? null : String(me.level);
     clear();
-    var who = document.createElement("span");
-    who.className = "who";
-    var sub = document.createElement("span");
-    sub.className = "sub";
-    sub.textContent = String(me.sub);
-    who.appendChild(document.createTextNode(t.signedIn));
-    who.appendChild(sub);
-    if (me.level != null) {
-      who.appendChild(document.createTextNode(" (" + levelName(String(me.level)) + ")"));
-    }
-    who.title = who.textContent;
-    box.appendChild(who);
-    box.appendChild(link("/_lyceum/logout", t.signOut));
+    box.appendChild(el("span", "who", level == null ? t.signedIn : levelName(level)));
+    var account = el("a", "account-link", t.account);
+    account.href = accountUrl;
+    box.appendChild(account);
+    // Sign out is a POST (a link would let any site sign the reader out).
+    var form = el("form", "signout");
+    form.method = "post";
+    form.action = signoutAction;
+    var button = el("button", "linklike", t.signOut);
+    button.type = "submit";
+    form.appendChild(button);
+    box.appendChild(form);
 
-    // On a teaser the member is signed in but below the required level: say so.
+    var status = document.getElementById("lyceum-account-status");
+    if (status) {
+      status.textContent = level == null ? t.statusNoLevel : t.statusAs + levelName(level);
+    }
+
+    // On a teaser the reader is signed in: no sign-in form; say what is missing.
     var wall = document.querySelector(".paywall[data-required]");
     var hint = document.getElementById("lyceum-signin-hint");
-    if (wall && hint) {
+    var signin = document.getElementById("lyceum-paywall-signin");
+    if (wall) {
+      if (signin) signin.hidden = true;
       var need = ids.indexOf(wall.getAttribute("data-required"));
-      var have = ids.indexOf(String(me.level));
-      if (have >= 0 && need > have) {
-        hint.textContent = t.short;
+      var have = level == null ? -1 : ids.indexOf(level);
+      if (hint && (level == null || (have >= 0 && need > have))) {
+        hint.textContent = level == null ? t.noLevel : t.short;
         hint.className += " is-short";
       }
     }
@@ -75,16 +109,19 @@
 
   function showSignedOut() {
     clear();
-    box.appendChild(link(membershipUrl, t.signIn));
+    if (!signinUrl) return;
+    var a = el("a", "account-signin", t.signIn);
+    a.href = signinUrl;
+    box.appendChild(a);
   }
 
-  var HINT = "lyceum_signed_in";
   function hinted() {
     return document.cookie.split(";").some(function (c) {
       return c.trim() === HINT + "=1";
     });
   }
-  if (!hinted()) return showSignedOut();
+  // Signed out, the header's own "Sign in" link stays as the page has it.
+  if (!hinted()) return;
 
   fetch("/_lyceum/me", { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (res) {
@@ -99,6 +136,70 @@
       });
     })
     .catch(function () { /* offline or no worker: leave the header as it is */ });
+
+  function query(name) {
+    var pairs = location.search.replace(/^\?/, "").split("&");
+    for (var i = 0; i < pairs.length; i++) {
+      var kv = pairs[i].split("=");
+      if (kv[0] === name) {
+        try {
+          return decodeURIComponent((kv[1] || "").replace(/\+/g, " "));
+        } catch (e) {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
+  // /signin/: `?next=` goes into the form (the server checks it is a same-site path),
+  // `?error=email` shows the message.
+  function enhanceSigninPage() {
+    var next = document.getElementById("lyceum-signin-next");
+    var wanted = query("next");
+    if (next && wanted && wanted.charAt(0) === "/" && wanted.charAt(1) !== "/" && wanted.charAt(1) !== "\\") {
+      next.value = wanted;
+    }
+    var error = document.getElementById("lyceum-signin-error");
+    if (error && query("error") === "email") {
+      error.hidden = false;
+      var input = document.getElementById("signin-email");
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", error.id);
+      }
+    }
+  }
+
+  // The address typed into a sign-in form is kept for this tab only, so the code form
+  // on /signin/sent/ is filled in.
+  function rememberEmail() {
+    var store;
+    try {
+      store = window.sessionStorage;
+      store.getItem(EMAIL_KEY);
+    } catch (e) {
+      return; // storage disabled: the reader types the address again
+    }
+    var inputs = document.querySelectorAll("input.lyceum-email");
+    for (var i = 0; i < inputs.length; i++) {
+      var input = inputs[i];
+      if (!input.value) {
+        var saved = store.getItem(EMAIL_KEY);
+        if (saved) input.value = saved;
+      }
+      if (input.form) {
+        input.form.addEventListener("submit", save(input));
+      }
+    }
+    function save(input) {
+      return function () {
+        try {
+          store.setItem(EMAIL_KEY, input.value.trim());
+        } catch (e) { /* full or disabled: nothing to keep */ }
+      };
+    }
+  }
 
   function markCurrentNav() {
     var path = location.pathname;
