@@ -33,6 +33,8 @@ enum Command {
     New(cmd::new::Args),
     /// Issue, verify and make keys for member tokens.
     Token(cmd::token::Args),
+    /// Administer members through the site's admin API (serve, wrangler dev, production).
+    Members(cmd::members::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args, &cli.globals),
         Command::New(args) => cmd::new::run(args, &cli.globals),
         Command::Token(args) => cmd::token::run(args, &cli.globals),
+        Command::Members(args) => cmd::members::run(args, &cli.globals),
     };
     match result {
         Ok(code) => code,

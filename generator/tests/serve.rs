@@ -1,217 +1,18 @@
 //! `lyceum serve` through the real binary, against a copy of `tests/fixtures/site`:
-//! the gate's answers over HTTP (teaser, full, `/_gated/` 404, login / me / logout),
-//! and the watch → rebuild → live-reload loop, including a broken edit.
+//! the gate's answers over HTTP (teaser, full, `/_gated/` 404, bearer tokens, `me`),
+//! and the watch → rebuild → live-reload loop, including a broken edit. The member
+//! layer (sign-in, sessions, admin) is in `serve_members.rs`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const PRO_URL: &str = "/courses/deliberate-practice/";
 const PRO_CANARY: &str = "CANARY-PRO-7f3a";
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/site")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
-/// A running `lyceum serve` on a free port; killed on drop.
-struct Serve {
-    child: Child,
-    origin: String,
-    sign_in: Option<String>,
-    /// Everything printed on stdout up to the `watching` line.
-    banner: String,
-    site: tempfile::TempDir,
-    stderr: mpsc::Receiver<String>,
-    stdout: mpsc::Receiver<String>,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn lines(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn serve(extra: &[&str]) -> Serve {
-    serve_with(extra, &[])
-}
-
-/// `serve` with extra environment variables (the `LYCEUM_JWT_*` ones are cleared first).
-fn serve_with(extra: &[&str], env: &[(&str, &str)]) -> Serve {
-    let site = tempfile::tempdir().unwrap();
-    copy_dir(&fixture(), site.path());
-    let out = site.path().join(".serve-out");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lyceum"));
-    cmd.args(["serve", "--port", "0", "--root"])
-        .arg(site.path())
-        .arg("--out")
-        .arg(&out)
-        .args(extra);
-    for var in [
-        "LYCEUM_JWT_SECRET",
-        "LYCEUM_JWT_JWKS",
-        "LYCEUM_JWT_ISSUER",
-        "LYCEUM_JWT_AUDIENCE",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.envs(env.iter().copied());
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = lines(child.stdout.take().unwrap());
-    let stderr = lines(child.stderr.take().unwrap());
-    let mut origin = None;
-    let mut sign_in = None;
-    let mut banner = String::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let Ok(line) = stdout.recv_timeout(Duration::from_millis(200)) else {
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "serve exited: {:?}",
-                stderr.try_iter().collect::<Vec<_>>()
-            );
-            continue;
-        };
-        banner += &line;
-        banner.push('\n');
-        let line = line.trim().to_string();
-        if let Some(url) = line.strip_prefix("serving") {
-            origin = Some(url.trim().trim_end_matches('/').to_string());
-        }
-        if let Some(url) = line.strip_prefix("sign in") {
-            sign_in = Some(url.trim().to_string());
-        }
-        if line.starts_with("watching") {
-            break;
-        }
-    }
-    let origin = origin.expect("serve printed its URL");
-    Serve {
-        child,
-        origin,
-        sign_in,
-        banner,
-        site,
-        stderr,
-        stdout,
-    }
-}
-
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn request(origin: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
-    let hostport = origin.trim_start_matches("http://");
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req += &format!("{k}: {v}\r\n");
-    }
-    req += "\r\n";
-    send(origin, req.as_bytes())
-}
-
-/// `GET path` with the given `Host` header (`None`: no Host header at all).
-fn get_as_host(s: &Serve, host: Option<&str>, path: &str) -> Resp {
-    let mut req = format!("GET {path} HTTP/1.1\r\nConnection: close\r\n");
-    if let Some(host) = host {
-        req += &format!("Host: {host}\r\n");
-    }
-    req += "\r\n";
-    send(&s.origin, req.as_bytes())
-}
-
-/// Send raw request bytes and read the whole answer.
-fn send(origin: &str, raw_request: &[u8]) -> Resp {
-    let hostport = origin.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(hostport).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    stream.write_all(raw_request).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().into(), v.trim().into()))
-        .collect();
-    Resp {
-        status,
-        headers,
-        body: body.to_string(),
-    }
-}
-
-fn get(s: &Serve, path: &str) -> Resp {
-    request(&s.origin, "GET", path, &[])
-}
-
-/// Poll `path` until its body satisfies `ok` (rebuilds are asynchronous).
-fn wait_for(s: &Serve, path: &str, ok: impl Fn(&str) -> bool) -> Resp {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let r = get(s, path);
-        if ok(&r.body) || Instant::now() > deadline {
-            return r;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+mod common;
+use common::serve::*;
 
 /// An open live-reload stream; `until` reads until the text appears (or times out).
 struct Events {
@@ -336,7 +137,7 @@ fn preview_as_pro_reads_the_full_page() {
 #[test]
 fn unknown_preview_level_is_refused_with_the_valid_ones() {
     let site = tempfile::tempdir().unwrap();
-    copy_dir(&fixture(), site.path());
+    copy_dir(&site_fixture(), site.path());
     let out = Command::new(env!("CARGO_BIN_EXE_lyceum"))
         .args(["serve", "--port", "0", "--as", "gold", "--root"])
         .arg(site.path())
@@ -350,42 +151,57 @@ fn unknown_preview_level_is_refused_with_the_valid_ones() {
     );
 }
 
-#[test]
-fn demo_sign_in_link_sets_the_cookie_then_me_and_logout() {
-    let s = serve(&[]);
-    let link = s.sign_in.clone().expect("a demo sign-in link is printed");
-    let path = link.strip_prefix(&s.origin).unwrap().to_string();
-    assert!(path.starts_with("/_lyceum/login?token="));
-    assert!(path.ends_with(&format!("&next={PRO_URL}")), "{path}");
-    let r = get(&s, &path);
-    assert_eq!(r.status, 303);
-    assert_eq!(r.header("Location"), Some(PRO_URL));
-    let cookie = r.header("Set-Cookie").unwrap().to_string();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
-    let session = cookie.split(';').next().unwrap().to_string();
+/// A secret both the test and the serve know, so `lyceum token issue` signs for it.
+const REAL_SECRET: &str = "a-real-production-secret-of-at-least-32-bytes";
 
-    let r = request(&s.origin, "GET", PRO_URL, &[("Cookie", &session)]);
+/// `Authorization: Bearer <token>` of a `level` token from `lyceum token issue`.
+fn bearer(s: &Serve, level: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_lyceum"))
+        .args([
+            "token", "issue", "--sub", "ada", "--level", level, "--ttl", "1h", "--root",
+        ])
+        .arg(s.site.path())
+        .env("LYCEUM_JWT_SECRET", REAL_SECRET)
+        .env_remove("LYCEUM_JWT_ISSUER")
+        .env_remove("LYCEUM_JWT_AUDIENCE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!("Bearer {}", String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// Regression (issue 11): `GET /_lyceum/login?token=` put a long-lived session token in
+/// a URL (logs, history, mail scanners) and signed in on a GET any site could trigger.
+/// It is gone: no cookie is set by any GET, and a bearer token from
+/// `lyceum token issue` opens the page and `me`.
+#[test]
+fn get_login_with_a_token_in_the_url_no_longer_signs_in() {
+    let s = serve_with(&[], &[("LYCEUM_JWT_SECRET", REAL_SECRET)]);
+    let auth = bearer(&s, "pro");
+    let token = auth.strip_prefix("Bearer ").unwrap();
+    for path in [
+        format!("/_lyceum/login?token={token}&next={PRO_URL}"),
+        "/_lyceum/logout".to_string(),
+    ] {
+        let r = get(&s, &path);
+        assert!(r.set_cookies().is_empty(), "{path}: {:?}", r.headers);
+        assert_ne!(r.status, 303, "{path}");
+        assert!(!r.body.contains(token));
+    }
+    let r = request(&s.origin, "GET", PRO_URL, &[("Authorization", &auth)]);
     assert!(r.body.contains(PRO_CANARY));
-    let me = request(&s.origin, "GET", "/_lyceum/me", &[("Cookie", &session)]);
+    let me = request(&s.origin, "GET", "/_lyceum/me", &[("Authorization", &auth)]);
     assert_eq!(me.status, 200);
     assert!(me.body.contains("\"level\":\"pro\""), "{}", me.body);
     assert_eq!(get(&s, "/_lyceum/me").status, 401);
-
-    let bad = get(&s, "/_lyceum/login?token=not.a.token&next=/");
-    assert_eq!(bad.status, 401);
-    assert!(bad.header("Set-Cookie").is_none());
-    assert!(!bad.body.contains("not.a.token"));
-
-    let out = get(&s, "/_lyceum/logout");
-    assert_eq!(out.status, 303);
-    assert_eq!(out.header("Location"), Some("/"));
-    assert!(out
-        .header("Set-Cookie")
-        .unwrap()
-        .starts_with("lyceum_session=;"));
+    // A bearer token in the session cookie is no session: refused.
+    let cookie = format!("__Host-lyceum_session={token}");
+    let r = request(&s.origin, "GET", PRO_URL, &[("Cookie", &cookie)]);
+    assert!(!r.body.contains(PRO_CANARY));
 }
 
 #[test]
@@ -426,7 +242,7 @@ fn an_edit_is_rebuilt_served_and_announced() {
 
 #[test]
 fn a_broken_edit_keeps_the_last_good_site_and_reports_on_the_stream() {
-    let s = serve(&[]);
+    let s = serve_with(&[], &[("LYCEUM_JWT_SECRET", REAL_SECRET)]);
     let mut events = Events::open(&s);
     let page = s.site.path().join("content/courses/pro-course.md");
     let good = std::fs::read_to_string(&page).unwrap();
@@ -500,15 +316,8 @@ fn a_broken_edit_keeps_the_last_good_site_and_reports_on_the_stream() {
         "teaser still hides the body"
     );
     // And the member's full page is the fixed one.
-    let login = get(&s, &sign_in_path(&s));
-    let session = login
-        .header("Set-Cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let r = request(&s.origin, "GET", PRO_URL, &[("Cookie", &session)]);
+    let auth = bearer(&s, "pro");
+    let r = request(&s.origin, "GET", PRO_URL, &[("Authorization", &auth)]);
     assert!(r.body.contains("CANARY-PRO-7f3a FIXED-AGAIN"), "{}", r.body);
     let _ = &s.stdout;
 }
@@ -535,30 +344,6 @@ impl Events {
 
 fn port(s: &Serve) -> &str {
     s.origin.rsplit(':').next().unwrap()
-}
-
-/// The path and query of the banner's sign-in link.
-fn sign_in_path(s: &Serve) -> String {
-    let link = s.sign_in.clone().expect("a sign-in link is printed");
-    link.strip_prefix(&s.origin).unwrap().to_string()
-}
-
-/// The claims of the banner's sign-in token.
-fn sign_in_claims(s: &Serve) -> serde_json::Value {
-    use base64::Engine as _;
-    let path = sign_in_path(s);
-    let token = path
-        .split_once("token=")
-        .unwrap()
-        .1
-        .split('&')
-        .next()
-        .unwrap();
-    let payload = token.split('.').nth(1).unwrap();
-    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&json).unwrap()
 }
 
 /// Regression (DNS rebinding): serve answered any `Host`, so a page on
@@ -612,17 +397,29 @@ fn dns_rebinding_a_foreign_host_is_misdirected() {
 }
 
 /// Regression: the development secret was a constant in the source, so anyone could
-/// mint a token that opened every author's preview. It is random per run now: the
-/// sign-in link of one run opens that run, and no other.
+/// mint a token that opened every author's preview. It is random per run now: a
+/// member's session of one run opens that run, and no other.
 #[test]
 fn dev_secret_is_random_per_run() {
-    let a = serve(&[]);
-    let b = serve(&[]);
-    let link = sign_in_path(&a);
-    assert_eq!(get(&a, &link).status, 303, "the link opens its own run");
-    let r = get(&b, &link);
-    assert_eq!(r.status, 401, "a token of another run is refused");
-    assert!(r.header("Set-Cookie").is_none());
+    let free = |site: &std::path::Path| add_to_site_yaml(site, FREE_MEMBERS);
+    let a = serve_site(&[], &[], free);
+    let b = serve_site(&[], &[], free);
+    let (signed_in, _) = sign_in(&a, "ada@example.org", 1, MEMBER_URL);
+    let session = format!(
+        "__Host-lyceum_session={}",
+        signed_in.cookie("__Host-lyceum_session").unwrap()
+    );
+    let r = request(&a.origin, "GET", MEMBER_URL, &[("Cookie", &session)]);
+    assert!(
+        r.body.contains(MEMBER_CANARY),
+        "the session opens its own run"
+    );
+    let r = request(&b.origin, "GET", MEMBER_URL, &[("Cookie", &session)]);
+    assert_eq!(r.status, 200);
+    assert!(
+        !r.body.contains(MEMBER_CANARY),
+        "a token of another run is refused"
+    );
     assert!(
         !a.banner.contains("lyceum-serve-DEVELOPMENT-ONLY-secret"),
         "{}",
@@ -630,21 +427,33 @@ fn dev_secret_is_random_per_run() {
     );
 }
 
-/// Regression: with a real `LYCEUM_JWT_SECRET` the banner printed a production token
-/// valid for 24 h (in scrollback, CI logs, screen shares). It lives 15 minutes now, and
-/// the banner says so.
+const MEMBER_URL: &str = "/essays/member-essay/";
+const MEMBER_CANARY: &str = "CANARY-BODY-7f3a";
+
+/// Regression: the banner printed a token (24 h with the development secret, 15 min
+/// with a real `LYCEUM_JWT_SECRET`, which opens the deployed site too) into
+/// scrollback, CI logs and screen shares. It prints none now, only where to sign up.
 #[test]
-fn real_secret_banner_token_lives_at_most_15_minutes() {
-    let secret = "a-real-production-secret-of-at-least-32-bytes";
-    let s = serve_with(&[], &[("LYCEUM_JWT_SECRET", secret)]);
-    let claims = sign_in_claims(&s);
-    let ttl = claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap();
-    assert!(ttl <= 15 * 60, "banner token lives {ttl} s: {}", s.banner);
-    assert!(s.banner.contains("15 min"), "{}", s.banner);
-    assert_eq!(get(&s, &sign_in_path(&s)).status, 303, "the link works");
-    // The development secret's run still prints a link that works for the session.
-    let dev = serve(&[]);
-    assert_eq!(get(&dev, &sign_in_path(&dev)).status, 303);
+fn banner_prints_no_token_only_the_sign_in_page() {
+    for s in [
+        serve_with(&[], &[("LYCEUM_JWT_SECRET", REAL_SECRET)]),
+        serve(&[]),
+    ] {
+        assert!(
+            !s.banner.contains("eyJ"),
+            "a JWT in the banner: {}",
+            s.banner
+        );
+        assert!(!s.banner.contains("token="), "{}", s.banner);
+        let signin = format!("{}/signin/", s.origin);
+        assert!(
+            s.sign_in
+                .as_deref()
+                .is_some_and(|l| l.contains(&signin) && l.contains(".lyceum/outbox/")),
+            "{}",
+            s.banner
+        );
+    }
 }
 
 /// Regression: `/笔记` (a real section, without its slash) answered 500: the redirect

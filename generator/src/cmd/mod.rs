@@ -2,6 +2,7 @@
 
 pub(crate) mod build;
 pub(crate) mod check;
+pub(crate) mod members;
 pub(crate) mod new;
 pub(crate) mod serve;
 pub(crate) mod token;

@@ -3,13 +3,15 @@
 //! of checks, `/_lyceum/*` routes, statuses, headers). Only the I/O differs and lives
 //! here: files from the serve folder instead of the Worker's assets binding, the
 //! build-error page while no build has succeeded, the live-reload route, and the
-//! live-reload script injected into HTML answers.
+//! live-reload script injected into HTML answers. The member routes and session
+//! renewal go to [`super::members`], the same `members` flows as the worker's.
 //!
 //! [`Gatekeeper::handle`] is a pure function of the request, the shared state, the
 //! folder and the clock, so it is unit-tested without sockets.
 
 use super::host::{self, Hosts};
 use super::local_path::local_path;
+use super::members::{Letter, Members};
 use super::reload;
 use gate::path::{asset_url, is_private, percent_encode};
 use gate::route::{route, split_url, Outcome};
@@ -39,6 +41,44 @@ pub(crate) struct Request<'a> {
     pub authorization: Option<&'a str>,
     pub cookie: Option<&'a str>,
     pub range: Option<&'a str>,
+    /// `Origin` and `Sec-Fetch-Site`: a member route refuses cross-site POSTs.
+    pub origin: Option<&'a str>,
+    pub sec_fetch_site: Option<&'a str>,
+    /// The client's IP (rate limits).
+    pub ip: &'a str,
+    /// The body of a POST to a member route (within [`body_limit`]); else empty.
+    pub body: &'a [u8],
+}
+
+/// The largest body read for a request, or `None` when its body is not read at all:
+/// only a POST to a member route has one that matters (`members::http` limits, the
+/// CSV import larger). A bigger body is answered [`too_large`] without reading it.
+pub(crate) fn body_limit(method: &str, url: &str) -> Option<usize> {
+    let (path, _) = split_url(url);
+    let member = path.starts_with(gate::route::MEMBER_PREFIX) && path != gate::session::ME_PATH;
+    match (method, member) {
+        ("POST", true) if path == IMPORT_PATH => Some(members::http::MAX_IMPORT_BYTES),
+        ("POST", true) => Some(members::http::MAX_BODY_BYTES),
+        _ => None,
+    }
+}
+
+/// The admin API's CSV import, whose body may be larger.
+const IMPORT_PATH: &str = "/_lyceum/admin/members/import";
+
+/// 413 for a body over [`body_limit`], sent before the rest of the body is read (none
+/// of it is kept).
+pub(crate) fn too_large() -> Response {
+    let mut headers: Vec<(String, String)> = members::http::page_headers()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    headers.push(("Content-Type".into(), "text/plain; charset=utf-8".into()));
+    Response {
+        status: 413,
+        headers,
+        body: b"Payload Too Large\n".to_vec(),
+    }
 }
 
 /// A complete answer (bodies are small: pages of a site).
@@ -103,6 +143,9 @@ pub(crate) enum Reply {
     Response(Response),
     /// Hand the connection to the live-reload event stream.
     LiveReload,
+    /// Send the response, then deliver the mail (after answering, so the answer takes
+    /// no longer when there is a mail to send than when there is none).
+    Mail(Response, Letter),
 }
 
 /// The request handler: the host names it answers, configured keys, the optional
@@ -113,6 +156,7 @@ pub(crate) struct Gatekeeper {
     pub preview: Option<Claims>,
     pub dir: PathBuf,
     pub shared: Arc<RwLock<Shared>>,
+    pub members: Arc<Members>,
 }
 
 impl Gatekeeper {
@@ -126,39 +170,138 @@ impl Gatekeeper {
         if req.method == "GET" && split_url(req.url).0 == reload::EVENTS_PATH {
             return Reply::LiveReload;
         }
+        let outcome = match self.route(req, req.cookie, now) {
+            Ok(outcome) => outcome,
+            Err(page) => return Reply::Response(page),
+        };
+        let resp = match outcome {
+            Outcome::Member => return self.member(req, now),
+            // The session token is missing or expired and a renewal secret came with
+            // it: renew from the store, route again with the new token alone, and
+            // send the renewal's cookies with whatever that answer is.
+            Outcome::Renew => {
+                let renewal = self.members.renew(req.cookie, now);
+                let cookie = Some(renewal.cookie.as_str()).filter(|c| !c.is_empty());
+                let outcome = match self.route(req, cookie, now) {
+                    Ok(outcome) => outcome,
+                    Err(page) => return Reply::Response(page),
+                };
+                let mut resp = self.answer(outcome, req);
+                for c in renewal.set_cookies {
+                    resp.headers.push(("Set-Cookie".into(), c));
+                }
+                resp
+            }
+            outcome => self.answer(outcome, req),
+        };
+        Reply::Response(self.preview_hint(resp))
+    }
+
+    /// The gate's outcome for the request with `cookie`, or the build-error page
+    /// while there is no manifest.
+    fn route(
+        &self,
+        req: &Request<'_>,
+        cookie: Option<&str>,
+        now: u64,
+    ) -> Result<Outcome, Response> {
         let request = gate::route::Request {
             method: req.method,
             url: req.url,
             authorization: req.authorization,
-            cookie: req.cookie,
+            cookie,
         };
-        let routed = {
-            let shared = self.shared.read().expect("serve state lock");
-            let routed = route(
-                &request,
-                shared.manifest.as_ref(),
-                || Some(&self.verifier),
-                self.preview.as_ref(),
-                now,
-            );
-            if routed.outcome == Outcome::NoManifest {
-                return Reply::Response(build_failed_page(shared.error.as_deref()));
-            }
-            routed
-        };
-        // HEAD is GET without a body; the transport drops it. `routed.log` (why a token
-        // was refused) is not printed: the preview never logged requests.
-        let resp = match routed.outcome {
+        let shared = self.shared.read().expect("serve state lock");
+        // `log` (why a token was refused) is not printed: the preview never logged
+        // requests.
+        let routed = route(
+            &request,
+            shared.manifest.as_ref(),
+            || Some(&self.verifier),
+            self.preview.as_ref(),
+            now,
+        );
+        match routed.outcome {
+            Outcome::NoManifest => Err(build_failed_page(shared.error.as_deref())),
+            outcome => Ok(outcome),
+        }
+    }
+
+    /// The response for an outcome that needs no member layer. HEAD is GET without a
+    /// body; the transport drops it.
+    fn answer(&self, outcome: Outcome, req: &Request<'_>) -> Response {
+        match outcome {
             Outcome::Reply(reply) => Response::from_gate(reply),
             Outcome::Public { path, query } => self.public(&path, &query, req.range),
             Outcome::File { file, range } => self.gated(&file, req.range.filter(|_| range)),
-            // As the worker does: the public answer for a path that does not exist.
-            // (Renewal needs the member layer, which serve does not run yet: anonymous.)
+            // As the worker does: the public answer for a path that does not exist. A
+            // second renewal cannot happen (the cookie holds no renewal secret now).
             Outcome::NotFound | Outcome::NoManifest | Outcome::Renew | Outcome::Member => {
-                self.public(gate::route::NOT_FOUND_PROBE, "", None)
+                self.not_found_probe()
+            }
+        }
+    }
+
+    fn not_found_probe(&self) -> Response {
+        self.public(gate::route::NOT_FOUND_PROBE, "", None)
+    }
+
+    /// A member route, answered by the `members` flows; a site without member
+    /// settings answers it as a missing page.
+    fn member(&self, req: &Request<'_>, now: u64) -> Reply {
+        let (path, query) = split_url(req.url);
+        let request = members::http::Request {
+            method: req.method,
+            path,
+            query,
+            host: req.host,
+            origin: req.origin,
+            sec_fetch_site: req.sec_fetch_site,
+            cookie: req.cookie,
+            authorization: req.authorization,
+            ip: req.ip,
+            body: req.body,
+        };
+        let Some(handled) = self.members.handle(&request, now) else {
+            return Reply::Response(self.not_found_probe());
+        };
+        let resp = match handled.answer {
+            members::http::Answer::Reply(reply) => Response::from_gate(reply),
+            members::http::Answer::Page { template, secret } => {
+                self.confirm_page(template, &secret)
             }
         };
-        Reply::Response(self.preview_hint(resp))
+        match handled.letter {
+            Some(letter) => Reply::Mail(resp, letter),
+            None => Reply::Response(resp),
+        }
+    }
+
+    /// The confirm page: the bundle's template with the link's secret in its form.
+    fn confirm_page(&self, template: &str, secret: &str) -> Response {
+        let Some(body) = self
+            .file(template, Tree::Any)
+            .and_then(|path| std::fs::read_to_string(path).ok())
+        else {
+            eprintln!("lyceum serve: the build has no {template}: answering \"try later\"");
+            let later = gate::route::Reply {
+                status: 303,
+                headers: members::http::page_headers()
+                    .into_iter()
+                    .chain([("Location", members::http::LATER_PAGE.to_string())])
+                    .collect(),
+                body: String::new(),
+            };
+            return Response::from_gate(later);
+        };
+        let mut headers: Vec<(&'static str, String)> =
+            vec![("Content-Type", "text/html; charset=utf-8".into())];
+        headers.extend(members::http::page_headers());
+        Response::from_gate(gate::route::Reply {
+            status: 200,
+            headers,
+            body: body.replace(members::http::CONFIRM_SLOT, secret),
+        })
     }
 
     /// Under `--as` every visitor reads as a member without signing in, so pages carry the
@@ -427,8 +570,9 @@ mod tests {
         }));
         let preview = preview.map(|l| Claims {
             sub: "preview".into(),
-            level: l.into(),
+            level: Some(l.into()),
             exp: u64::MAX / 2,
+            sid: None,
         });
         let keeper = Gatekeeper {
             hosts: Hosts::new("127.0.0.1".parse().unwrap()),
@@ -436,8 +580,68 @@ mod tests {
             preview,
             dir: dir.path().to_path_buf(),
             shared,
+            members: Arc::new(Members::memory(SECRET.as_bytes(), Some(ADMIN.into()))),
         };
         (dir, keeper)
+    }
+
+    const ADMIN: &str = "unit-admin-secret";
+
+    /// A keeper whose bundle has member settings and a confirm page.
+    fn keeper_with_members() -> (tempfile::TempDir, Gatekeeper) {
+        let (d, k) = keeper(None);
+        let t = |s: &str| serde_json::json!({"subject": s, "text": format!("{s} __LYCEUM_LINK__ __LYCEUM_CODE__"), "html": "<a href=\"__LYCEUM_LINK__\">go</a>"});
+        let json = serde_json::json!({
+            "version": 1, "signup": "open", "free_level": "pro",
+            "levels": [{"id": "member", "name": "Member"}, {"id": "pro", "name": "Pro"}],
+            "link_minutes": 15, "session_days": 30, "token_minutes": 60,
+            "site_title": "Unit", "mail": {"signin": t("Sign in"), "signup": t("Welcome")},
+        });
+        crate::testing::write_files(
+            d.path(),
+            &[
+                ("_gated/_lyceum/members.json", &json.to_string()),
+                (
+                    "_gated/_lyceum/confirm.html",
+                    "<html><body><form method=post action=/_lyceum/confirm><input name=t value=__LYCEUM_CONFIRM_SECRET__></form></body></html>",
+                ),
+            ],
+        );
+        k.members.load(d.path()).unwrap();
+        (d, k)
+    }
+
+    fn post<'a>(path: &'a str, body: &'a str) -> Request<'a> {
+        Request {
+            method: "POST",
+            url: path,
+            sec_fetch_site: Some("same-origin"),
+            ip: "127.0.0.1",
+            body: body.as_bytes(),
+            ..Default::default()
+        }
+    }
+
+    fn handled(k: &Gatekeeper, req: Request<'_>, now: u64) -> (Response, Option<Letter>) {
+        let req = Request {
+            host: req.host.or(Some("127.0.0.1:1111")),
+            ..req
+        };
+        match k.handle(&req, now) {
+            Reply::Response(r) => (r, None),
+            Reply::Mail(r, l) => (r, Some(l)),
+            Reply::LiveReload => panic!("unexpected live reload"),
+        }
+    }
+
+    fn cookies(r: &Response) -> String {
+        r.headers
+            .iter()
+            .filter(|(k, _)| k == "Set-Cookie")
+            .map(|(_, v)| v.split(';').next().unwrap().to_string())
+            .filter(|c| !c.ends_with('='))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn get(k: &Gatekeeper, req: Request<'_>) -> Response {
@@ -453,7 +657,7 @@ mod tests {
             },
             NOW,
         ) {
-            Reply::Response(r) => r,
+            Reply::Response(r) | Reply::Mail(r, _) => r,
             Reply::LiveReload => panic!("unexpected live reload"),
         }
     }
@@ -513,12 +717,12 @@ mod tests {
     #[test]
     fn member_levels_and_preview() {
         let (_d, k) = keeper(None);
-        let pro = format!("lyceum_session={}", token("pro"));
+        let pro = format!("Bearer {}", token("pro"));
         let r = get(
             &k,
             Request {
                 url: "/g",
-                cookie: Some(&pro),
+                authorization: Some(&pro),
                 ..Default::default()
             },
         );
@@ -648,55 +852,154 @@ mod tests {
         assert_eq!(r.status, 200);
     }
 
+    /// Regression (issue 11): serve answered every member route with the 404 page, so
+    /// nobody could sign up or in on the preview. Sign-up → mail → confirm page (a GET
+    /// consumes nothing) → POST → cookies → the member's page → `me`.
     #[test]
-    fn login_me_logout() {
-        let (_d, k) = keeper(None);
-        let t = token("pro");
-        let login = format!("/_lyceum/login?token={t}&next=/g/");
-        let r = get(&k, url(&login));
-        assert_eq!(r.status, 303);
-        assert_eq!(r.header("Location"), Some("/g/"));
-        let cookie = r.header("Set-Cookie").unwrap();
-        assert!(
-            cookie.starts_with(&format!("lyceum_session={t}")) && cookie.contains("Secure"),
-            "{cookie}"
-        );
-        let r = get(&k, url("/_lyceum/login?token=nope&next=/g/"));
-        assert_eq!(r.status, 401);
-        assert!(r.header("Set-Cookie").is_none());
-        assert!(!text(&r).contains("nope"));
-        let r = get(
+    fn member_routes_were_404_pages() {
+        let (_d, k) = keeper_with_members();
+        let (r, letter) = handled(
             &k,
-            url(&format!("/_lyceum/login?token={t}&next=//evil.example")),
-        );
-        assert_eq!(r.header("Location"), Some("/"));
-        let r = get(
-            &k,
-            url(&format!(
-                "/_lyceum/login?token={t}&next=%2F%E7%AC%94%E8%AE%B0%2F"
-            )),
+            post("/_lyceum/signin", "email=ada%40example.org&next=%2Fg%2F"),
+            NOW,
         );
         assert_eq!(
-            r.header("Location"),
-            Some("/%E7%AC%94%E8%AE%B0/"),
-            "non-ASCII next is sent percent-encoded"
+            (r.status, r.header("Location")),
+            (303, Some("/signin/sent/"))
         );
-
-        let c = format!("lyceum_session={t}");
+        let letter = letter.expect("a mail to deliver after answering");
+        assert_eq!(letter.message.to, "ada@example.org");
+        assert!(letter
+            .link
+            .starts_with("http://127.0.0.1:1111/_lyceum/confirm?t="));
+        assert!(
+            letter.message.text.contains(&letter.link)
+                && letter.message.text.contains(&letter.code)
+        );
+        let link = letter.link.strip_prefix("http://127.0.0.1:1111").unwrap();
+        let secret = link.split_once("t=").unwrap().1;
+        for _ in 0..2 {
+            let page = get(&k, url(link));
+            assert_eq!(page.status, 200);
+            assert!(
+                text(&page).contains(&format!("value={secret}>")),
+                "{}",
+                text(&page)
+            );
+            assert_eq!(page.header("Cache-Control"), Some("no-store"));
+        }
+        let body = format!("t={secret}");
+        let (r, _) = handled(&k, post("/_lyceum/confirm", &body), NOW);
+        assert_eq!((r.status, r.header("Location")), (303, Some("/g/")));
+        let jar = cookies(&r);
+        assert!(
+            jar.contains("__Host-lyceum_session=") && jar.contains("__Host-lyceum_renew="),
+            "{jar}"
+        );
+        let r = get(
+            &k,
+            Request {
+                url: "/g/",
+                cookie: Some(&jar),
+                ..Default::default()
+            },
+        );
+        assert!(text(&r).contains("FULL SECRET"), "free level pro");
         let r = get(
             &k,
             Request {
                 url: "/_lyceum/me",
-                cookie: Some(&c),
+                cookie: Some(&jar),
                 ..Default::default()
             },
         );
+        assert!(text(&r).contains("\"pro\""), "{}", text(&r));
+        let (again, _) = handled(&k, post("/_lyceum/confirm", &body), NOW);
+        assert_eq!(
+            again.header("Location"),
+            Some("/signin/invalid/"),
+            "single use"
+        );
+    }
+
+    /// Regression (issue 11): `Outcome::Renew` fell back to the 404 page, so a member
+    /// whose hour-long session token had expired lost the page. The renewal cookie now
+    /// renews it: the full page, and a new session cookie.
+    #[test]
+    fn an_expired_session_token_with_a_renewal_secret_was_a_404() {
+        let (_d, k) = keeper_with_members();
+        let (_, letter) = handled(&k, post("/_lyceum/signin", "email=bo%40example.org"), NOW);
+        let code = letter.unwrap().code;
+        let (r, _) = handled(
+            &k,
+            post(
+                "/_lyceum/code",
+                &format!("email=bo%40example.org&code={code}"),
+            ),
+            NOW,
+        );
+        let renew = cookies(&r)
+            .split("; ")
+            .find(|c| c.starts_with("__Host-lyceum_renew="))
+            .unwrap()
+            .to_string();
+        let later = NOW + 2 * 3600;
+        let (r, _) = handled(
+            &k,
+            Request {
+                method: "GET",
+                url: "/g/",
+                cookie: Some(&renew),
+                ..Default::default()
+            },
+            later,
+        );
         assert_eq!(r.status, 200);
-        assert!(text(&r).contains("\"pro\""));
-        assert_eq!(get(&k, url("/_lyceum/me")).status, 401);
-        let r = get(&k, url("/_lyceum/logout"));
-        assert_eq!((r.status, r.header("Location")), (303, Some("/")));
-        assert!(r.header("Set-Cookie").unwrap().contains("Max-Age=0"));
+        assert!(text(&r).contains("FULL SECRET"), "{}", text(&r));
+        let set = r.header("Set-Cookie").unwrap();
+        assert!(
+            set.starts_with("__Host-lyceum_session=") && set.contains("HttpOnly"),
+            "{set}"
+        );
+        // A renewal secret that names no session: the teaser, and the cookies cleared.
+        let stale = "__Host-lyceum_renew=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let (r, _) = handled(
+            &k,
+            Request {
+                method: "GET",
+                url: "/g/",
+                cookie: Some(stale),
+                ..Default::default()
+            },
+            later,
+        );
+        assert!(text(&r).contains("TEASER"));
+        assert!(r
+            .headers
+            .iter()
+            .any(|(k, v)| k == "Set-Cookie" && v.starts_with("__Host-lyceum_renew=;")));
+    }
+
+    #[test]
+    fn body_limits_only_for_member_posts() {
+        use members::http::{MAX_BODY_BYTES, MAX_IMPORT_BYTES};
+        assert_eq!(body_limit("POST", "/_lyceum/signin"), Some(MAX_BODY_BYTES));
+        assert_eq!(
+            body_limit("POST", "/_lyceum/admin/members/import?comp_level=pro"),
+            Some(MAX_IMPORT_BYTES)
+        );
+        assert_eq!(body_limit("GET", "/_lyceum/signin"), None);
+        assert_eq!(body_limit("POST", "/_lyceum/me"), None);
+        assert_eq!(body_limit("POST", "/g/"), None);
+        assert_eq!(too_large().status, 413);
+    }
+
+    #[test]
+    fn without_member_settings_member_routes_are_the_404_page() {
+        let (_d, k) = keeper(None);
+        let r = get(&k, post("/_lyceum/signin", "email=a%40b.org"));
+        assert_eq!(r.status, 404);
+        assert!(text(&r).contains("missing"));
     }
 
     #[test]
@@ -726,10 +1029,10 @@ mod tests {
         let r = get(&k, url("/files/pro.pdf"));
         assert_eq!(r.status, 404);
         assert!(!text(&r).contains("SECRET"));
-        let pro = format!("lyceum_session={}", token("pro"));
+        let pro = format!("Bearer {}", token("pro"));
         let req = Request {
             url: "/files/pro.pdf",
-            cookie: Some(&pro),
+            authorization: Some(&pro),
             range: Some("bytes=0-2"),
             ..Default::default()
         };

@@ -7,6 +7,8 @@
 //! - `host`: the `Host` names answered (DNS rebinding).
 //! - `local_path`: bundle paths → file names, refusing what Windows would alias.
 //! - `log`: request text made safe for the terminal.
+//! - `members`: the member layer (sign-in, sessions, admin API) on `.lyceum/members.sqlite`.
+//! - `outbox`: sign-in mail to the terminal and `.lyceum/outbox/`.
 //! - `reload`: the Server-Sent Events stream and the injected script.
 //! - `watch`: debounced file watching.
 //!
@@ -19,30 +21,28 @@ pub(crate) mod http;
 pub(crate) mod live;
 pub(crate) mod local_path;
 pub(crate) mod log;
+pub(crate) mod members;
+pub(crate) mod outbox;
 pub(crate) mod reload;
 pub(crate) mod watch;
 
-use crate::token::{self as tok, IssueRequest, SigningKey};
+pub use self::members::{ADMIN_SECRET_FILE, ENV_ADMIN_SECRET, STATE_DIR};
+
+use crate::token as tok;
 use anyhow::Context as _;
 use std::io::IsTerminal as _;
+use std::io::Read as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Threads answering requests (event streams have their own).
 const WORKERS: usize = 4;
-/// Lifetime of the demo sign-in token signed with the development secret: that secret
-/// dies with the process, so the token cannot outlive the preview anyway.
-const DEV_DEMO_TTL: Duration = Duration::from_secs(24 * 3600);
-/// Lifetime of the demo sign-in token signed with a real `LYCEUM_JWT_SECRET`: it opens
-/// the deployed site too, and a banner ends up in scrollback, CI logs and screen shares.
-const REAL_DEMO_TTL: Duration = Duration::from_secs(15 * 60);
 
-/// A fresh HS256 secret for this run, used when no `LYCEUM_JWT_SECRET` /
-/// `LYCEUM_JWT_JWKS` is set. Random per run (never a constant in the source, which
-/// anyone could mint tokens with) and never printed: the banner's sign-in link is
-/// signed with it, and `--as LEVEL` previews without any token.
+/// A fresh HS256 secret for this run, used when no `LYCEUM_JWT_SECRET` is set. Random
+/// per run (never a constant in the source, which anyone could mint tokens with) and
+/// never printed: it signs the session tokens of members who sign in on this run.
 fn dev_secret() -> anyhow::Result<String> {
     use base64::Engine as _;
     let mut bytes = [0u8; 32];
@@ -78,18 +78,18 @@ pub fn default_out_dir(root: &Path) -> PathBuf {
         .join("site")
 }
 
-/// Verification settings from the environment, or a random development secret.
-/// Returns the verifier, the HS256 secret to mint demo tokens with (if any), and
-/// whether the development secret is in use.
-fn verifier() -> anyhow::Result<(gate::Verifier, Option<String>, gate::Settings, bool)> {
+/// Verification settings from the environment, with a random development secret when
+/// `LYCEUM_JWT_SECRET` is not set (session tokens are HS256 with it, JWKS or not).
+/// Returns the verifier, the HS256 secret, and whether it is the development one.
+fn verifier() -> anyhow::Result<(gate::Verifier, String, bool)> {
     let mut settings = gate::Settings::from_env(|k| std::env::var(k).ok());
-    let dev = settings.secret.is_none() && settings.jwks.is_none();
+    let dev = settings.secret.as_deref().is_none_or(|s| s.is_empty());
     if dev {
         settings.secret = Some(dev_secret()?);
     }
     let verifier =
         gate::Verifier::from_settings(&settings).context("token settings from the environment")?;
-    Ok((verifier, settings.secret.clone(), settings, dev))
+    Ok((verifier, settings.secret.unwrap_or_default(), dev))
 }
 
 /// Run until killed.
@@ -117,7 +117,18 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let (verifier, secret, settings, dev) = verifier()?;
+    let (verifier, secret, dev) = verifier()?;
+    let state = members::state_dir(&root);
+    let admin = members::admin_secret(&state, std::env::var(ENV_ADMIN_SECRET).ok())?;
+    let member_layer = Arc::new(members::Members::open(
+        &state.join(members::DB_FILE),
+        secret.as_bytes(),
+        Some(admin.secret().to_string()),
+    )?);
+    let outbox = outbox::Outbox::new(
+        state.join(members::OUTBOX_DIR),
+        format!("{STATE_DIR}/{}", members::OUTBOX_DIR),
+    );
 
     let server = tiny_http::Server::http(SocketAddr::new(options.bind, options.port))
         .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", options.bind, options.port))?;
@@ -163,29 +174,25 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         }
     }
 
+    let signup = member_layer.load(&out);
     let keeper = Arc::new(http::Gatekeeper {
         hosts: host::Hosts::new(addr.ip()),
         verifier,
         preview,
         dir: out.clone(),
         shared: shared.clone(),
+        members: member_layer.clone(),
     });
     let server = Arc::new(server);
+    let outbox = Arc::new(outbox);
     for _ in 0..WORKERS {
-        let (server, keeper, hub) = (server.clone(), keeper.clone(), hub.clone());
-        std::thread::spawn(move || worker(&server, &keeper, &hub));
+        let (server, keeper, hub, outbox) =
+            (server.clone(), keeper.clone(), hub.clone(), outbox.clone());
+        std::thread::spawn(move || worker(&server, &keeper, &hub, &outbox));
     }
 
     let watcher = watch::Watcher::new(&root).context("cannot watch the site's files")?;
-    print_banner(
-        &options,
-        &origin,
-        &out,
-        dev,
-        secret.as_deref(),
-        &settings,
-        live.manifest().as_ref(),
-    );
+    print_banner(&options, &origin, &out, dev, &signup, &admin, &root);
     if options.open {
         open_browser(&format!("{origin}/"));
     }
@@ -199,6 +206,11 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                     let mut s = shared.write().expect("lock");
                     s.manifest = live.manifest();
                     s.error = None;
+                }
+                // The rebuilt site's member settings (site.yaml or mail templates may
+                // have changed).
+                if let Err(e) = member_layer.load(&out) {
+                    eprintln!("lyceum serve: member routes off: {e}");
                 }
                 hub.broadcast(&reload::frame("ok", ""));
                 hub.broadcast(&reload::frame("reload", &what));
@@ -225,8 +237,13 @@ pub fn run(options: Options) -> anyhow::Result<()> {
 }
 
 /// One request thread: answer requests until the server goes away.
-fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::Hub) {
-    while let Ok(request) = server.recv() {
+fn worker(
+    server: &tiny_http::Server,
+    keeper: &http::Gatekeeper,
+    hub: &reload::Hub,
+    outbox: &outbox::Outbox,
+) {
+    while let Ok(mut request) = server.recv() {
         let header = |name: &'static str| {
             request
                 .headers()
@@ -239,8 +256,26 @@ fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::H
         let host = header("Host").filter(|_| hosts.count() == 1);
         let (authorization, cookie, range) =
             (header("Authorization"), header("Cookie"), header("Range"));
+        let (origin, sec_fetch_site) = (header("Origin"), header("Sec-Fetch-Site"));
+        let declared = header("Content-Length");
         let method = request.method().as_str().to_string();
         let url = request.url().to_string();
+        // The peer's address: serve is reached directly, so no forwarding header is
+        // believed.
+        let ip = request
+            .remote_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default();
+        let body = match http::body_limit(&method, &url) {
+            Some(limit) => match read_body(&mut request, declared.as_deref(), limit) {
+                Some(body) => body,
+                None => {
+                    let _ = request.respond(to_tiny(http::too_large(), &url));
+                    continue;
+                }
+            },
+            None => Vec::new(),
+        };
         let now = tok::now();
         let req = http::Request {
             method: &method,
@@ -249,6 +284,10 @@ fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::H
             authorization: authorization.as_deref(),
             cookie: cookie.as_deref(),
             range: range.as_deref(),
+            origin: origin.as_deref(),
+            sec_fetch_site: sec_fetch_site.as_deref(),
+            ip: &ip,
+            body: &body,
         };
         match keeper.handle(&req, now) {
             http::Reply::LiveReload => {
@@ -266,8 +305,34 @@ fn worker(server: &tiny_http::Server, keeper: &http::Gatekeeper, hub: &reload::H
                 }
                 let _ = request.respond(to_tiny(resp, &url));
             }
+            http::Reply::Mail(resp, letter) => {
+                let _ = request.respond(to_tiny(resp, &url));
+                outbox.deliver(&letter, now);
+            }
         }
     }
+}
+
+/// The body, at most `limit` bytes; `None` when it is bigger (by its `Content-Length`,
+/// before reading anything, or once `limit + 1` bytes came) or cannot be read.
+fn read_body(
+    request: &mut tiny_http::Request,
+    declared: Option<&str>,
+    limit: usize,
+) -> Option<Vec<u8>> {
+    if declared
+        .and_then(|d| d.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > limit as u64)
+    {
+        return None;
+    }
+    let mut body = Vec::new();
+    request
+        .as_reader()
+        .take(limit as u64 + 1)
+        .read_to_end(&mut body)
+        .ok()?;
+    (body.len() <= limit).then_some(body)
 }
 
 /// Hosts already reported as refused (at most [`REFUSED_HOSTS_LOGGED`]), so a page
@@ -389,9 +454,9 @@ fn print_banner(
     origin: &str,
     out: &Path,
     dev: bool,
-    secret: Option<&str>,
-    settings: &gate::Settings,
-    manifest: Option<&gate::Manifest>,
+    signup: &Result<::members::Signup, String>,
+    admin: &members::AdminSecret,
+    root: &Path,
 ) {
     if options.quiet {
         println!("serving {origin}/");
@@ -405,7 +470,7 @@ fn print_banner(
     );
     if dev {
         println!(
-            "  tokens    a random development secret, new each run (no LYCEUM_JWT_SECRET / LYCEUM_JWT_JWKS set)"
+            "  tokens    a random development secret, new each run (no LYCEUM_JWT_SECRET set)"
         );
     } else {
         println!(
@@ -415,47 +480,35 @@ fn print_banner(
     if let Some(level) = &options.preview {
         println!("  preview   every visitor without a token reads as a `{level}` member (--as)");
     }
-    let ttl = if dev { DEV_DEMO_TTL } else { REAL_DEMO_TTL };
-    match (secret, manifest.and_then(|m| m.levels.last().cloned())) {
-        (Some(secret), Some(level)) => {
-            let next = manifest.and_then(|m| demo_page(m, &level)).unwrap_or_else(|| "/".into());
-            match SigningKey::hs256(secret).and_then(|key| {
-                let req = IssueRequest {
-                    sub: "demo".into(),
-                    level: level.clone(),
-                    ttl_secs: ttl.as_secs(),
-                    kid: None,
-                    issuer: settings.issuer.clone(),
-                    audience: settings.audience.clone(),
-                };
-                tok::issue(&key, &req, tok::now())
-            }) {
-                Ok(token) => {
-                    println!("  token     {token} (send as `Authorization: Bearer`; opens {})", encode_path(&next));
-                    if dev {
-                        println!("            (a dev token for level `{level}`, valid 24 h and only while this serve runs)");
-                    } else {
-                        println!("            (signed with your LYCEUM_JWT_SECRET, so it opens the deployed site too: a `{level}` token valid 15 min; keep it private)");
-                    }
-                }
-                Err(e) => println!("  sign in   no demo link: {e}"),
-            }
+    let signin = format!("{origin}{}", ::members::http::SIGNIN_PAGE);
+    let outbox = format!("{STATE_DIR}/{}/", members::OUTBOX_DIR);
+    match signup {
+        Ok(::members::Signup::Open) => println!(
+            "  sign in   sign up with any email address at {signin} — the mail appears here and in {outbox}"
+        ),
+        Ok(::members::Signup::Invite) => println!(
+            "  sign in   at {signin} (invite-only: add members with `lyceum members add EMAIL`) — the mail appears here and in {outbox}"
+        ),
+        Ok(::members::Signup::Closed) => {
+            println!("  sign in   closed (site.yaml `members.signup: closed`)")
         }
-        (None, _) => println!("  sign in   no demo link: only LYCEUM_JWT_JWKS is set (issue one with `lyceum token issue --key …`)"),
-        (_, None) => {}
+        Err(e) => println!("  sign in   off: {e}"),
+    }
+    println!(
+        "  members   {} (kept across runs)",
+        root.join(STATE_DIR).join(members::DB_FILE).display()
+    );
+    match admin {
+        members::AdminSecret::Env(_) => {
+            println!("  admin     /_lyceum/admin/ with LYCEUM_ADMIN_SECRET from the environment")
+        }
+        members::AdminSecret::File(_, file) => println!(
+            "  admin     /_lyceum/admin/ with a random secret for this run in {} (`lyceum members list` reads it)",
+            file.display()
+        ),
     }
     println!("  watching  content/, themes/, static/, site.yaml (Ctrl-C stops)");
     println!();
-}
-
-/// A gated page of `level` (else any gated page) to land on after the demo sign-in.
-fn demo_page(manifest: &gate::Manifest, level: &str) -> Option<String> {
-    manifest
-        .entries
-        .iter()
-        .find(|(_, e)| e.level == level)
-        .or_else(|| manifest.entries.iter().next())
-        .map(|(url, _)| url.clone())
 }
 
 /// Percent-encode a URL path for a query value (keeps `/` and unreserved characters).

@@ -141,6 +141,10 @@ mod tests {
             "/s/content/4913",
             "/s/dist/a.html",
             "/s/README.md",
+            // serve's own state: members database, outbox, admin secret.
+            "/s/.lyceum/members.sqlite",
+            "/s/.lyceum/members.sqlite-journal",
+            "/s/.lyceum/outbox/20250101T000000Z-1.eml",
             "/t/content/a.md",
         ] {
             assert_eq!(relevant(root, Path::new(ignored)), None, "{ignored}");
