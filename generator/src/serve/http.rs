@@ -279,28 +279,15 @@ impl Gatekeeper {
 
     /// The confirm page: the bundle's template with the link's secret in its form.
     fn confirm_page(&self, template: &str, secret: &str) -> Response {
-        let Some(body) = self
+        let html = self
             .file(template, Tree::Any)
-            .and_then(|path| std::fs::read_to_string(path).ok())
-        else {
-            eprintln!("lyceum serve: the build has no {template}: answering \"try later\"");
-            let later = gate::route::Reply {
-                status: 303,
-                headers: members::http::page_headers()
-                    .into_iter()
-                    .chain([("Location", members::http::LATER_PAGE.to_string())])
-                    .collect(),
-                body: String::new(),
-            };
-            return Response::from_gate(later);
-        };
-        let mut headers: Vec<(&'static str, String)> =
-            vec![("Content-Type", "text/html; charset=utf-8".into())];
-        headers.extend(members::http::page_headers());
-        Response::from_gate(gate::route::Reply {
-            status: 200,
-            headers,
-            body: body.replace(members::http::CONFIRM_SLOT, secret),
+            .and_then(|path| std::fs::read_to_string(path).ok());
+        Response::from_gate(match html {
+            Some(html) => members::http::confirm_page(&html, secret),
+            None => {
+                eprintln!("lyceum serve: the build has no {template}: answering \"try later\"");
+                members::http::unavailable(members::http::CONFIRM_PATH)
+            }
         })
     }
 

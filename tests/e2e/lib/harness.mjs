@@ -60,10 +60,19 @@ export function tempDir(prefix) {
   return dir;
 }
 
-/** Build the fixture site into `<dir>/dist` with the real CLI. */
-export function buildFixture(dir) {
+/**
+ * Build the fixture site into `<dir>/dist` with the real CLI. `siteYaml` (text) is
+ * appended to a copy of its site.yaml first (e.g. a `members:` section).
+ */
+export function buildFixture(dir, { siteYaml } = {}) {
   const dist = path.join(dir, 'dist');
-  run(lyceumBin(), ['--quiet', 'build', '--root', FIXTURE, '--out', dist]);
+  let root = FIXTURE;
+  if (siteYaml) {
+    root = path.join(dir, 'site');
+    fs.cpSync(FIXTURE, root, { recursive: true });
+    fs.appendFileSync(path.join(root, 'site.yaml'), `\n${siteYaml}\n`);
+  }
+  run(lyceumBin(), ['--quiet', 'build', '--root', root, '--out', dist]);
   return dist;
 }
 
@@ -126,8 +135,10 @@ let configs = 0;
  * `devtools: false` keeps wrangler's DevTools proxy off the worker's inspector (as in
  * production, where none is attached): the benchmark's setting. `count: true` runs the
  * test-only entry (lib/counting-entry.mjs) that logs each Worker run: see `invocations()`.
+ * `mail: true` keeps wrangler's info lines, where the local email binding names its files:
+ * see `mails()`. The members database gets its migrations before dev starts.
  */
-export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER_TOML, log = false, devtools = true, count = false }) {
+export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER_TOML, log = false, devtools = true, count = false, mail = false }) {
   const port = await freePort();
   const inspector = await freePort();
   let generated;
@@ -142,12 +153,19 @@ export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER
   const args = [
     'dev', '--config', generated ?? config, ...(dist && !generated ? ['--assets', dist] : []), '--env-file', envFile,
     '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
-    '--persist-to', stateDir, '--local', '--show-interactive-dev-session=false', '--log-level', log || count ? 'log' : 'warn',
+    '--persist-to', stateDir, '--local', '--show-interactive-dev-session=false', '--log-level', log || count || mail ? 'log' : 'warn',
   ];
+  const quiet = { CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' };
+  if (generated) {
+    // The members database's schema, as a deploy applies it (`--remote` there).
+    run(path.join(ROOT, 'node_modules/.bin/wrangler'),
+      ['d1', 'migrations', 'apply', 'DB', '--local', '--config', generated, '--persist-to', stateDir],
+      { cwd: path.dirname(config), env: { ...process.env, ...quiet }, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
   const child = spawn(path.join(ROOT, 'node_modules/.bin/wrangler'), args, {
     cwd: path.dirname(config),
     env: {
-      ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1',
+      ...process.env, ...quiet,
       // wrangler dev has no flag for it: inside a VS Code debug terminal it leaves the
       // inspector to VS Code and attaches none of its own.
       ...(devtools ? {} : { VSCODE_INSPECTOR_OPTIONS: '{}' }),
@@ -212,7 +230,18 @@ export async function startWrangler({ dist, envFile, stateDir, config = WRANGLER
     waitFor(() => re.test(output), { timeout, what: () => `${re} in wrangler's output:\n${output}` });
   /** Pathnames of every Worker run so far (with `count: true`), in order. */
   const invocations = () => runs.slice();
-  return { base, port, inspector, stop, output: () => output, waitForOutput, invocations, pid: child.pid, config: generated ?? config };
+  /**
+   * Every mail the local `send_email` binding took so far: wrangler logs From/To/Subject
+   * and the paths of the files it wrote (deleted when dev stops: read them before).
+   */
+  const mails = () => [...output.matchAll(/send_email binding called with MessageBuilder:\s*From: (.*)\s*To: (.*)\s*Subject: (.*)\s*(?:Text: (\S+))?\s*(?:HTML: (\S+))?/g)]
+    .map(([, from, to, subject, text, html]) => ({
+      from: from.trim(), to: to.trim(), subject: subject.trim(),
+      text: text && fs.readFileSync(text, 'utf8'), html: html && fs.readFileSync(html, 'utf8'),
+    }));
+  /** Wait (bounded) for mail number `n` (1-based) and return it. */
+  const waitForMail = (n, opts) => waitFor(() => mails()[n - 1], { what: () => `mail #${n} in wrangler's output:\n${output}`, ...opts });
+  return { base, port, inspector, stop, output: () => output, waitForOutput, invocations, mails, waitForMail, pid: child.pid, config: generated ?? config };
 }
 
 /**
@@ -237,7 +266,7 @@ export async function waitFor(probe, { timeout = 10_000, interval = 25, what = '
  * One raw HTTP/1.1 request: the path is sent exactly as given (no client-side URL
  * normalisation, so `/%2e%2e/` or `//x/` reach the server as written).
  */
-export function request(base, rawPath, { method = 'GET', headers = {}, timeout = 10_000 } = {}) {
+export function request(base, rawPath, { method = 'GET', headers = {}, body, timeout = 10_000 } = {}) {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -254,7 +283,7 @@ export function request(base, rawPath, { method = 'GET', headers = {}, timeout =
     );
     req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${rawPath}`)));
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
