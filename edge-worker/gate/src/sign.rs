@@ -2,11 +2,14 @@
 //! site's `LYCEUM_JWT_SECRET`), so that [`crate::Verifier`] checks them like any other
 //! member token and a gated request with a live session reads no database.
 
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
 use serde::Serialize;
+use sha2::Sha256;
 use thiserror::Error;
 
-use crate::token::MIN_SECRET_BYTES;
+use crate::token::{MIN_SECRET_BYTES, SESSION_TYP};
 
 /// The claims of a session token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,14 +34,25 @@ pub enum SignError {
     Failed,
 }
 
-/// An HS256 JWT of `claims`, signed with `secret`.
+/// An HS256 JWT of `claims`, signed with `secret`, with `typ` [`SESSION_TYP`]: the
+/// compact JWS `header.payload.tag` (RFC 7515 §7.1), each part base64url without padding.
 pub fn session_token(secret: &[u8], claims: &SessionClaims<'_>) -> Result<String, SignError> {
     if secret.len() < MIN_SECRET_BYTES {
         return Err(SignError::WeakSecret);
     }
-    let mut header = Header::new(Algorithm::HS256);
-    header.typ = Some(crate::token::SESSION_TYP.into());
-    encode(&header, claims, &EncodingKey::from_secret(secret)).map_err(|_| SignError::Failed)
+    let header = format!(r#"{{"typ":"{SESSION_TYP}","alg":"HS256"}}"#);
+    let payload = serde_json::to_vec(claims).map_err(|_| SignError::Failed)?;
+    let mut token = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| SignError::Failed)?;
+    mac.update(token.as_bytes());
+    let tag = mac.finalize().into_bytes();
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(tag));
+    Ok(token)
 }
 
 #[cfg(test)]
@@ -105,6 +119,31 @@ mod tests {
         .unwrap();
         let got = verifier.verify_session(&token, 2_000).unwrap();
         assert_eq!((got.sub.as_str(), got.level), ("m2", None));
+    }
+
+    /// Signing without jsonwebtoken (it linked every JWT algorithm into the worker)
+    /// must not change a session token by one byte: sessions issued before keep
+    /// verifying, and the header is the one it wrote (`typ` first, then `alg`).
+    #[test]
+    fn session_tokens_signed_without_jsonwebtoken_are_byte_for_byte_the_same() {
+        for level in [Some("pro"), None] {
+            let claims = SessionClaims {
+                sub: "m1",
+                level,
+                sid: "s1",
+                iat: 1_000,
+                exp: 4_600,
+            };
+            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+            header.typ = Some(SESSION_TYP.into());
+            let theirs = jsonwebtoken::encode(
+                &header,
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+            )
+            .unwrap();
+            assert_eq!(session_token(SECRET.as_bytes(), &claims).unwrap(), theirs);
+        }
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! Member-token (JWT) verification.
 //!
-//! `jsonwebtoken` is used only for what it is good at — the signature primitives and
-//! key parsing. Everything around them is done here, explicitly, because the generic
-//! `decode` is too permissive or unusable for a gate:
-//! - it reads the clock with `SystemTime`, which panics on wasm32; we take `now`;
-//! - it decodes claims into a map, where a duplicated claim silently takes the last
-//!   value; we refuse duplicates in the header and the payload;
-//! - it ignores `jku`/`x5u`/`jwk`/`x5c`/`crit`; we refuse them;
-//! - `iss`/`aud` checks do not make the claims required; here they are.
+//! The JWS is parsed and checked here, explicitly, and each of the four algorithms is
+//! verified directly with its RustCrypto primitive (`hmac`, `ed25519-dalek`, `p256`,
+//! `rsa`). A generic JWT library is too permissive or unusable for a gate (it reads
+//! the clock with `SystemTime`, which panics on wasm32; keeps the last of duplicated
+//! claims; ignores `jku`/`x5u`/`jwk`/`x5c`/`crit`; does not make `iss`/`aud` required)
+//! and too large for the worker: a verifier that dispatches over every JWT algorithm
+//! links all of them (P-384 alone is ~100 KB of wasm). Here:
+//! - we take `now`;
+//! - we refuse duplicated members in the header and the payload;
+//! - we refuse `jku`/`x5u`/`jwk`/`x5c`/`crit` (and the other [`FORBIDDEN_HEADERS`]);
+//! - a configured `iss`/`aud` is required.
 //!
 //! Key selection (one key per token, never "try them all"):
 //! - `alg: HS256` → the shared secret (`LYCEUM_JWT_SECRET`), whatever the `kid`.
@@ -23,9 +26,10 @@
 //! a token of any level: an Ed25519 key of small order (or with a small-order
 //! component, or not canonically encoded), an RSA key under 2048 bits, with an even
 //! modulus, a bad exponent (even, below 3) or the ROCA fingerprint, an EC key not on
-//! P-256. EdDSA signatures are checked here with ed25519-dalek's `verify_strict`
-//! (small-order `R` refused, canonical `R` and `s`); jsonwebtoken's EdDSA uses the
-//! lenient `verify`, which accepts `R = identity, s = 0` for a small-order key.
+//! P-256. EdDSA signatures are checked with ed25519-dalek's `verify_strict`
+//! (small-order `R` refused, canonical `R` and `s`), not the lenient `verify`, which
+//! accepts `R = identity, s = 0` for a small-order key. HS256 tags are compared in
+//! constant time (`verify_slice`).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -33,10 +37,12 @@ use std::fmt;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use curve25519_dalek::{EdwardsPoint, Scalar};
-use ed25519_dalek::{Signature, VerifyingKey};
-use jsonwebtoken::{Algorithm, DecodingKey};
+use hmac::{Hmac, Mac};
+use p256::ecdsa::signature::Verifier as _;
+use rsa::{BigUint, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sha2::Sha256;
 use thiserror::Error;
 
 /// Tokens longer than this are rejected before any parsing.
@@ -150,6 +156,15 @@ pub fn secret_is_strong(secret: &[u8]) -> bool {
 }
 
 /// The only algorithms a token may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Algorithm {
+    HS256,
+    EdDSA,
+    ES256,
+    RS256,
+}
+
+/// The supported algorithms by their JWS names (RFC 7518 §3.1, RFC 8037 §3.1).
 const SUPPORTED: [(&str, Algorithm); 4] = [
     ("HS256", Algorithm::HS256),
     ("EdDSA", Algorithm::EdDSA),
@@ -176,7 +191,7 @@ const MAX_RSA_EXPONENT: u64 = (1 << 33) - 1;
 
 /// Configured verification keys. Built once (per isolate / per process), then used per request.
 pub struct Verifier {
-    /// The HS256 shared secret (always [`KeyMaterial::Jwt`]).
+    /// The HS256 shared secret (always [`KeyMaterial::Hs256`]).
     secret: Option<KeyMaterial>,
     /// Public keys from the JWKS, each pinned to one algorithm.
     keys: Vec<PublicKey>,
@@ -191,12 +206,16 @@ struct PublicKey {
     key: KeyMaterial,
 }
 
-/// What a signature is checked with.
+/// What a signature is checked with, parsed once when the keys are loaded.
 enum KeyMaterial {
-    /// EdDSA, checked here with `verify_strict`.
-    Ed25519(VerifyingKey),
-    /// HS256 (the secret), ES256 and RS256, checked by jsonwebtoken.
-    Jwt(DecodingKey),
+    /// HS256: the MAC keyed with the secret, cloned per check.
+    Hs256(Hmac<Sha256>),
+    /// EdDSA, checked with `verify_strict`.
+    Ed25519(ed25519_dalek::VerifyingKey),
+    /// ES256: a P-256 point; signatures are JWS's raw `r || s` (RFC 7518 §3.4).
+    Es256(p256::ecdsa::VerifyingKey),
+    /// RS256: RSASSA-PKCS1-v1_5 with SHA-256.
+    Rs256(rsa::pkcs1v15::VerifyingKey<Sha256>),
 }
 
 impl fmt::Debug for Verifier {
@@ -242,7 +261,10 @@ impl Verifier {
     fn build(secret: Option<&[u8]>, settings: &Settings) -> Result<Verifier, ConfigError> {
         let secret = match secret {
             Some(s) if !secret_is_strong(s) => return Err(ConfigError::WeakSecret),
-            Some(s) => Some(KeyMaterial::Jwt(DecodingKey::from_secret(s))),
+            // HMAC takes a key of any length (RFC 2104 §3), so this cannot fail.
+            Some(s) => Some(KeyMaterial::Hs256(
+                Hmac::new_from_slice(s).map_err(|_| ConfigError::WeakSecret)?,
+            )),
             None => None,
         };
         let keys = match non_empty(&settings.jwks) {
@@ -349,15 +371,23 @@ impl Verifier {
         message: &[u8],
         signature_b64: &str,
     ) -> Result<(), TokenError> {
-        let valid = match self.select_key(alg, kid)? {
-            KeyMaterial::Ed25519(key) => URL_SAFE_NO_PAD
-                .decode(signature_b64)
-                .ok()
-                .and_then(|sig| Signature::from_slice(&sig).ok())
-                .is_some_and(|sig| key.verify_strict(message, &sig).is_ok()),
-            KeyMaterial::Jwt(key) => {
-                jsonwebtoken::crypto::verify(signature_b64, message, key, alg).unwrap_or(false)
+        let key = self.select_key(alg, kid)?;
+        let Ok(sig) = URL_SAFE_NO_PAD.decode(signature_b64) else {
+            return Err(TokenError::BadSignature);
+        };
+        let valid = match key {
+            KeyMaterial::Hs256(mac) => {
+                let mut mac = mac.clone();
+                mac.update(message);
+                // Constant time, and only a full 32-byte tag.
+                mac.verify_slice(&sig).is_ok()
             }
+            KeyMaterial::Ed25519(key) => ed25519_dalek::Signature::from_slice(&sig)
+                .is_ok_and(|sig| key.verify_strict(message, &sig).is_ok()),
+            KeyMaterial::Es256(key) => p256::ecdsa::Signature::from_slice(&sig)
+                .is_ok_and(|sig| key.verify(message, &sig).is_ok()),
+            KeyMaterial::Rs256(key) => rsa::pkcs1v15::Signature::try_from(sig.as_slice())
+                .is_ok_and(|sig| key.verify(message, &sig).is_ok()),
         };
         if valid {
             Ok(())
@@ -656,19 +686,21 @@ fn parse_jwk(jwk: &Value) -> Result<PublicKey, String> {
             point.push(0x04);
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
-            let key = DecodingKey::from_ec_der(&point);
-            // The verifier parses the point (SEC1): refused unless it is on P-256.
-            if jsonwebtoken::crypto::verify("AA", b"", &key, Algorithm::ES256).is_err() {
-                return Err("the P-256 point (\"x\", \"y\") is not on the curve".into());
-            }
-            (Algorithm::ES256, KeyMaterial::Jwt(key))
+            // SEC1 decoding refuses a point that is not on P-256.
+            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                .map_err(|_| "the P-256 point (\"x\", \"y\") is not on the curve")?;
+            (Algorithm::ES256, KeyMaterial::Es256(key))
         }
         "RSA" => {
             let (n, e) = (b64("n")?, b64("e")?);
             check_rsa(&n, &e)?;
+            // `check_rsa` implies `RsaPublicKey::new`'s own checks (size, odd `n`,
+            // `e` odd, from 2 to its maximum and below `n`).
+            let key = RsaPublicKey::new(BigUint::from_bytes_be(&n), BigUint::from_bytes_be(&e))
+                .map_err(|_| "the RSA key (\"n\", \"e\") is not usable")?;
             (
                 Algorithm::RS256,
-                KeyMaterial::Jwt(DecodingKey::from_rsa_raw_components(&n, &e)),
+                KeyMaterial::Rs256(rsa::pkcs1v15::VerifyingKey::new(key)),
             )
         }
         "oct" => {
@@ -694,9 +726,9 @@ fn parse_jwk(jwk: &Value) -> Result<PublicKey, String> {
 /// canonically, of the prime-order subgroup. A small-order `A` (the identity
 /// `AQAA…AA` and the other 7) makes `R = identity, s = 0` valid for every message under
 /// the usual check; a small-order component or a second encoding breaks uniqueness.
-fn ed25519_key(x: &[u8; 32]) -> Result<VerifyingKey, String> {
-    let key =
-        VerifyingKey::from_bytes(x).map_err(|_| "Ed25519 \"x\" is not a point on the curve")?;
+fn ed25519_key(x: &[u8; 32]) -> Result<ed25519_dalek::VerifyingKey, String> {
+    let key = ed25519_dalek::VerifyingKey::from_bytes(x)
+        .map_err(|_| "Ed25519 \"x\" is not a point on the curve")?;
     let point = key.to_edwards();
     if key.is_weak() {
         return Err(
