@@ -31,8 +31,14 @@ worker-build --release --no-panic-recovery
 
 WASM=build/worker/index.wasm
 # The names section (~75 KB raw) only labels stack traces; the module is already bound,
-# so dropping it now changes no import or export.
-"$WASM_OPT_BIN" "$WASM" --all-features --strip-debug --strip-producers -o "$WASM.stripped"
+# so dropping it now changes no import or export. The features are worker-build's own
+# explicit list: --all-features would let binaryen emit encodings workerd refuses
+# ("unknown import kind 0x7f": compact imports).
+FEATURES=()
+for f in mutable-globals sign-ext nontrapping-float-to-int bulk-memory multivalue reference-types exception-handling; do
+  FEATURES+=("--enable-$f")
+done
+"$WASM_OPT_BIN" "$WASM" "${FEATURES[@]}" --strip-debug --strip-producers -o "$WASM.stripped"
 mv "$WASM.stripped" "$WASM"
 raw=$(wc -c <"$WASM")
 gz=$(gzip -9 -c "$WASM" | wc -c)

@@ -181,8 +181,10 @@ pub fn is_private(normalized: &str) -> bool {
 }
 
 /// The URL path at which a bundle file (as stored in the manifest, e.g.
-/// `_gated/x/index.html`) is fetched from a static-assets server with pretty URLs:
-/// `/_gated/x/`. Bytes that are not safe in a URL path (space, `%`, `?`, `#`,
+/// `_gated/x/index.html`) is fetched from a static-assets server with pretty URLs
+/// (Cloudflare's `html_handling = "auto-trailing-slash"`, which answers any other
+/// spelling with a redirect): `/_gated/x/`, and `/_gated/x/page` for
+/// `_gated/x/page.html`. Bytes that are not safe in a URL path (space, `%`, `?`, `#`,
 /// non-ASCII, …) are percent-encoded.
 pub fn asset_url(file: &str) -> String {
     let file = file.trim_start_matches('/');
@@ -191,6 +193,8 @@ pub fn asset_url(file: &str) -> String {
     } else if let Some(dir) = file.strip_suffix("/index.html") {
         // Keep the directory's trailing slash.
         &file[..dir.len() + 1]
+    } else if let Some(stem) = file.strip_suffix(".html") {
+        stem
     } else {
         file
     };
@@ -294,7 +298,13 @@ mod tests {
         assert_eq!(asset_url("index.html"), "/");
         assert_eq!(asset_url("/_gated/index.html"), "/_gated/");
         assert_eq!(asset_url("_gated/a b#?.pdf"), "/_gated/a%20b%23%3F.pdf");
-        assert_eq!(asset_url("_gated/café.html"), "/_gated/caf%C3%A9.html");
+        // Issue 11: the confirm page (`_gated/_lyceum/confirm.html`) was fetched at its
+        // `.html` name, which the assets router answers with a 307, so it never loaded.
+        assert_eq!(asset_url("_gated/café.html"), "/_gated/caf%C3%A9");
+        assert_eq!(
+            asset_url("_gated/_lyceum/confirm.html"),
+            "/_gated/_lyceum/confirm"
+        );
     }
 
     #[test]
