@@ -232,6 +232,10 @@ async fn route(
     if req.path.starts_with(ADMIN_PREFIX) {
         return admin_route(store, settings, req, now).await;
     }
+    if !is_member_route(req.path) {
+        // Any method: an unknown route is missing, not a route of another method.
+        return Ok(plain(404, "Not Found").into());
+    }
     let post = req.method == "POST";
     match (req.path, post) {
         (CONFIRM_PATH, false) if matches!(req.method, "GET" | "HEAD") => {

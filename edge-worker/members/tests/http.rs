@@ -434,3 +434,24 @@ fn a_member_downloads_their_data_and_deletes_their_account() {
         "gone with the account"
     );
 }
+
+/// An unknown route under `/_lyceum/` answered 405 to a GET (as if it were a POST route),
+/// which told a prober it existed; every unknown route is a plain 404, whatever the method.
+#[test]
+fn unknown_member_routes_answered_405() {
+    let (db, s) = (Sqlite::memory().unwrap(), settings(Signup::Open));
+    for method in ["GET", "POST", "HEAD", "DELETE"] {
+        for path in ["/_lyceum/login", "/_lyceum/logout", "/_lyceum/sentinel-1"] {
+            let req = Request {
+                method,
+                ..post(path, "")
+            };
+            assert_eq!(reply(&call(&db, &s, &req, NOW)).status, 404, "{method} {path}");
+        }
+    }
+    let get = Request {
+        method: "GET",
+        ..post(http::SIGNIN_PATH, "")
+    };
+    assert_eq!(reply(&call(&db, &s, &get, NOW)).status, 405);
+}

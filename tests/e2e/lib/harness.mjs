@@ -21,7 +21,7 @@ function run(cmd, args, opts = {}) {
 
 /** The `lyceum` binary: $LYCEUM_BIN, else built here (release, like CI). */
 export function lyceumBin() {
-  if (process.env.LYCEUM_BIN) return process.env.LYCEUM_BIN;
+  if (process.env.LYCEUM_BIN) return path.resolve(process.env.LYCEUM_BIN);
   run('cargo', ['build', '--release', '-p', 'generator', '--quiet']);
   return path.join(ROOT, 'target/release/lyceum');
 }
@@ -65,6 +65,7 @@ export function tempDir(prefix) {
  * appended to a copy of its site.yaml first (e.g. a `members:` section).
  */
 export function buildFixture(dir, { siteYaml } = {}) {
+  fs.mkdirSync(dir, { recursive: true });
   const dist = path.join(dir, 'dist');
   let root = FIXTURE;
   if (siteYaml) {
