@@ -375,6 +375,7 @@ fn public_layout_feeds_and_static() {
         "atom.xml",
         "sitemap.xml",
         "search.json",
+        "search-0.json",
         "robots.txt",
         "style.css",
     ] {
@@ -390,7 +391,7 @@ fn public_layout_feeds_and_static() {
         "feed updated = newest page date"
     );
     assert!(atom.contains("public footnote"), "public pages in full");
-    let search = String::from_utf8_lossy(&tree["search.json"]);
+    let search = String::from_utf8_lossy(&tree["search-0.json"]);
     assert!(search.contains("every markdown extension"));
 }
 

@@ -38,7 +38,8 @@ pub(crate) struct Rendered {
     pub words: usize,
     /// CJK characters, each read as a unit.
     pub cjk_chars: usize,
-    /// The body as plain text, when asked for (search index).
+    /// The body's first [`PLAIN_CHARS`] characters as plain text, when asked for (the
+    /// search index's excerpt).
     pub plain: Option<String>,
     /// Plain text of the first top-level paragraph, when plain text was asked for: the
     /// excerpt for descriptions (headings, tables and code make poor ones).
@@ -61,6 +62,11 @@ impl Rendered {
     }
 }
 
+/// How much of a body's plain text is kept: the search index carries a bounded excerpt
+/// of each public page, so its size (and the build's memory) grows with the page count,
+/// not with the length of the pages.
+pub(crate) const PLAIN_CHARS: usize = 1_000;
+
 fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
@@ -81,7 +87,10 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
         events.push(event);
     }
     let mut out = Rendered::default();
-    let mut plain = want_plain.then(|| String::with_capacity(body.len()));
+    // Bytes enough for PLAIN_CHARS characters of any script; past them (and past the
+    // lead paragraph) nothing more is collected.
+    let plain_bytes = PLAIN_CHARS * 4;
+    let mut plain = want_plain.then(|| String::with_capacity(body.len().min(plain_bytes)));
     let mut ids = IdAllocator::default();
     let mut marker = None;
     let mut lead: (Option<usize>, Option<std::ops::Range<usize>>) = (None, None);
@@ -142,12 +151,16 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
             Event::Text(t) | Event::Code(t) => {
                 count(t, &mut out.words, &mut out.cjk_chars);
                 if let Some(p) = plain.as_mut() {
-                    p.push_str(t);
+                    if p.len() < plain_bytes || lead.1.is_none() {
+                        p.push_str(t);
+                    }
                 }
             }
             Event::SoftBreak | Event::HardBreak => {
                 if let Some(p) = plain.as_mut() {
-                    p.push(' ');
+                    if p.len() < plain_bytes || lead.1.is_none() {
+                        p.push(' ');
+                    }
                 }
             }
             _ => {}
@@ -178,7 +191,7 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
     if let (Some(p), Some(range)) = (&plain, lead.1) {
         out.lead = Some(p[range].trim().to_owned());
     }
-    out.plain = plain.map(|p| p.trim_end().to_owned());
+    out.plain = plain.map(|p| clip(&p, PLAIN_CHARS).trim_end().to_owned());
     out
 }
 
@@ -444,6 +457,19 @@ fn count(text: &str, words: &mut usize, cjk: &mut usize) {
     }
 }
 
+/// `text` cut to at most `max` characters, at the last whitespace in the second half of
+/// them if there is one (CJK text has none and is cut where it is).
+fn clip(text: &str, max: usize) -> &str {
+    let Some((end, _)) = text.char_indices().nth(max) else {
+        return text;
+    };
+    let cut = &text[..end];
+    match cut.rfind(char::is_whitespace) {
+        Some(i) if cut[..i].chars().count() > max / 2 => &cut[..i],
+        _ => cut,
+    }
+}
+
 /// The first `max` characters of `plain` (cut at a word boundary, with `…`), on one line.
 pub(crate) fn excerpt(plain: &str, max: usize) -> String {
     let flat: String = plain.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -615,6 +641,18 @@ mod tests {
         assert_eq!(long.reading_time(), 2);
         let cjk = render(&"字".repeat(1000), false);
         assert_eq!(cjk.reading_time(), 2);
+    }
+
+    #[test]
+    fn plain_text_is_kept_to_plain_chars_cut_between_words() {
+        let latin = render(&"word ".repeat(2 * PLAIN_CHARS), true);
+        let plain = latin.plain.unwrap();
+        assert!(plain.len() <= PLAIN_CHARS && plain.len() > PLAIN_CHARS - 5);
+        assert!(plain.ends_with("word"), "{plain}");
+        let cjk = render(&"字".repeat(3 * PLAIN_CHARS), true).plain.unwrap();
+        assert_eq!(cjk.chars().count(), PLAIN_CHARS);
+        let short = render("Short text.\n", true).plain.unwrap();
+        assert_eq!(short, "Short text.");
     }
 
     #[test]

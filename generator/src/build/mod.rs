@@ -218,6 +218,13 @@ pub(crate) fn write(
             .iter()
             .try_for_each(|o| sink.write(&o.path, o.contents.as_bytes()))
     };
+    // The search index's shards, each a job of its own.
+    let by_url = if selected.lists {
+        feeds::search_order(site)
+    } else {
+        Vec::new()
+    };
+    let shards = feeds::search_shards(by_url.len());
     let mut singles: Vec<Job<'_>> = Vec::new();
     if selected.rest {
         // Nothing is written if any file would be read by Cloudflare as configuration.
@@ -272,7 +279,7 @@ pub(crate) fn write(
         singles.push(Box::new(|| {
             Ok(vec![Output {
                 path: feeds::SEARCH_FILE.into(),
-                contents: feeds::search(site),
+                contents: feeds::search(&by_url),
             }])
         }));
     }
@@ -300,6 +307,12 @@ pub(crate) fn write(
                 .into_par_iter()
                 .map(|i| put(vec![renderer.section(site, i)?])),
         )
+        .chain((0..shards).into_par_iter().map(|n| {
+            put(vec![Output {
+                path: feeds::search_shard_file(n),
+                contents: feeds::search_shard(&by_url, n),
+            }])
+        }))
         .chain(pages.into_par_iter().map_init(
             || renderer.context(),
             |ctx, i| put(renderer.page_in(ctx, site, i)?),
