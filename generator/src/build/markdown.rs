@@ -188,6 +188,8 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
         }
         None => html::push_html(&mut out.html, events.into_iter()),
     }
+    // Kept for the whole build: give back what the estimate above over-reserved.
+    out.html.shrink_to_fit();
     if let (Some(p), Some(range)) = (&plain, lead.1) {
         out.lead = Some(p[range].trim().to_owned());
     }
@@ -288,7 +290,7 @@ fn accessible<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item
     // Inside a task label: how many inline tags are open since its checkbox.
     let mut label: Option<usize> = None;
     events.flat_map(move |event| {
-        let mut out = Vec::with_capacity(2);
+        let mut out = Few::default();
         if let Some(open) = label.as_mut() {
             let closes = match &event {
                 Event::Start(tag) if is_inline(tag) => {
@@ -346,6 +348,32 @@ fn accessible<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item
         }
         out
     })
+}
+
+/// At most three events, inline: what [`accessible`] makes of one event (a `Vec` would
+/// be an allocation for every event of every page).
+#[derive(Default)]
+struct Few<'a> {
+    events: [Option<Event<'a>>; 3],
+    len: usize,
+    next: usize,
+}
+
+impl<'a> Few<'a> {
+    fn push(&mut self, event: Event<'a>) {
+        self.events[self.len] = Some(event);
+        self.len += 1;
+    }
+}
+
+impl<'a> Iterator for Few<'a> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        let event = self.events.get_mut(self.next)?.take();
+        self.next += 1;
+        event
+    }
 }
 
 fn is_inline(tag: &Tag<'_>) -> bool {

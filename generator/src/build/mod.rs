@@ -143,14 +143,17 @@ pub(crate) fn run(options: &BuildOptions) -> Result<(Built, BuildReport), BuildE
     lap("templates");
     let staging = Staging::new(&options.out)?;
     write(&site, &prepared, &Selection::ALL, &staging)?;
-    // The Worker's route list, from what the bundle holds (gate::rules has the logic).
-    let routes = gate::rules::for_bundle(staging.dir())
-        .map_err(|e| BuildError::io("list the worker routes of", staging.dir(), e))?;
+    lap("render and write");
+    // The Worker's route list, from what the bundle holds (gate::rules has the logic): the
+    // paths the staging folder recorded and the manifest written into it, with no walk of
+    // the folder and no parse of the manifest back.
+    let manifest = assets::manifest(&site, &prepared.assets);
+    let routes = gate::rules::compute(&manifest, &staging.paths());
     if let Some(note) = &routes.note {
         eprintln!("warning: {note}");
     }
     staging.write(gate::rules::RULES_FILE, routes.to_json().as_bytes())?;
-    lap("render and write");
+    lap("worker routes");
     // Over the plan's limits, the staging folder is dropped and the old bundle stays.
     let size = staging.size();
     let over = limits::over(site.config.plan(), &size);
