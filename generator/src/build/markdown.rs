@@ -287,11 +287,32 @@ mod html {
 ///   `<div class="table-scroll" tabindex="0">`: they scroll sideways, so they must take
 ///   keyboard focus.
 fn accessible<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
-    // Inside a task label: how many inline tags are open since its checkbox.
-    let mut label: Option<usize> = None;
-    events.flat_map(move |event| {
-        let mut out = Few::default();
-        if let Some(open) = label.as_mut() {
+    Accessible {
+        events,
+        label: None,
+        queued: std::collections::VecDeque::with_capacity(2),
+    }
+}
+
+/// [`accessible`]'s iterator: one event in, up to three out. The extra ones wait in
+/// `queued`, allocated once per body (not once per event, and not moved with each).
+struct Accessible<'a, I> {
+    events: I,
+    /// Inside a task label: how many inline tags are open since its checkbox.
+    label: Option<usize>,
+    queued: std::collections::VecDeque<Event<'a>>,
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Accessible<'a, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        if let Some(event) = self.queued.pop_front() {
+            return Some(event);
+        }
+        let event = self.events.next()?;
+        let mut closing = None;
+        if let Some(open) = self.label.as_mut() {
             let closes = match &event {
                 Event::Start(tag) if is_inline(tag) => {
                     *open += 1;
@@ -306,73 +327,45 @@ fn accessible<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item
                 _ => false,
             };
             if closes {
-                out.push(Event::InlineHtml("</label>".into()));
-                label = None;
+                closing = Some(Event::InlineHtml("</label>".into()));
+                self.label = None;
             }
         }
-        match event {
+        let (first, then) = match event {
             Event::TaskListMarker(_) => {
-                out.push(Event::InlineHtml("<label>".into()));
-                out.push(event);
-                label = Some(0);
+                self.label = Some(0);
+                (Event::InlineHtml("<label>".into()), Some(event))
             }
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match &kind {
                     CodeBlockKind::Fenced(info) => info.split(' ').next().unwrap_or_default(),
                     CodeBlockKind::Indented => "",
                 };
-                out.push(Event::Html(
-                    match lang {
-                        "" => "<pre tabindex=\"0\"><code>".to_string(),
-                        lang => format!(
-                            "<pre tabindex=\"0\"><code class=\"language-{}\">",
-                            crate::escape::html(lang)
-                        ),
-                    }
-                    .into(),
-                ));
+                let open = match lang {
+                    "" => "<pre tabindex=\"0\"><code>".to_string(),
+                    lang => format!(
+                        "<pre tabindex=\"0\"><code class=\"language-{}\">",
+                        crate::escape::html(lang)
+                    ),
+                };
+                (Event::Html(open.into()), None)
             }
-            Event::End(TagEnd::CodeBlock) => out.push(Event::Html("</code></pre>\n".into())),
+            Event::End(TagEnd::CodeBlock) => (Event::Html("</code></pre>\n".into()), None),
             // The writer keeps the table's alignments, so the focusable scroller wraps it.
-            Event::Start(Tag::Table(_)) => {
-                out.push(Event::Html(
-                    "<div class=\"table-scroll\" tabindex=\"0\">\n".into(),
-                ));
-                out.push(event);
-            }
-            Event::End(TagEnd::Table) => {
-                out.push(event);
-                out.push(Event::Html("</div>\n".into()));
-            }
-            event => out.push(event),
-        }
-        out
-    })
-}
-
-/// At most three events, inline: what [`accessible`] makes of one event (a `Vec` would
-/// be an allocation for every event of every page).
-#[derive(Default)]
-struct Few<'a> {
-    events: [Option<Event<'a>>; 3],
-    len: usize,
-    next: usize,
-}
-
-impl<'a> Few<'a> {
-    fn push(&mut self, event: Event<'a>) {
-        self.events[self.len] = Some(event);
-        self.len += 1;
-    }
-}
-
-impl<'a> Iterator for Few<'a> {
-    type Item = Event<'a>;
-
-    fn next(&mut self) -> Option<Event<'a>> {
-        let event = self.events.get_mut(self.next)?.take();
-        self.next += 1;
-        event
+            Event::Start(Tag::Table(_)) => (
+                Event::Html("<div class=\"table-scroll\" tabindex=\"0\">\n".into()),
+                Some(event),
+            ),
+            Event::End(TagEnd::Table) => (event, Some(Event::Html("</div>\n".into()))),
+            event => (event, None),
+        };
+        let Some(close) = closing else {
+            self.queued.extend(then);
+            return Some(first);
+        };
+        self.queued.push_back(first);
+        self.queued.extend(then);
+        Some(close)
     }
 }
 
