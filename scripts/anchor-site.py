@@ -7,7 +7,7 @@ Runs ../shared/bench/anchor_corpus.py N OUT/corpus (the corpus on which Zola and
 were measured, see ../shared/bench/README.md), then writes OUT/site: the same markdown
 with `level: 0/1/2` turned into no level / `member` / `pro`, and a site.yaml with those
 two levels. OUT/corpus/hugo stays as the corpus wrote it (Hugo builds it with its lean
-config). Deterministic: same N, same bytes.
+config); the Zola and mdBook flavours are deleted. Deterministic: same N, same bytes.
 """
 import os
 import subprocess
@@ -49,6 +49,10 @@ def main():
     n, out = int(sys.argv[1]), sys.argv[2]
     corpus = os.path.join(out, "corpus")
     subprocess.run([sys.executable, CORPUS, str(n), corpus], check=True, stdout=sys.stderr)
+    # Only the Hugo flavour is used (as lyceum's source and for Hugo itself): the Zola and
+    # mdBook copies would only fill the tmpfs (~1 GB each at 100,000 pages).
+    for unused in ("zola", "mdbook"):
+        subprocess.run(["rm", "-rf", os.path.join(corpus, unused)], check=True)
     site = os.path.join(out, "site")
     posts = os.path.join(site, "content", "posts")
     if os.path.exists(site):

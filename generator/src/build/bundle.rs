@@ -103,6 +103,7 @@ impl Staging {
     }
 
     /// The staging folder (tests look inside it).
+    #[cfg(test)]
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
