@@ -41,8 +41,9 @@ pub(crate) struct Rendered {
     /// The body's first [`PLAIN_CHARS`] characters as plain text, when asked for (the
     /// search index's excerpt).
     pub plain: Option<String>,
-    /// Plain text of the first top-level paragraph, when plain text was asked for: the
-    /// excerpt for descriptions (headings, tables and code make poor ones).
+    /// The first top-level paragraph's first [`LEAD_CHARS`] characters as plain text (an
+    /// [`excerpt`]), when plain text was asked for: the description of a page without a
+    /// summary, made once (headings, tables and code make poor ones).
     pub lead: Option<String>,
 }
 
@@ -61,6 +62,9 @@ impl Rendered {
         self.words + self.cjk_chars
     }
 }
+
+/// Length of the lead's excerpt: a public page's description when it has no summary.
+const LEAD_CHARS: usize = 160;
 
 /// How much of a body's plain text is kept: the search index carries a bounded excerpt
 /// of each public page, so its size (and the build's memory) grows with the page count,
@@ -191,7 +195,7 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
     // Kept for the whole build: give back what the estimate above over-reserved.
     out.html.shrink_to_fit();
     if let (Some(p), Some(range)) = (&plain, lead.1) {
-        out.lead = Some(p[range].trim().to_owned());
+        out.lead = Some(excerpt(p[range].trim(), LEAD_CHARS));
     }
     out.plain = plain.map(|p| clip(&p, PLAIN_CHARS).trim_end().to_owned());
     out
