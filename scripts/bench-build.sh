@@ -64,18 +64,25 @@ fi
 # Cloudflare's limits (past 20,000 files on the free plan, 100,000 on paid: every corpus of
 # 100,000 pages, which are 140,000 files) has done all its work but the swap: it counts.
 measure() {
+  local start end
+  start=$(date +%s%N)
   /usr/bin/time -v "$@" >/dev/null 2>"$WORK/time.txt" || {
     if grep -q "Cloudflare's free plan allows\|Cloudflare's paid plan allows\|Cloudflare serves static-asset files of at most" "$WORK/time.txt" &&
       [ "$(grep -c ': error: ' "$WORK/time.txt")" = "$(grep -c ': error: .*Cloudflare' "$WORK/time.txt")" ]; then
-      echo "note: refused by Cloudflare's limits after rendering everything (timed all the same):" >&2
-      grep ': error: ' "$WORK/time.txt" | sed 's/^/  /' | sort -u >&2
+      if [ ! -e "$WORK/noted" ]; then
+        echo "note: refused by Cloudflare's limits after rendering everything (timed all the same):" >&2
+        grep ': error: ' "$WORK/time.txt" | sed 's/^/  /' >&2
+        touch "$WORK/noted"
+      fi
     else
       cat "$WORK/time.txt" >&2
       exit 1
     fi
   }
+  end=$(date +%s%N)
   local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$WORK/time.txt")
+  # Wall time to the millisecond (GNU time prints centiseconds).
+  wall=$(awk "BEGIN{printf \"%.3f\", ($end - $start) / 1e9}")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
   echo "$wall,$rss"
 }
@@ -94,6 +101,7 @@ summary() {
   echo "$(cut -d, -f1 "$f" | median),$(cut -d, -f1 "$f" | sort -g | head -1),$(($(cut -d, -f2 "$f" | median | cut -d. -f1) / 1024)),$(($(cut -d, -f2 "$f" | sort -g | tail -1) / 1024))"
 }
 
+rm -f "$WORK/noted"
 lyceum_run >/dev/null
 [ -n "$HUGO" ] && hugo_run >/dev/null
 : >"$WORK/lyceum.csv"
@@ -104,10 +112,10 @@ for _ in $(seq "$RUNS"); do
 done
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-files=$(find "$WORK/dist" -type f | wc -l)
+files=$(if [ -d "$WORK/dist" ]; then echo "$(find "$WORK/dist" -type f | wc -l) files"; else echo "refused by the plan's limits"; fi)
 echo "$N pages ($CORPUS corpus), $RUNS fresh builds each, $(nproc) cores, load average $load"
 IFS=, read -r med min rss maxrss <<<"$(summary "$WORK/lyceum.csv")"
-echo "lyceum: median ${med} s, min ${min} s ($(awk "BEGIN{printf \"%.0f\", $N/$med}") pages/s at the median); peak RSS median ${rss} MB, max ${maxrss} MB; $files files"
+echo "lyceum: median ${med} s, min ${min} s ($(awk "BEGIN{printf \"%.0f\", $N/$med}") pages/s at the median); peak RSS median ${rss} MB, max ${maxrss} MB; $files"
 if [ -n "$HUGO" ]; then
   IFS=, read -r hmed hmin hrss hmaxrss <<<"$(summary "$WORK/hugo.csv")"
   echo "hugo:   median ${hmed} s, min ${hmin} s; peak RSS median ${hrss} MB, max ${hmaxrss} MB ($("$HUGO" version 2>/dev/null | grep -o 'v[0-9.]*' | head -1), hugo-lean.toml)"

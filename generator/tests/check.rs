@@ -195,8 +195,8 @@ fn clean_site_passes_with_summary_per_level() {
          member                1        11\n\
          pro                   1         3\n\
          total                 4        43\n\
-         3 sections, 1 drafts skipped, 21 files would be written\n\
-         free plan: 21 of 20000 files; largest file style.css, 16.1 KiB of 25 MiB\n"
+         3 sections, 1 drafts skipped, 22 files would be written\n\
+         free plan: 22 of 20000 files; largest file style.css, 16.1 KiB of 25 MiB\n"
     );
 
     let (code, v) = json("clean", &[]);

@@ -28,7 +28,7 @@ pub(crate) struct Rendered {
     /// The whole body as HTML (without the `<!-- more -->` marker).
     pub html: String,
     /// HTML of the body above a top-level `<!-- more -->` line, parsed on its own; `None`
-    /// when there is no marker.
+    /// when there is no marker, or plain text was asked for (a public page).
     pub teaser: Option<String>,
     /// Byte offset in the body of that marker line: the teaser is the source before it.
     pub fold: Option<usize>,
@@ -79,7 +79,8 @@ fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
-/// Render `body`. `want_plain` also collects plain text (public pages only need it).
+/// Render `body`. `want_plain` (a public page) also collects plain text and makes no
+/// teaser: public pages need only the one, gated pages only the other.
 pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
     let mut events: Vec<Event<'_>> = Vec::new();
     // (event index, byte offset) of each HTML block: the fold's offset cuts the source.
@@ -179,7 +180,8 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
                 .find(|(i, _)| *i == m)
                 .copied()
                 .expect("the marker is an HTML block");
-            out.teaser = Some(teaser_html(&body[..cut]));
+            // A public page shows its whole body: only a gated one needs its teaser.
+            out.teaser = (!want_plain).then(|| teaser_html(&body[..cut]));
             out.fold = Some(cut);
             html::push_html(
                 &mut out.html,
