@@ -258,6 +258,8 @@ impl Renderer {
         };
         let mut ctx = self.globals.clone();
         ctx.insert("section", &view);
+        // The context holds its own copy: a list of 100,000 pages need not be held twice.
+        drop(view);
         let template = if index == 0 {
             let recent: Vec<PageView<'_>> = site
                 .pages_newest_first()
