@@ -5,7 +5,7 @@
 #   scripts/bench-serve.sh [PAGES] [ROUNDS]      (defaults: 10000 pages, 10 rounds)
 #
 # Generates the corpus with the generator's `gen-corpus` example (the one
-# scripts/bench-build.sh uses), starts a release `lyceum serve --as pro` on a free
+# scripts/bench-build.sh uses with CORPUS=gen), starts a release `lyceum serve --as pro` on a free
 # port, then ROUNDS times: append a unique marker to one page, and poll the page's URL
 # until the marker is served. Prints each round and min / median / max in ms, plus
 # the server's own "changed pages ready in N ms" figures.

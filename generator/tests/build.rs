@@ -456,6 +456,7 @@ fn public_layout_feeds_and_static() {
         "atom.xml",
         "sitemap.xml",
         "search.json",
+        "search-0.json",
         "robots.txt",
         "style.css",
     ] {
@@ -471,7 +472,7 @@ fn public_layout_feeds_and_static() {
         "feed updated = newest page date"
     );
     assert!(atom.contains("public footnote"), "public pages in full");
-    let search = String::from_utf8_lossy(&tree["search.json"]);
+    let search = String::from_utf8_lossy(&tree["search-0.json"]);
     assert!(search.contains("every markdown extension"));
 }
 
@@ -717,7 +718,7 @@ fn json_summary_on_stdout_for_ci() {
 
 /// The `--json` timings are measurements that agree with each other, not placeholders
 /// (the old check, `ms >= 0.0`, held for any number): the total is positive, finite and
-/// the sum of the four stages of `lyceum::build` (each figure is rounded to 0.1 ms on its
+/// the sum of the five stages of `lyceum::build` (each figure is rounded to 0.1 ms on its
 /// own), and it fits in the wall time the test saw from outside the process.
 fn assert_timings_add_up(json: &serde_json::Value, wall: Duration) {
     let total = json["ms"].as_f64().expect("`ms` is a number");
@@ -727,7 +728,13 @@ fn assert_timings_add_up(json: &serde_json::Value, wall: Duration) {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["load and parse", "render and write", "swap", "templates"]
+        [
+            "load and parse",
+            "render and write",
+            "swap",
+            "templates",
+            "worker routes"
+        ]
     );
     let stage = |name: &str| stages[name].as_f64().expect("a stage time is a number");
     for name in &names {

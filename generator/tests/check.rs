@@ -195,8 +195,10 @@ fn clean_site_passes_with_summary_per_level() {
          member                1        11\n\
          pro                   1         3\n\
          total                 4        43\n\
-         3 sections, 1 drafts skipped, 28 files would be written\n\
-         free plan: 28 of 20000 files; largest file style.css, 18.7 KiB of 25 MiB\n"
+         3 sections, 1 drafts skipped, 29 files would be written
+\
+         free plan: 29 of 20000 files; largest file style.css, 18.7 KiB of 25 MiB
+"
     );
 
     let (code, v) = json("clean", &[]);

@@ -23,7 +23,7 @@
 
 use crate::manifest::{Manifest, MANIFEST_FILE};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
 /// Where `lyceum build` writes the list, relative to the bundle root: in the private
@@ -295,8 +295,10 @@ pub fn compute(manifest: &Manifest, files: &[String]) -> WorkerRoutes {
     }
     let narrow = best(&paths, &tree, "/").map(|found| {
         let mut rules: Vec<String> = FIXED.iter().map(|r| r.to_string()).collect();
+        // A set, not `rules.contains`: a section of 40,000 gated URLs made that quadratic.
+        let mut seen: HashSet<String> = rules.iter().cloned().collect();
         for r in found {
-            if !rules.contains(&r) {
+            if seen.insert(r.clone()) {
                 rules.push(r);
             }
         }
@@ -334,21 +336,29 @@ pub fn compute(manifest: &Manifest, files: &[String]) -> WorkerRoutes {
 /// Positive rules whose every match another positive `prefix*` rule already matches are
 /// dropped (negative rules stay: they only ever exclude public URLs).
 fn drop_subsumed(rules: Vec<String>) -> Vec<String> {
-    let prefixes: Vec<String> = rules
+    let prefixes: HashSet<&str> = rules
         .iter()
         .filter(|r| !r.starts_with('!') && r.ends_with('*') && r.matches('*').count() == 1)
-        .map(|r| r[..r.len() - 1].to_string())
+        .map(|r| &r[..r.len() - 1])
+        .collect();
+    // Each rule looks up its own literal's prefixes (at most MAX_RULE_LEN of them) in the
+    // set, rather than testing every prefix rule: linear in the rules, not quadratic.
+    let subsumed = |r: &str| {
+        let literal = r.split('*').next().unwrap_or("");
+        literal
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([literal.len()])
+            .any(|i| prefixes.contains(&literal[..i]) && r != format!("{}*", &literal[..i]))
+    };
+    let keep: Vec<bool> = rules
+        .iter()
+        .map(|r| FIXED.contains(&r.as_str()) || r.starts_with('!') || !subsumed(r))
         .collect();
     rules
         .into_iter()
-        .filter(|r| {
-            let literal = r.split('*').next().unwrap_or("");
-            FIXED.contains(&r.as_str())
-                || r.starts_with('!')
-                || !prefixes
-                    .iter()
-                    .any(|p| literal.starts_with(p.as_str()) && *r != format!("{p}*"))
-        })
+        .zip(keep)
+        .filter_map(|(r, keep)| keep.then_some(r))
         .collect()
 }
 

@@ -41,6 +41,8 @@ pub(crate) struct Staging {
     largest_bytes: AtomicU64,
     /// The largest file written so far, for the plan's per-file limit.
     largest: Mutex<Option<(String, u64)>>,
+    /// Every bundle path written, for the Worker's route list (no walk of the folder).
+    written: Mutex<Vec<String>>,
     committed: bool,
     /// Writing into the live bundle `dir` (== `target`), one file at a time.
     in_place: bool,
@@ -76,6 +78,7 @@ impl Staging {
             files: AtomicUsize::new(0),
             largest_bytes: AtomicU64::new(0),
             largest: Mutex::new(None),
+            written: Mutex::new(Vec::new()),
             committed: false,
             in_place: false,
             _lock: lock,
@@ -92,6 +95,7 @@ impl Staging {
             files: AtomicUsize::new(0),
             largest_bytes: AtomicU64::new(0),
             largest: Mutex::new(None),
+            written: Mutex::new(Vec::new()),
             committed: true,
             in_place: true,
             _lock: None,
@@ -99,6 +103,7 @@ impl Staging {
     }
 
     /// The staging folder (tests look inside it).
+    #[cfg(test)]
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
@@ -138,8 +143,24 @@ impl Staging {
         Ok(())
     }
 
-    /// Keep `rel` if it is the largest file so far (ties: the first path in order).
+    /// The bundle paths written so far, sorted, each once (a later write replaces a file).
+    pub(crate) fn paths(&self) -> Vec<String> {
+        let mut paths = self
+            .written
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        paths.sort_unstable();
+        paths.dedup();
+        paths
+    }
+
+    /// Record `rel`; keep it if it is the largest file so far (ties: the first path in order).
     fn measure(&self, rel: &str, bytes: u64) {
+        self.written
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(rel.to_owned());
         if bytes < self.largest_bytes.fetch_max(bytes, Ordering::Relaxed) {
             return;
         }
@@ -406,6 +427,18 @@ mod tests {
         assert_eq!(read(&outside.join("keep")), "mine");
         assert_eq!(names(&target), ["index.html"]);
         assert_eq!(names(dir.path()), ["dist", "outside"]);
+    }
+
+    #[test]
+    fn paths_are_every_file_written_sorted_and_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Staging::new(&dir.path().join("dist")).unwrap();
+        let from = dir.path().join("src.txt");
+        std::fs::write(&from, "x").unwrap();
+        s.write("b/index.html", b"1").unwrap();
+        s.copy("a.txt", &from).unwrap();
+        s.write("b/index.html", b"2").unwrap();
+        assert_eq!(s.paths(), ["a.txt", "b/index.html"]);
     }
 
     #[test]

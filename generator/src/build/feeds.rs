@@ -2,7 +2,7 @@
 //! Each is public, so a gated page contributes its title, summary and link only.
 //! Deterministic: no clock; the feed's `updated` is the newest page date.
 
-use crate::build::site::{Site, MEMBERSHIP_URL};
+use crate::build::site::{Page, Site, MEMBERSHIP_URL};
 use serde::Serialize;
 
 /// Bundle path of the Atom feed.
@@ -112,6 +112,26 @@ pub(crate) fn sitemap(site: &Site) -> String {
     out
 }
 
+/// Pages per search shard: about 1 MB of JSON for pages of a few hundred words. A shard
+/// holds each page's title, summary, tags and at most [`crate::build::markdown::PLAIN_CHARS`] characters of a
+/// public page's text, so no shard nears Cloudflare's 25 MiB per file whatever the size
+/// of the site; and the shard files depend on the page count alone, so an edit of one
+/// page rewrites the same files.
+pub(crate) const SEARCH_SHARD_PAGES: usize = 1_000;
+
+/// Bundle path of search shard `n`.
+pub(crate) fn search_shard_file(n: usize) -> String {
+    format!("search-{n}.json")
+}
+
+#[derive(Serialize)]
+struct SearchIndex {
+    /// Pages in all shards.
+    pages: usize,
+    /// Absolute URL paths of the shards, in order (pages sorted by URL across them).
+    shards: Vec<String>,
+}
+
 #[derive(Serialize)]
 struct SearchEntry<'a> {
     url: &'a str,
@@ -119,17 +139,41 @@ struct SearchEntry<'a> {
     summary: Option<&'a str>,
     level: Option<&'a str>,
     tags: &'a [String],
-    /// Plain text of public pages only.
+    /// The start of a public page's plain text; never on gated pages.
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<&'a str>,
 }
 
-/// Client-side search index: every page's title and summary; public pages also their text.
-pub(crate) fn search(site: &Site) -> String {
-    let mut pages: Vec<_> = site.pages.iter().collect();
-    pages.sort_by(|a, b| a.url.cmp(&b.url));
-    let entries: Vec<SearchEntry<'_>> = pages
-        .into_iter()
+/// The pages in search order (by URL): [`search`] and [`search_shard`] take them.
+pub(crate) fn search_order(site: &Site) -> Vec<&Page> {
+    let mut pages: Vec<&Page> = site.pages.iter().collect();
+    pages.sort_unstable_by(|a, b| a.url.cmp(&b.url));
+    pages
+}
+
+/// How many search shards `pages` pages make.
+pub(crate) fn search_shards(pages: usize) -> usize {
+    pages.div_ceil(SEARCH_SHARD_PAGES)
+}
+
+/// Client-side search index, `search.json`: the page count and the shards' URLs. Each
+/// shard ([`search_shard`]) is a JSON array of pages in URL order.
+pub(crate) fn search(pages: &[&Page]) -> String {
+    json_line(&SearchIndex {
+        pages: pages.len(),
+        shards: (0..search_shards(pages.len()))
+            .map(|n| format!("/{}", search_shard_file(n)))
+            .collect(),
+    })
+}
+
+/// Search shard `n` of `pages` (in [`search_order`]): each page's URL, title, summary,
+/// level and tags, and for a public page the start of its text.
+pub(crate) fn search_shard(pages: &[&Page], n: usize) -> String {
+    let start = n * SEARCH_SHARD_PAGES;
+    let chunk = &pages[start..(start + SEARCH_SHARD_PAGES).min(pages.len())];
+    let entries: Vec<SearchEntry<'_>> = chunk
+        .iter()
         .map(|p| SearchEntry {
             url: &p.url,
             title: &p.front.title,
@@ -143,7 +187,11 @@ pub(crate) fn search(site: &Site) -> String {
             },
         })
         .collect();
-    let mut json = serde_json::to_string(&entries).expect("search index serializes");
+    json_line(&entries)
+}
+
+fn json_line(value: &impl Serialize) -> String {
+    let mut json = serde_json::to_string(value).expect("search index serializes");
     json.push('\n');
     json
 }

@@ -28,7 +28,7 @@ pub(crate) struct Rendered {
     /// The whole body as HTML (without the `<!-- more -->` marker).
     pub html: String,
     /// HTML of the body above a top-level `<!-- more -->` line, parsed on its own; `None`
-    /// when there is no marker.
+    /// when there is no marker, or plain text was asked for (a public page).
     pub teaser: Option<String>,
     /// Byte offset in the body of that marker line: the teaser is the source before it.
     pub fold: Option<usize>,
@@ -38,10 +38,12 @@ pub(crate) struct Rendered {
     pub words: usize,
     /// CJK characters, each read as a unit.
     pub cjk_chars: usize,
-    /// The body as plain text, when asked for (search index).
+    /// The body's first [`PLAIN_CHARS`] characters as plain text, when asked for (the
+    /// search index's excerpt).
     pub plain: Option<String>,
-    /// Plain text of the first top-level paragraph, when plain text was asked for: the
-    /// excerpt for descriptions (headings, tables and code make poor ones).
+    /// The first top-level paragraph's first [`LEAD_CHARS`] characters as plain text (an
+    /// [`excerpt`]), when plain text was asked for: the description of a page without a
+    /// summary, made once (headings, tables and code make poor ones).
     pub lead: Option<String>,
 }
 
@@ -61,6 +63,14 @@ impl Rendered {
     }
 }
 
+/// Length of the lead's excerpt: a public page's description when it has no summary.
+const LEAD_CHARS: usize = 160;
+
+/// How much of a body's plain text is kept: the search index carries a bounded excerpt
+/// of each public page, so its size (and the build's memory) grows with the page count,
+/// not with the length of the pages.
+pub(crate) const PLAIN_CHARS: usize = 1_000;
+
 fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
@@ -69,7 +79,8 @@ fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
-/// Render `body`. `want_plain` also collects plain text (public pages only need it).
+/// Render `body`. `want_plain` (a public page) also collects plain text and makes no
+/// teaser: public pages need only the one, gated pages only the other.
 pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
     let mut events: Vec<Event<'_>> = Vec::new();
     // (event index, byte offset) of each HTML block: the fold's offset cuts the source.
@@ -81,7 +92,10 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
         events.push(event);
     }
     let mut out = Rendered::default();
-    let mut plain = want_plain.then(|| String::with_capacity(body.len()));
+    // Bytes enough for PLAIN_CHARS characters of any script; past them (and past the
+    // lead paragraph) nothing more is collected.
+    let plain_bytes = PLAIN_CHARS * 4;
+    let mut plain = want_plain.then(|| String::with_capacity(body.len().min(plain_bytes)));
     let mut ids = IdAllocator::default();
     let mut marker = None;
     let mut lead: (Option<usize>, Option<std::ops::Range<usize>>) = (None, None);
@@ -142,12 +156,16 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
             Event::Text(t) | Event::Code(t) => {
                 count(t, &mut out.words, &mut out.cjk_chars);
                 if let Some(p) = plain.as_mut() {
-                    p.push_str(t);
+                    if p.len() < plain_bytes || lead.1.is_none() {
+                        p.push_str(t);
+                    }
                 }
             }
             Event::SoftBreak | Event::HardBreak => {
                 if let Some(p) = plain.as_mut() {
-                    p.push(' ');
+                    if p.len() < plain_bytes || lead.1.is_none() {
+                        p.push(' ');
+                    }
                 }
             }
             _ => {}
@@ -162,7 +180,8 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
                 .find(|(i, _)| *i == m)
                 .copied()
                 .expect("the marker is an HTML block");
-            out.teaser = Some(teaser_html(&body[..cut]));
+            // A public page shows its whole body: only a gated one needs its teaser.
+            out.teaser = (!want_plain).then(|| teaser_html(&body[..cut]));
             out.fold = Some(cut);
             html::push_html(
                 &mut out.html,
@@ -175,10 +194,12 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
         }
         None => html::push_html(&mut out.html, events.into_iter()),
     }
+    // Kept for the whole build: give back what the estimate above over-reserved.
+    out.html.shrink_to_fit();
     if let (Some(p), Some(range)) = (&plain, lead.1) {
-        out.lead = Some(p[range].trim().to_owned());
+        out.lead = Some(excerpt(p[range].trim(), LEAD_CHARS));
     }
-    out.plain = plain.map(|p| p.trim_end().to_owned());
+    out.plain = plain.map(|p| clip(&p, PLAIN_CHARS).trim_end().to_owned());
     out
 }
 
@@ -272,11 +293,32 @@ mod html {
 ///   `<div class="table-scroll" tabindex="0">`: they scroll sideways, so they must take
 ///   keyboard focus.
 fn accessible<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
-    // Inside a task label: how many inline tags are open since its checkbox.
-    let mut label: Option<usize> = None;
-    events.flat_map(move |event| {
-        let mut out = Vec::with_capacity(2);
-        if let Some(open) = label.as_mut() {
+    Accessible {
+        events,
+        label: None,
+        queued: std::collections::VecDeque::with_capacity(2),
+    }
+}
+
+/// [`accessible`]'s iterator: one event in, up to three out. The extra ones wait in
+/// `queued`, allocated once per body (not once per event, and not moved with each).
+struct Accessible<'a, I> {
+    events: I,
+    /// Inside a task label: how many inline tags are open since its checkbox.
+    label: Option<usize>,
+    queued: std::collections::VecDeque<Event<'a>>,
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Accessible<'a, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        if let Some(event) = self.queued.pop_front() {
+            return Some(event);
+        }
+        let event = self.events.next()?;
+        let mut closing = None;
+        if let Some(open) = self.label.as_mut() {
             let closes = match &event {
                 Event::Start(tag) if is_inline(tag) => {
                     *open += 1;
@@ -291,48 +333,46 @@ fn accessible<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item
                 _ => false,
             };
             if closes {
-                out.push(Event::InlineHtml("</label>".into()));
-                label = None;
+                closing = Some(Event::InlineHtml("</label>".into()));
+                self.label = None;
             }
         }
-        match event {
+        let (first, then) = match event {
             Event::TaskListMarker(_) => {
-                out.push(Event::InlineHtml("<label>".into()));
-                out.push(event);
-                label = Some(0);
+                self.label = Some(0);
+                (Event::InlineHtml("<label>".into()), Some(event))
             }
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match &kind {
                     CodeBlockKind::Fenced(info) => info.split(' ').next().unwrap_or_default(),
                     CodeBlockKind::Indented => "",
                 };
-                out.push(Event::Html(
-                    match lang {
-                        "" => "<pre tabindex=\"0\"><code>".to_string(),
-                        lang => format!(
-                            "<pre tabindex=\"0\"><code class=\"language-{}\">",
-                            crate::escape::html(lang)
-                        ),
-                    }
-                    .into(),
-                ));
+                let open = match lang {
+                    "" => "<pre tabindex=\"0\"><code>".to_string(),
+                    lang => format!(
+                        "<pre tabindex=\"0\"><code class=\"language-{}\">",
+                        crate::escape::html(lang)
+                    ),
+                };
+                (Event::Html(open.into()), None)
             }
-            Event::End(TagEnd::CodeBlock) => out.push(Event::Html("</code></pre>\n".into())),
+            Event::End(TagEnd::CodeBlock) => (Event::Html("</code></pre>\n".into()), None),
             // The writer keeps the table's alignments, so the focusable scroller wraps it.
-            Event::Start(Tag::Table(_)) => {
-                out.push(Event::Html(
-                    "<div class=\"table-scroll\" tabindex=\"0\">\n".into(),
-                ));
-                out.push(event);
-            }
-            Event::End(TagEnd::Table) => {
-                out.push(event);
-                out.push(Event::Html("</div>\n".into()));
-            }
-            event => out.push(event),
-        }
-        out
-    })
+            Event::Start(Tag::Table(_)) => (
+                Event::Html("<div class=\"table-scroll\" tabindex=\"0\">\n".into()),
+                Some(event),
+            ),
+            Event::End(TagEnd::Table) => (event, Some(Event::Html("</div>\n".into()))),
+            event => (event, None),
+        };
+        let Some(close) = closing else {
+            self.queued.extend(then);
+            return Some(first);
+        };
+        self.queued.push_back(first);
+        self.queued.extend(then);
+        Some(close)
+    }
 }
 
 fn is_inline(tag: &Tag<'_>) -> bool {
@@ -420,6 +460,10 @@ fn is_cjk(c: char) -> bool {
 
 fn count(text: &str, words: &mut usize, cjk: &mut usize) {
     let bytes = text.as_bytes();
+    if bytes.is_ascii() {
+        *words += ascii_words(bytes);
+        return;
+    }
     let mut in_word = false;
     let mut i = 0;
     while i < bytes.len() {
@@ -441,6 +485,44 @@ fn count(text: &str, words: &mut usize, cjk: &mut usize) {
         };
         *words += usize::from(word_char & !in_word);
         in_word = word_char;
+    }
+}
+
+/// [`count`]'s words of ASCII text, with no dependency from byte to byte (so the compiler
+/// can vectorise the main pass): a word starts at a letter or digit after a byte that is
+/// neither, nor an apostrophe; after a run of apostrophes, only if the run does not
+/// continue a word (an apostrophe inside a word, `don't`, is part of it).
+fn ascii_words(bytes: &[u8]) -> usize {
+    let alnum = |b: u8| b.is_ascii_alphanumeric();
+    let mut n = usize::from(bytes.first().is_some_and(|&b| alnum(b)));
+    n += bytes
+        .windows(2)
+        .filter(|w| alnum(w[1]) & !alnum(w[0]) & (w[0] != b'\''))
+        .count();
+    let mut i = 0;
+    while let Some(k) = bytes[i..].iter().position(|&b| b == b'\'') {
+        let start = i + k;
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b != b'\'')
+            .map_or(bytes.len(), |e| start + e);
+        let continues = start > 0 && alnum(bytes[start - 1]);
+        n += usize::from(!continues && bytes.get(end).is_some_and(|&b| alnum(b)));
+        i = end;
+    }
+    n
+}
+
+/// `text` cut to at most `max` characters, at the last whitespace in the second half of
+/// them if there is one (CJK text has none and is cut where it is).
+fn clip(text: &str, max: usize) -> &str {
+    let Some((end, _)) = text.char_indices().nth(max) else {
+        return text;
+    };
+    let cut = &text[..end];
+    match cut.rfind(char::is_whitespace) {
+        Some(i) if cut[..i].chars().count() > max / 2 => &cut[..i],
+        _ => cut,
     }
 }
 
@@ -615,6 +697,41 @@ mod tests {
         assert_eq!(long.reading_time(), 2);
         let cjk = render(&"字".repeat(1000), false);
         assert_eq!(cjk.reading_time(), 2);
+    }
+
+    #[test]
+    fn ascii_word_count_agrees_with_the_general_loop() {
+        let general = |t: &str| {
+            // The same text behind a non-ASCII prefix takes the general path; the prefix
+            // (a CJK character) counts as CJK, not as a word, and ends any word.
+            let (mut words, mut cjk) = (0, 0);
+            count(&format!("字{t}"), &mut words, &mut cjk);
+            words
+        };
+        for t in [
+            "",
+            "'",
+            "a",
+            "'quoted' don't rock'n'roll, 42",
+            "a''b ''c d'' 'e' x'y'z",
+            " 'x",
+            "x' y",
+            "it's a_b-c 3.14 foo's  bar",
+        ] {
+            assert_eq!(ascii_words(t.as_bytes()), general(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn plain_text_is_kept_to_plain_chars_cut_between_words() {
+        let latin = render(&"word ".repeat(2 * PLAIN_CHARS), true);
+        let plain = latin.plain.unwrap();
+        assert!(plain.len() <= PLAIN_CHARS && plain.len() > PLAIN_CHARS - 5);
+        assert!(plain.ends_with("word"), "{plain}");
+        let cjk = render(&"字".repeat(3 * PLAIN_CHARS), true).plain.unwrap();
+        assert_eq!(cjk.chars().count(), PLAIN_CHARS);
+        let short = render("Short text.\n", true).plain.unwrap();
+        assert_eq!(short, "Short text.");
     }
 
     #[test]

@@ -144,14 +144,17 @@ pub(crate) fn run(options: &BuildOptions) -> Result<(Built, BuildReport), BuildE
     lap("templates");
     let staging = Staging::new(&options.out)?;
     write(&site, &prepared, &Selection::ALL, &staging)?;
-    // The Worker's route list, from what the bundle holds (gate::rules has the logic).
-    let routes = gate::rules::for_bundle(staging.dir())
-        .map_err(|e| BuildError::io("list the worker routes of", staging.dir(), e))?;
+    lap("render and write");
+    // The Worker's route list, from what the bundle holds (gate::rules has the logic): the
+    // paths the staging folder recorded and the manifest written into it, with no walk of
+    // the folder and no parse of the manifest back.
+    let manifest = assets::manifest(&site, &prepared.assets);
+    let routes = gate::rules::compute(&manifest, &staging.paths());
     if let Some(note) = &routes.note {
         eprintln!("warning: {note}");
     }
     staging.write(gate::rules::RULES_FILE, routes.to_json().as_bytes())?;
-    lap("render and write");
+    lap("worker routes");
     // Over the plan's limits, the staging folder is dropped and the old bundle stays.
     let size = staging.size();
     let over = limits::over(site.config.plan(), &size);
@@ -219,6 +222,13 @@ pub(crate) fn write(
             .iter()
             .try_for_each(|o| sink.write(&o.path, o.contents.as_bytes()))
     };
+    // The search index's shards, each a job of its own.
+    let by_url = if selected.lists {
+        feeds::search_order(site)
+    } else {
+        Vec::new()
+    };
+    let shards = feeds::search_shards(by_url.len());
     let mut singles: Vec<Job<'_>> = Vec::new();
     if selected.rest {
         // Nothing is written if any file would be read by Cloudflare as configuration.
@@ -274,7 +284,7 @@ pub(crate) fn write(
         singles.push(Box::new(|| {
             Ok(vec![Output {
                 path: feeds::SEARCH_FILE.into(),
-                contents: feeds::search(site),
+                contents: feeds::search(&by_url),
             }])
         }));
     }
@@ -302,6 +312,12 @@ pub(crate) fn write(
                 .into_par_iter()
                 .map(|i| put(vec![renderer.section(site, i)?])),
         )
+        .chain((0..shards).into_par_iter().map(|n| {
+            put(vec![Output {
+                path: feeds::search_shard_file(n),
+                contents: feeds::search_shard(&by_url, n),
+            }])
+        }))
         .chain(pages.into_par_iter().map_init(
             || renderer.context(),
             |ctx, i| put(renderer.page_in(ctx, site, i)?),

@@ -5,7 +5,7 @@
 //! The safety rule lives here: a gated page's body goes only into `page.html`, whose
 //! output path is under `_gated/`; its teaser view never carries `content`.
 
-use crate::build::markdown::{excerpt, TocEntry};
+use crate::build::markdown::TocEntry;
 use crate::build::members as member_pages;
 use crate::build::site::{output_path, Page, Site, MEMBERSHIP_URL};
 use crate::build::theme::Theme;
@@ -44,8 +44,6 @@ pub(crate) const SHARED_DIR: &str = "shared/";
 
 /// How many pages `recent` on the home page lists.
 const RECENT: usize = 10;
-/// Length of a public page's description excerpt when it has no summary.
-const DESCRIPTION_CHARS: usize = 160;
 
 /// One rendered file of the bundle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,6 +272,8 @@ impl Renderer {
         };
         let mut ctx = self.globals.clone();
         ctx.insert("section", &view);
+        // The context holds its own copy: a list of 100,000 pages need not be held twice.
+        drop(view);
         let template = if index == 0 {
             let recent: Vec<PageView<'_>> = site
                 .pages_newest_first()
@@ -430,9 +430,7 @@ fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
     // A gated page's description is its summary or nothing: never body text.
     let description = match (&front.summary, &page.body.lead) {
         (Some(s), _) => Some(s.clone()),
-        (None, Some(lead)) if level.is_none() && !lead.is_empty() => {
-            Some(excerpt(lead, DESCRIPTION_CHARS))
-        }
+        (None, Some(lead)) if level.is_none() && !lead.is_empty() => Some(lead.clone()),
         _ => None,
     };
     let (content, teaser, toc) = match body {
