@@ -92,5 +92,7 @@ command -v python3 >/dev/null || missing+=(python3)
 # The macOS check runs build scripts, and psm's (tera → pest → pest_stack_guard → psm)
 # assembles a .s file for the target; Debian's clang targets macOS with no SDK for that.
 command -v clang >/dev/null || missing+=(clang)
+# The Windows check compiles SQLite (bundled, for `lyceum serve`'s members) for the target.
+command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 say "tools ready"

@@ -446,7 +446,11 @@ fn unknown_member_routes_answered_405() {
                 method,
                 ..post(path, "")
             };
-            assert_eq!(reply(&call(&db, &s, &req, NOW)).status, 404, "{method} {path}");
+            assert_eq!(
+                reply(&call(&db, &s, &req, NOW)).status,
+                404,
+                "{method} {path}"
+            );
         }
     }
     let get = Request {

@@ -202,11 +202,17 @@ struct Answer {
 
 impl Api {
     fn agent() -> ureq::Agent {
-        ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
-            .build()
-            .into()
+            .timeout_global(Some(Duration::from_secs(120)));
+        // Without rustls (macOS, Windows) the system's TLS is the provider.
+        #[cfg(not(target_os = "linux"))]
+        let config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::NativeTls)
+                .build(),
+        );
+        config.build().into()
     }
 
     fn url(&self, path: &str) -> String {
