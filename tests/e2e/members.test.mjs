@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import { ROOT, buildFixture, ensureWorker, fixtureCanaries, request, startWrangler, tempDir, waitFor, writeDevVars } from './lib/harness.mjs';
 import { makeKeys, now, sign } from './lib/jwt.mjs';
 
@@ -31,6 +31,14 @@ writeDevVars(path.join(dir, '.dev.vars'), {
 });
 
 let server;
+// Each test comes from its own client address (wrangler dev passes CF-Connecting-IP on,
+// which Cloudflare sets itself in production), so per-IP limits meet only the tests
+// that aim at them.
+let ips = 0;
+let ip;
+beforeEach(() => {
+  ip = `198.51.100.${++ips}`;
+});
 before(async () => {
   server = await startWrangler({ dist, envFile: path.join(dir, '.dev.vars'), stateDir, mail: true });
 });
@@ -66,7 +74,9 @@ async function post(p, form, headers = {}, secrets) {
   const r = await request(server.base, p, {
     method: 'POST',
     body,
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: server.base, 'Sec-Fetch-Site': 'same-origin', ...headers },
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded', Origin: server.base, 'Sec-Fetch-Site': 'same-origin', 'CF-Connecting-IP': ip, ...headers,
+    },
   });
   clean(r, `POST ${p}`, secrets);
   return r;
@@ -92,14 +102,15 @@ const pair = (c) => c.split(';')[0];
 const value = (c) => pair(c).slice(pair(c).indexOf('=') + 1);
 const jar = (r) => Object.values(setCookies(r)).map(pair).join('; ');
 
-let mailsSeen = 0;
 /** Ask for a sign-in mail for `email`; the mail as the local binding wrote it. */
 async function askMail(email, next = '/') {
+  const seen = server.mails().length;
   const r = await post('/_lyceum/signin', { email, next });
   assert.equal(r.status, 303, `sign-in for ${email}`);
   assert.equal(r.headers.location, '/signin/sent/');
-  const mail = await server.waitForMail(++mailsSeen);
-  assert.equal(mail.to, email.toLowerCase());
+  // Mails go out after the answer, so others' may land in between: find this one.
+  const mail = await waitFor(() => server.mails().slice(seen).find((m) => m.to === email.toLowerCase()),
+    { what: () => `a mail to ${email} in wrangler's output:\n${server.output()}` });
   const link = mail.text.match(/http:\/\/127\.0\.0\.1:\d+\/_lyceum\/confirm\?t=([A-Za-z0-9_-]{43})/);
   const code = mail.text.match(/\b(\d{6})\b/);
   assert.ok(link && code, `link and code in the mail:\n${mail.text}`);
@@ -208,14 +219,15 @@ describe('sign-up and sign-in by email', () => {
   test('enumeration: a member and a stranger get the same answer', async () => {
     await signIn('known@example.org');
     const answers = [];
+    const seen = server.mails().length;
     for (const email of ['known@example.org', 'stranger@example.org']) {
       const r = await post('/_lyceum/signin', { email, next: '/' });
-      mailsSeen++;
       const headers = Object.fromEntries(Object.entries(r.headers).filter(([k]) => !['date', 'cf-ray'].includes(k)));
       answers.push({ status: r.status, headers, body: r.body });
     }
     assert.deepEqual(answers[0], answers[1]);
-    await server.waitForMail(mailsSeen);
+    // Both get a mail (a sign-in and a sign-up), after the answer.
+    await waitFor(() => server.mails().slice(seen).length >= 2, { what: 'the two mails' });
   });
 });
 
@@ -273,7 +285,6 @@ describe('the forms refuse what a browser on this site would not send', () => {
     }
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(server.mails().length, before, 'nothing was sent');
-    mailsSeen = before;
     const { mail } = await askMail('读者@例子.中国');
     assert.equal(mail.to, '读者@例子.中国');
   });
@@ -287,6 +298,32 @@ describe('the forms refuse what a browser on this site would not send', () => {
     assert.equal(shown.member?.email ?? shown.email, email);
     const list = JSON.parse((await admin('GET', 'members')).body).members;
     assert.ok(list.some((m) => m.name === "Robert'); DROP TABLE members;--"), 'the name is stored as written');
+  });
+});
+
+// ---------- rate limits ----------
+
+describe('rate limits, counted in D1', () => {
+  test('a recipient cannot be mail-bombed: the 4th request in 15 minutes sends nothing', async () => {
+    const email = 'bombed@example.org';
+    for (let i = 0; i < 3; i++) await askMail(email);
+    const count = server.mails().length;
+    for (const client of ['203.0.113.1', '203.0.113.2']) {
+      const r = await post('/_lyceum/signin', { email }, { 'CF-Connecting-IP': client });
+      assert.equal(r.headers.location, '/signin/later/', `from ${client}: try later`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(server.mails().length, count, 'no 4th mail, from any address');
+  });
+
+  test('one client address: 20 sign-in requests an hour, then locked out', async () => {
+    const answers = [];
+    for (let i = 0; i < 21; i++) answers.push((await post('/_lyceum/signin', { email: `flood${i}@example.org` })).headers.location);
+    assert.deepEqual(answers.slice(0, 20), Array(20).fill('/signin/sent/'));
+    assert.equal(answers[20], '/signin/later/');
+    // Another client is not affected.
+    ip = '198.51.100.250';
+    assert.equal((await askMail('neighbour@example.org')).mail.to, 'neighbour@example.org');
   });
 });
 
