@@ -14,12 +14,14 @@ export function benchFixture(prefix) {
   const manifest = JSON.parse(fs.readFileSync(path.join(dist, '_gated/manifest.json'), 'utf8'));
   const [gatedUrl, gatedEntry] = Object.entries(manifest.entries).find(([, e]) => e.teaser);
   const secret = 'bench-secret-'.padEnd(48, 'x');
-  const token = sign('HS256', { sub: 'bench', level: gatedEntry.level, exp: now() + 86400 }, secret);
+  // A live session, as sign-in sets it: a lyceum session token in the session cookie.
+  const token = sign('HS256', { sub: 'bench', sid: 'bench-session', level: gatedEntry.level, exp: now() + 86400 }, secret,
+    { header: { typ: 'lyceum-session' } });
   const vars = path.join(dir, 'bench.vars');
   writeDevVars(vars, { LYCEUM_JWT_SECRET: secret });
   const scenarios = [
     { key: 'public', label: 'public page', path: '/about/', headers: {} },
-    { key: 'allowed', label: 'gated, allowed (HS256 cookie)', path: encodeURI(gatedUrl), headers: { Cookie: `lyceum_session=${token}` } },
+    { key: 'allowed', label: 'gated, allowed (live session cookie)', path: encodeURI(gatedUrl), headers: { Cookie: `__Host-lyceum_session=${token}` } },
     { key: 'denied', label: 'gated, denied (teaser)', path: encodeURI(gatedUrl), headers: {} },
   ];
   return { dir, dist, manifest, secret, vars, scenarios };

@@ -53,7 +53,7 @@ function tokenOf(req) {
   if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
   for (const part of (req.headers.get('Cookie') ?? '').split(';')) {
     const [k, ...v] = part.split('=');
-    if (k.trim() === 'lyceum_session') return v.join('=').trim();
+    if (k.trim() === '__Host-lyceum_session') return v.join('=').trim();
   }
   return null;
 }
