@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { ROOT, buildFixture, ensureWorker, fixtureCanaries, request, startWrangler, tempDir, waitFor, writeDevVars } from './lib/harness.mjs';
+import {
+  ROOT, buildFixture, ensureWorker, fixtureCanaries, lyceumBin, request, startWrangler, tempDir, waitFor, writeDevVars,
+} from './lib/harness.mjs';
 import { makeKeys, now, sign } from './lib/jwt.mjs';
 
 const dir = tempDir('lyceum-e2e-members-');
@@ -421,5 +423,34 @@ describe('admin API', () => {
     const csv = await admin('GET', 'members/export');
     assert.match(csv.headers['content-type'], /text\/csv/);
     assert.match(csv.body.split('\n')[0], /email/);
+  });
+});
+
+// ---------- lyceum members against wrangler dev ----------
+
+describe('lyceum members (the CLI) against the worker', () => {
+  const cli = (...args) => {
+    const r = spawnSync(lyceumBin(), ['members', '--url', server.base, ...args],
+      { encoding: 'utf8', env: { ...process.env, LYCEUM_ADMIN_SECRET: ADMIN } });
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(ADMIN), 'the CLI never prints the secret');
+    return r;
+  };
+  test('add, set-level with an end date, show, list, export, revoke-sessions, remove', () => {
+    const email = 'cli-member@example.org';
+    assert.equal(cli('add', email, '--name', 'Ada CLI', '--level', 'member').status, 0);
+    assert.equal(cli('set-level', email, 'pro', '--until', '2099-01-01').status, 0);
+    const shown = cli('show', email);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /pro/);
+    assert.match(shown.stdout, /2099-01-01/);
+    assert.match(cli('list', '--level', 'pro').stdout, /cli-member@example\.org/);
+    assert.match(cli('export').stdout, /cli-member@example\.org/);
+    assert.equal(cli('revoke-sessions', email).status, 0);
+    assert.equal(cli('remove', email).status, 0);
+    assert.notEqual(cli('show', email).status, 0, 'gone');
+    const wrong = spawnSync(lyceumBin(), ['members', '--url', server.base, 'list'],
+      { encoding: 'utf8', env: { ...process.env, LYCEUM_ADMIN_SECRET: 'not-the-secret' } });
+    assert.notEqual(wrong.status, 0);
+    assert.match(wrong.stderr, /secret/i);
   });
 });
