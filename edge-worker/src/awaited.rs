@@ -47,7 +47,11 @@ pub async fn respond_async(id: u32, ctx: JsValue) -> JsResult<Response> {
                 now_ms,
                 None,
             )?;
-            drive(&step, state).await
+            match state {
+                // The isolate's first gated request may need its session renewed.
+                State::Async(Job::Renew) => crate::member::renew(&step, now_ms).await,
+                state => drive(&step, state).await,
+            }
         }
     }
 }

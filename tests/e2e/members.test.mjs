@@ -135,6 +135,21 @@ function d1(sql) {
   assert.equal(r.status, 0, r.stderr);
 }
 
+// ---------- first of all ----------
+
+describe('a fresh isolate', () => {
+  // Runs first: nothing gated has been asked yet, so the manifest is not loaded. A renewal
+  // then came after the manifest load on the async path, which refused to re-enter
+  // itself: a 500 instead of the page.
+  test('its first gated request may be a renewal: the page opens', async () => {
+    const { cookies } = await signIn('first@example.org');
+    const r = await read(wire(memberPage.url), { Cookie: pair(cookies['__Host-lyceum_renew']) });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, full(memberPage));
+    assert.ok(setCookies(r)['__Host-lyceum_session'], 'renewed');
+  });
+});
+
 // ---------- the journey ----------
 
 describe('sign-up and sign-in by email', () => {
