@@ -44,6 +44,8 @@ pub const ACCOUNT_DATA_PATH: &str = "/_lyceum/account/data";
 pub const ACCOUNT_DELETE_PATH: &str = "/_lyceum/account/delete";
 /// The admin API.
 pub const ADMIN_PREFIX: &str = "/_lyceum/admin/";
+/// CSV import (admin), the one route with a larger body.
+pub const IMPORT_PATH: &str = "/_lyceum/admin/members/import";
 /// Stripe's webhook (`Stripe-Signature`, raw body).
 pub const STRIPE_WEBHOOK_PATH: &str = "/_lyceum/webhooks/stripe";
 /// `GET /_lyceum/checkout/<level or product id>`: to its payment link.
@@ -148,6 +150,15 @@ impl From<Reply> for Outcome {
             mail: None,
             log: None,
         }
+    }
+}
+
+/// The largest body an adapter should read for a request to `path` (larger: 413).
+pub fn body_limit(path: &str) -> usize {
+    match path {
+        STRIPE_WEBHOOK_PATH => MAX_WEBHOOK_BYTES,
+        IMPORT_PATH => MAX_IMPORT_BYTES,
+        _ => MAX_BODY_BYTES,
     }
 }
 

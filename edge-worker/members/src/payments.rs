@@ -68,14 +68,24 @@ pub async fn apply(
             event.kind, event.id
         )));
     }
+    // The member it concerns, for their history: known, or by the Stripe customer, or
+    // by the payment a purchase came from.
+    let (customer, payment) = (
+        id_of(obj, "customer"),
+        id_of(obj, "payment_intent").or_else(|| id_of(obj, "charge")),
+    );
     let mut batch = vec![stmt!(
         "INSERT INTO webhook_events (id, type, member_id, created, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+         VALUES (?1, ?2, COALESCE(?3,
+           (SELECT id FROM members WHERE stripe_customer = ?6 LIMIT 1),
+           (SELECT member_id FROM entitlements WHERE payment_ref = ?7 LIMIT 1)), ?4, ?5)",
         event.id.as_str(),
         event.kind.as_str(),
         member,
         event.created,
-        now
+        now,
+        customer,
+        payment
     )];
     batch.extend(stmts);
     match store.batch(&batch).await {

@@ -845,3 +845,55 @@ fn members_json_from_before_payments_still_parses() {
     assert_eq!(settings.checkout["member"], "https://buy.stripe.com/x");
     assert_eq!(settings.stripe_webhook_secret, None);
 }
+
+#[test]
+fn each_event_is_recorded_in_the_history_of_its_member() {
+    let (db, s) = (Sqlite::memory().unwrap(), settings());
+    let ada = subscribed(&db, &s);
+    let buy = event(
+        "evt_buy",
+        "checkout.session.completed",
+        NOW + 5,
+        checkout_session("payment", Some(&ada), "ada@example.org"),
+    );
+    deliver(&db, &s, &buy, NOW + 5);
+    let refund = event(
+        "evt_refund",
+        "charge.refunded",
+        NOW + 9,
+        charge_refunded("pi_course_1"),
+    );
+    deliver(&db, &s, &refund, NOW + 9);
+    let rows = run(db.query(stmt!(
+        "SELECT id, member_id FROM webhook_events ORDER BY created, id"
+    )))
+    .unwrap();
+    let history: Vec<(&str, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.text("id").unwrap(), r.text("member_id")))
+        .collect();
+    let ada = Some(ada.as_str());
+    assert_eq!(
+        history,
+        [
+            ("evt_checkout", ada),
+            ("evt_sub_created", ada),
+            ("evt_buy", ada),
+            ("evt_refund", ada)
+        ]
+    );
+}
+
+#[test]
+fn only_the_webhook_route_reads_a_large_body() {
+    assert_eq!(
+        http::body_limit(http::STRIPE_WEBHOOK_PATH),
+        http::MAX_WEBHOOK_BYTES
+    );
+    assert_eq!(http::body_limit(http::IMPORT_PATH), http::MAX_IMPORT_BYTES);
+    assert_eq!(http::body_limit(http::SIGNIN_PATH), http::MAX_BODY_BYTES);
+    assert_eq!(
+        http::body_limit("/_lyceum/checkout/pro"),
+        http::MAX_BODY_BYTES
+    );
+}
