@@ -337,7 +337,9 @@ fn subscription(policy: &Policy, event: &Event, now: u64) -> Plan {
         .filter_map(|item| time(item, "current_period_end"))
         .max()
         .or_else(|| time(sub, "current_period_end"));
-    // Final statuses never change; a tie in time goes to the final one.
+    // Final statuses never change. Stripe's times are whole seconds and it often sends
+    // `created` (incomplete) and `updated` (active) within one: a tie goes to the later
+    // status in a subscription's life ([`status_rank`], repeated in SQL for the stored one).
     const SQL: &str = "INSERT INTO subscriptions (id, customer, status, price, current_period_end,
                                     past_due_since, state_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?3 = 'past_due' THEN ?6 END, ?6, ?7)
@@ -353,7 +355,12 @@ fn subscription(policy: &Policy, event: &Event, now: u64) -> Plan {
          WHERE subscriptions.status NOT IN ('canceled', 'incomplete_expired')
            AND (excluded.state_at > subscriptions.state_at
                 OR (excluded.state_at = subscriptions.state_at
-                    AND excluded.status IN ('canceled', 'incomplete_expired')))";
+                    AND ?8 > CASE subscriptions.status
+                               WHEN 'incomplete' THEN 0 WHEN 'trialing' THEN 1
+                               WHEN 'active' THEN 2 WHEN 'past_due' THEN 3
+                               WHEN 'unpaid' THEN 4 WHEN 'paused' THEN 4
+                               WHEN 'canceled' THEN 5 WHEN 'incomplete_expired' THEN 5
+                               ELSE 2 END))";
     Plan {
         stmts: vec![stmt!(
             SQL,
@@ -363,10 +370,23 @@ fn subscription(policy: &Policy, event: &Event, now: u64) -> Plan {
             price.as_str(),
             period_end,
             event.created,
-            now
+            now,
+            status_rank(status)
         )],
         member: None,
         log: format!("subscription {id} {status} ({price})"),
+    }
+}
+
+/// A status's place in a subscription's life, to order two states of the same second.
+fn status_rank(status: &str) -> u64 {
+    match status {
+        "incomplete" => 0,
+        "trialing" => 1,
+        "past_due" => 3,
+        "unpaid" | "paused" => 4,
+        "canceled" | "incomplete_expired" => 5,
+        _ => 2, // active, and any status Stripe adds
     }
 }
 

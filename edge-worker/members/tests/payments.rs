@@ -897,3 +897,42 @@ fn only_the_webhook_route_reads_a_large_body() {
         http::MAX_BODY_BYTES
     );
 }
+
+#[test]
+fn a_subscription_created_incomplete_and_activated_in_the_same_second_is_active_either_way() {
+    for reversed in [false, true] {
+        let (db, s) = (Sqlite::memory().unwrap(), settings());
+        let ada = add_member(&db, "ada@example.org", Some("member"), None);
+        run(db.query(stmt!(
+            "UPDATE members SET stripe_customer = ?2 WHERE id = ?1",
+            ada.as_str(),
+            CUSTOMER
+        )))
+        .unwrap();
+        let mut events = vec![
+            event(
+                "evt_created",
+                "customer.subscription.created",
+                NOW,
+                subscription("incomplete", PRO, NOW + 30 * DAY),
+            ),
+            event(
+                "evt_activated",
+                "customer.subscription.updated",
+                NOW,
+                subscription("active", PRO, NOW + 30 * DAY),
+            ),
+        ];
+        if reversed {
+            events.reverse();
+        }
+        for (i, body) in events.iter().enumerate() {
+            deliver(&db, &s, body, NOW + i as u64);
+        }
+        assert_eq!(
+            level(&db, &s, &ada, NOW + DAY).as_deref(),
+            Some("pro"),
+            "reversed: {reversed}"
+        );
+    }
+}
