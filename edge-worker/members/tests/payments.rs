@@ -909,7 +909,7 @@ fn a_subscription_created_incomplete_and_activated_in_the_same_second_is_active_
             CUSTOMER
         )))
         .unwrap();
-        let mut events = vec![
+        let mut events = [
             event(
                 "evt_created",
                 "customer.subscription.created",
