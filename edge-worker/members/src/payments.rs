@@ -45,7 +45,10 @@ pub async fn apply(
     }
     let obj = &event.data.object;
     let plan = match event.kind.as_str() {
-        "checkout.session.completed" => checkout(store, policy, event, now).await?,
+        // A delayed method (a bank debit) completes unpaid and succeeds later.
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            checkout(store, policy, event, now).await?
+        }
         "customer.subscription.created"
         | "customer.subscription.updated"
         | "customer.subscription.deleted" => subscription(policy, event, now),

@@ -96,6 +96,8 @@ pub enum SiteError {
     Version(u32),
     #[error("free_level {0:?} is not one of the levels")]
     FreeLevel(String),
+    #[error("price {price:?} sells level {level:?}, which is not one of the levels")]
+    PriceLevel { price: String, level: String },
 }
 
 impl SiteMembers {
@@ -107,6 +109,16 @@ impl SiteMembers {
         if let Some(free) = &site.free_level {
             if !site.levels.iter().any(|l| &l.id == free) {
                 return Err(SiteError::FreeLevel(free.clone()));
+            }
+        }
+        for (price, grant) in &site.prices {
+            if let Some(level) = &grant.level {
+                if !site.levels.iter().any(|l| &l.id == level) {
+                    return Err(SiteError::PriceLevel {
+                        price: price.clone(),
+                        level: level.clone(),
+                    });
+                }
             }
         }
         Ok(site)

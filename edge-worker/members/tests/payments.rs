@@ -844,6 +844,42 @@ fn members_json_from_before_payments_still_parses() {
     assert_eq!(settings.policy.prices[PRO].level.as_deref(), Some("member"));
     assert_eq!(settings.checkout["member"], "https://buy.stripe.com/x");
     assert_eq!(settings.stripe_webhook_secret, None);
+    // A price that sells a level the site does not have is a build error, not a free
+    // member who paid.
+    file["prices"] = json!({ PRO: { "level": "gold" } });
+    let err = SiteMembers::from_json(&file.to_string()).unwrap_err();
+    assert!(err.to_string().contains("\"gold\""), "{err}");
+}
+
+#[test]
+fn a_delayed_payment_grants_the_purchase_when_it_succeeds() {
+    let (db, s) = (Sqlite::memory().unwrap(), settings());
+    let ada = add_member(&db, "ada@example.org", Some("member"), None);
+    let mut session = checkout_session("payment", Some(&ada), "ada@example.org");
+    session["payment_status"] = json!("unpaid");
+    let completed = event(
+        "evt_completed",
+        "checkout.session.completed",
+        NOW,
+        session.clone(),
+    );
+    deliver(&db, &s, &completed, NOW);
+    assert!(
+        membership(&db, &s, &ada, NOW + 1).products.is_empty(),
+        "not paid yet"
+    );
+    session["payment_status"] = json!("paid");
+    let paid = event(
+        "evt_paid",
+        "checkout.session.async_payment_succeeded",
+        NOW + DAY,
+        session,
+    );
+    deliver(&db, &s, &paid, NOW + DAY);
+    assert_eq!(
+        membership(&db, &s, &ada, NOW + DAY + 1).products,
+        ["rust-course"]
+    );
 }
 
 #[test]
