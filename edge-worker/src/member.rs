@@ -8,7 +8,7 @@
 use std::rc::Rc;
 
 use gate::route::Reply;
-use members::http::{self, Renewal, MAX_BODY_BYTES, MAX_IMPORT_BYTES};
+use members::http::{self, Renewal};
 use worker::js_sys::{self, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::future_to_promise;
@@ -35,12 +35,7 @@ pub(crate) async fn route(step: &Step, ctx: &JsValue, now_ms: f64) -> JsResult<R
     };
     let headers = step.req.headers();
     let get = |name: &str| headers.get(name).ok().flatten();
-    let limit = if path.ends_with("/import") {
-        MAX_IMPORT_BYTES
-    } else {
-        MAX_BODY_BYTES
-    };
-    let body = match body(step, &headers, limit).await? {
+    let body = match body(step, &headers, http::body_limit(path)).await? {
         Some(body) => body,
         None => return send(&Reply::plain(413, "Payload Too Large\n"), head),
     };
@@ -50,12 +45,13 @@ pub(crate) async fn route(step: &Step, ctx: &JsValue, now_ms: f64) -> JsResult<R
         console_error!("lyceum: sign-in needs a mail service: an EMAIL binding or LYCEUM_EMAIL_API_URL and _KEY");
         return send(&http::unavailable(path), head);
     }
-    let (host, origin, fetch_site, cookie, authorization, ip) = (
+    let (host, origin, fetch_site, cookie, authorization, signature, ip) = (
         get("Host"),
         get("Origin"),
         get("Sec-Fetch-Site"),
         get("Cookie"),
         get("Authorization"),
+        get("Stripe-Signature"),
         get("CF-Connecting-IP").unwrap_or_else(|| "unknown".into()),
     );
     let req = http::Request {
@@ -65,6 +61,7 @@ pub(crate) async fn route(step: &Step, ctx: &JsValue, now_ms: f64) -> JsResult<R
         host: host.as_deref(),
         origin: origin.as_deref(),
         sec_fetch_site: fetch_site.as_deref(),
+        stripe_signature: signature.as_deref(),
         cookie: cookie.as_deref(),
         authorization: authorization.as_deref(),
         ip: &ip,

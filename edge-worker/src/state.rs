@@ -46,7 +46,8 @@ pub(crate) fn keep_members(env: &Env, text: Option<&str>) -> Option<Rc<Members>>
     let Some(secret) = setting(env, gate::token::ENV_SECRET) else {
         return members_unusable("LYCEUM_JWT_SECRET is not set (it signs sessions)");
     };
-    let settings = site.settings(secret.as_bytes(), setting(env, "LYCEUM_ADMIN_SECRET"));
+    let mut settings = site.settings(secret.as_bytes(), setting(env, "LYCEUM_ADMIN_SECRET"));
+    settings.stripe_webhook_secret = setting(env, members::http::ENV_STRIPE_WEBHOOK_SECRET);
     let m = Rc::new(Members { site, settings });
     MEMBERS.with(|c| *c.borrow_mut() = Some(m.clone()));
     Some(m)

@@ -6,6 +6,7 @@
 // oversized and malformed input.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -24,12 +25,14 @@ const memberPage = pages.find((e) => e.level === 'member');
 const proPage = pages.find((e) => e.level === 'pro');
 const keys = makeKeys();
 const ADMIN = 'admin-secret-for-the-e2e-suite-0123456789';
+const WHSEC = `whsec_${'e2e'.repeat(12)}`;
 const stateDir = path.join(dir, 'state');
 writeDevVars(path.join(dir, '.dev.vars'), {
   LYCEUM_JWT_SECRET: keys.secret,
   LYCEUM_ADMIN_SECRET: ADMIN,
   LYCEUM_EMAIL_FROM: 'members@academy.example',
   LYCEUM_LOG_D1: '1',
+  LYCEUM_STRIPE_WEBHOOK_SECRET: WHSEC,
 });
 
 let server;
@@ -467,5 +470,33 @@ describe('lyceum members (the CLI) against the worker', () => {
       { encoding: 'utf8', env: { ...process.env, LYCEUM_ADMIN_SECRET: 'not-the-secret' } });
     assert.notEqual(wrong.status, 0);
     assert.match(wrong.stderr, /secret/i);
+  });
+});
+
+// ---------- the Stripe webhook (the route; event application is issue 12) ----------
+
+describe('POST /_lyceum/webhooks/stripe', () => {
+  const event = JSON.stringify({ id: `evt_e2e_${process.pid}`, object: 'event', type: 'customer.created', created: now(),
+    data: { object: { id: 'cus_e2e', object: 'customer', email: 'payer@example.org' } } });
+  const signature = (body, t = now(), secret = WHSEC) =>
+    `t=${t},v1=${crypto.createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+  const deliver = (body, sig) => request(server.base, '/_lyceum/webhooks/stripe', {
+    method: 'POST', body, headers: { 'Content-Type': 'application/json', ...(sig ? { 'Stripe-Signature': sig } : {}) },
+  });
+  test('signed as Stripe signs it: accepted, twice (a retry changes nothing)', async () => {
+    for (let i = 0; i < 2; i++) assert.equal((await deliver(event, signature(event))).status, 200);
+  });
+  test('unsigned, wrongly signed, replayed or tampered: 400, nothing echoed', async () => {
+    const sig = signature(event);
+    for (const [what, body, s] of [
+      ['no signature', event, undefined],
+      ['another secret', event, signature(event, now(), 'whsec_other')],
+      ['a timestamp older than 300 s', event, signature(event, now() - 301)],
+      ['a tampered body', event.replace('payer@', 'thief@'), sig],
+    ]) {
+      const r = await deliver(body, s);
+      assert.equal(r.status, 400, what);
+      assert.ok(!r.body.includes(WHSEC) && !r.body.includes('v1='), `${what}: echoes nothing`);
+    }
   });
 });

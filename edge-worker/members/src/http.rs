@@ -23,11 +23,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::admin::{self, AdminError, NewMember};
+use crate::payments::{self, Applied};
 use crate::ratelimit::{self, Limit, Verdict};
 use crate::session::{self, Membership, NewSession};
 use crate::signin::{self, Mail, Redeemed, Requested, SigninForm};
 use crate::store::Store;
-use crate::{date, secret, Policy};
+use crate::{date, secret, stripe, Policy};
 
 /// Sign-in form target (`email`, `next`).
 pub const SIGNIN_PATH: &str = "/_lyceum/signin";
@@ -43,6 +44,17 @@ pub const ACCOUNT_DATA_PATH: &str = "/_lyceum/account/data";
 pub const ACCOUNT_DELETE_PATH: &str = "/_lyceum/account/delete";
 /// The admin API.
 pub const ADMIN_PREFIX: &str = "/_lyceum/admin/";
+/// CSV import (admin), the one route with a larger body.
+pub const IMPORT_PATH: &str = "/_lyceum/admin/members/import";
+/// Stripe's webhook (`Stripe-Signature`, raw body).
+pub const STRIPE_WEBHOOK_PATH: &str = "/_lyceum/webhooks/stripe";
+/// `GET /_lyceum/checkout/<level or product id>`: to its payment link.
+pub const CHECKOUT_PREFIX: &str = "/_lyceum/checkout/";
+/// Where a checkout without a configured link, or a reader without a plan, goes.
+pub const MEMBERSHIP_PAGE: &str = "/membership/";
+
+/// The variable (a secret) holding the Stripe webhook signing secret(s), `whsec_…`.
+pub const ENV_STRIPE_WEBHOOK_SECRET: &str = "LYCEUM_STRIPE_WEBHOOK_SECRET";
 
 /// Public pages the theme generates, where the routes send the reader.
 pub const SENT_PAGE: &str = "/signin/sent/";
@@ -60,6 +72,8 @@ pub const RENEW_COOKIE: &str = RENEW_COOKIE_NAME;
 /// Largest request body read (form or JSON; CSV imports are admin-only and larger).
 pub const MAX_BODY_BYTES: usize = 10 * 1024;
 pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
+/// Largest Stripe webhook body read (Stripe's events are well under this).
+pub const MAX_WEBHOOK_BYTES: usize = 256 * 1024;
 
 /// Wrong admin secrets from one IP.
 const ADMIN_PER_IP: Limit = Limit {
@@ -82,8 +96,11 @@ pub struct Request<'a> {
     pub sec_fetch_site: Option<&'a str>,
     pub cookie: Option<&'a str>,
     pub authorization: Option<&'a str>,
+    /// The `Stripe-Signature` header (the webhook route only).
+    pub stripe_signature: Option<&'a str>,
     /// The client's IP as the platform reports it.
     pub ip: &'a str,
+    /// The raw body, unparsed: the webhook's signature covers these exact bytes.
     pub body: &'a [u8],
 }
 
@@ -99,6 +116,13 @@ pub struct Settings {
     pub admin_secret: Option<String>,
     /// `(id, name)` of each level, for imports.
     pub level_names: Vec<(String, String)>,
+    /// Stripe's webhook signing secret(s), `whsec_…` (several separated by commas or
+    /// spaces while one is rolled); `None` disables the webhook route (404).
+    pub stripe_webhook_secret: Option<String>,
+    /// Level or product id → the Stripe Payment Link that sells it.
+    pub checkout: std::collections::BTreeMap<String, String>,
+    /// The Stripe billing-portal link.
+    pub portal: Option<String>,
 }
 
 /// How to answer.
@@ -132,6 +156,15 @@ impl From<Reply> for Outcome {
     }
 }
 
+/// The largest body an adapter should read for a request to `path` (larger: 413).
+pub fn body_limit(path: &str) -> usize {
+    match path {
+        STRIPE_WEBHOOK_PATH => MAX_WEBHOOK_BYTES,
+        IMPORT_PATH => MAX_IMPORT_BYTES,
+        _ => MAX_BODY_BYTES,
+    }
+}
+
 /// Whether [`handle`] answers this path (everything under `/_lyceum/` it knows).
 pub fn is_member_route(path: &str) -> bool {
     matches!(
@@ -142,7 +175,9 @@ pub fn is_member_route(path: &str) -> bool {
             | SIGNOUT_PATH
             | ACCOUNT_DATA_PATH
             | ACCOUNT_DELETE_PATH
+            | STRIPE_WEBHOOK_PATH
     ) || path.starts_with(ADMIN_PREFIX)
+        || path.starts_with(CHECKOUT_PREFIX)
 }
 
 /// Headers of every answer here: never cached, never referred.
@@ -235,6 +270,18 @@ async fn route(
     if !is_member_route(req.path) {
         // Any method: an unknown route is missing, not a route of another method.
         return Ok(plain(404, "Not Found").into());
+    }
+    if req.path == STRIPE_WEBHOOK_PATH {
+        // Not a browser form: Stripe signs it instead, so no Origin check.
+        return stripe_webhook(store, settings, req, now).await;
+    }
+    if let Some(id) = req.path.strip_prefix(CHECKOUT_PREFIX) {
+        if matches!(req.method, "GET" | "HEAD") {
+            return checkout(store, settings, req, id, now).await;
+        }
+        let mut r = plain(405, "Method Not Allowed");
+        r.headers.push(("Allow", "GET".into()));
+        return Ok(r.into());
     }
     let post = req.method == "POST";
     match (req.path, post) {
@@ -474,12 +521,119 @@ async fn current_member(
     req: &Request<'_>,
     now: u64,
 ) -> Result<Option<String>, crate::Error> {
+    Ok(current_membership(store, settings, req, now)
+        .await?
+        .map(|m| m.member_id))
+}
+
+async fn current_membership(
+    store: &impl Store,
+    settings: &Settings,
+    req: &Request<'_>,
+    now: u64,
+) -> Result<Option<Membership>, crate::Error> {
     let Some(secret) = req.cookie.and_then(|c| cookie_value(c, RENEW_COOKIE)) else {
         return Ok(None);
     };
     Ok(session::renew(store, &settings.policy, secret, now)
         .await?
-        .map(|(_, m)| m.member_id))
+        .map(|(_, m)| m))
+}
+
+/// `POST /_lyceum/webhooks/stripe`: verify the signature on the raw bytes, then apply
+/// the event once. 400 for a bad signature (never why), 200 for applied, duplicate or
+/// ignored, 503 on a store failure so that Stripe retries.
+async fn stripe_webhook(
+    store: &impl Store,
+    settings: &Settings,
+    req: &Request<'_>,
+    now: u64,
+) -> Result<Outcome, crate::Error> {
+    let Some(configured) = settings.stripe_webhook_secret.as_deref() else {
+        return Ok(plain(404, "Not Found").into());
+    };
+    let secrets: Vec<&str> = configured
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if secrets.is_empty() {
+        return Ok(plain(404, "Not Found").into());
+    }
+    if req.method != "POST" {
+        let mut r = plain(405, "Method Not Allowed");
+        r.headers.push(("Allow", "POST".into()));
+        return Ok(r.into());
+    }
+    if req.body.len() > MAX_WEBHOOK_BYTES {
+        return Ok(plain(413, "Payload Too Large").into());
+    }
+    let header = req.stripe_signature.unwrap_or_default();
+    if let Err(e) = stripe::verify(header, req.body, &secrets, now) {
+        let mut o = Outcome::from(plain(400, "Bad Request"));
+        o.log = Some(format!("stripe webhook refused: {e}"));
+        return Ok(o);
+    }
+    let Some(event) = stripe::parse(req.body) else {
+        let mut o = Outcome::from(plain(200, "OK"));
+        o.log = Some("stripe webhook: signed, but not an event we can read".into());
+        return Ok(o);
+    };
+    let (status, log) = match payments::apply(store, &settings.policy, &event, now).await {
+        Ok(Applied::Changed(log)) => (200, Some(log)),
+        Ok(Applied::Duplicate) => (200, None),
+        Ok(Applied::Ignored(log)) => (200, Some(log)),
+        Err(e) => (
+            503,
+            Some(format!("stripe webhook {} failed: {e}", event.id)),
+        ),
+    };
+    let mut o = Outcome::from(plain(
+        status,
+        if status == 200 {
+            "OK"
+        } else {
+            "Service Unavailable"
+        },
+    ));
+    o.log = log;
+    Ok(o)
+}
+
+/// `GET /_lyceum/checkout/<id>`: to the payment link of that level or product, with the
+/// signed-in member's id and address so the payment finds them; else to the
+/// membership page.
+async fn checkout(
+    store: &impl Store,
+    settings: &Settings,
+    req: &Request<'_>,
+    id: &str,
+    now: u64,
+) -> Result<Outcome, crate::Error> {
+    let Some(link) = settings.checkout.get(id) else {
+        return Ok(see_other(MEMBERSHIP_PAGE, Vec::new()).into());
+    };
+    let mut location = link.clone();
+    if let Some(m) = current_membership(store, settings, req, now).await? {
+        location.push(if location.contains('?') { '&' } else { '?' });
+        location.push_str("client_reference_id=");
+        location.push_str(&url_encode(&m.member_id));
+        location.push_str("&prefilled_email=");
+        location.push_str(&url_encode(&m.email));
+    }
+    Ok(see_other(&location, Vec::new()).into())
+}
+
+/// Percent-encode everything but RFC 3986's unreserved characters.
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// `GET /_lyceum/account/data`: the member's own data as a JSON download.

@@ -14,6 +14,7 @@ pub mod date;
 pub mod email;
 pub mod http;
 pub mod mail;
+pub mod payments;
 pub mod ratelimit;
 pub mod secret;
 pub mod session;
@@ -30,10 +31,16 @@ use thiserror::Error;
 
 /// The schema, in order: `(file name, SQL)`. The same files `wrangler d1 migrations
 /// apply` runs.
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_members.sql",
-    include_str!("../../migrations/0001_members.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_members.sql",
+        include_str!("../../migrations/0001_members.sql"),
+    ),
+    (
+        "0002_payments.sql",
+        include_str!("../../migrations/0002_payments.sql"),
+    ),
+];
 
 /// Who may become a member by signing in (`site.yaml`: `members.signup`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -62,10 +69,25 @@ pub struct Policy {
     pub session_ttl: u64,
     /// Key of the keyed hashes (codes, rate-limit keys): the server's secret.
     pub pepper: Vec<u8>,
+    /// Stripe price id (or payment link id, `plink_…`) → what it sells.
+    pub prices: std::collections::BTreeMap<String, Grant>,
+    /// How long a `past_due` subscription keeps its level, and how long past its paid
+    /// period an active one does when the renewal's webhook is late or lost, seconds.
+    pub grace: u64,
+}
+
+/// What a Stripe price sells: a level (a subscription) and/or a product (a course).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
 }
 
 impl Policy {
-    /// Default lifetimes: links 15 minutes, sessions 30 days.
+    /// Default lifetimes: links 15 minutes, sessions 30 days; a grace of 3 days.
     pub fn new(pepper: impl Into<Vec<u8>>) -> Policy {
         Policy {
             signup: Signup::Open,
@@ -74,6 +96,8 @@ impl Policy {
             link_ttl: 15 * 60,
             session_ttl: 30 * 86_400,
             pepper: pepper.into(),
+            prices: Default::default(),
+            grace: 3 * 86_400,
         }
     }
 }

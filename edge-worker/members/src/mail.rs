@@ -90,6 +90,10 @@ mod tests {
                 signin: t("Sign in"),
                 signup: t("Welcome"),
             },
+            prices: Default::default(),
+            grace_days: 3,
+            checkout: Default::default(),
+            portal: None,
         }
     }
 

@@ -6,6 +6,7 @@
 //! still be live, and the membership is read afresh, so a level change or a revocation
 //! takes effect within one token lifetime.
 
+use crate::payments;
 use crate::secret;
 use crate::stmt;
 use crate::store::{Row, RowExt, Store};
@@ -134,7 +135,9 @@ pub async fn end_member(store: &impl Store, member_id: &str, now: u64) -> Result
     Ok(rows.len() as u64)
 }
 
-/// The membership of an active member at `now`.
+/// The membership of an active member at `now`: the highest of their own level (admin,
+/// comp, until `level_until`) and the levels of their live subscriptions; the products
+/// they own now.
 pub async fn membership(
     store: &impl Store,
     policy: &Policy,
@@ -156,25 +159,70 @@ pub async fn membership(
                 now,
                 MAX_PRODUCTS as u64
             ),
+            // Linked by a checkout, or through the member's Stripe customer.
+            stmt!(
+                "SELECT status, price, current_period_end, paid_until, past_due_since
+                 FROM subscriptions
+                 WHERE member_id = ?1
+                    OR customer IN (SELECT stripe_customer FROM members
+                                    WHERE id = ?1 AND stripe_customer IS NOT NULL)",
+                member_id
+            ),
         ])
         .await?
         .into_iter();
-    let (members, products) = (
+    let (members, products, subscriptions) = (
+        results.next().unwrap_or_default(),
         results.next().unwrap_or_default(),
         results.next().unwrap_or_default(),
     );
     let Some(member) = members.first() else {
         return Ok(None);
     };
+    let mut level = level_in_force(member, policy, now);
+    let mut products: Vec<String> = products
+        .iter()
+        .filter_map(|r| r.text("product").map(str::to_string))
+        .collect();
+    for sub in &subscriptions {
+        let paid_until = [sub.time("current_period_end"), sub.time("paid_until")]
+            .into_iter()
+            .flatten()
+            .max();
+        let live = payments::subscription_live(
+            sub.text("status").unwrap_or_default(),
+            paid_until,
+            sub.time("past_due_since"),
+            policy.grace,
+            now,
+        );
+        let grant = sub.text("price").and_then(|p| policy.prices.get(p));
+        if let (true, Some(grant)) = (live, grant) {
+            if let Some(l) = &grant.level {
+                level = higher(policy, level, l);
+            }
+            products.extend(grant.product.clone());
+        }
+    }
+    products.sort();
+    products.dedup();
+    products.truncate(MAX_PRODUCTS);
     Ok(Some(Membership {
         member_id: member.text("id").unwrap_or(member_id).to_string(),
         email: member.text("email").unwrap_or_default().to_string(),
-        level: level_in_force(member, policy, now),
-        products: products
-            .iter()
-            .filter_map(|r| r.text("product").map(str::to_string))
-            .collect(),
+        level,
+        products,
     }))
+}
+
+/// The higher of two levels in the site's order (a level the site no longer has ranks
+/// lowest).
+fn higher(policy: &Policy, current: Option<String>, other: &str) -> Option<String> {
+    let rank = |l: &str| policy.levels.iter().position(|x| x == l);
+    match &current {
+        Some(c) if rank(c) >= rank(other) => current,
+        _ => Some(other.to_string()),
+    }
 }
 
 /// A member's level at `now`: their level until its end, then the free level.

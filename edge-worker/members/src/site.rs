@@ -4,10 +4,12 @@
 //! writes it from `site.yaml`'s `members:` section and the theme's mail templates, so
 //! the worker needs no copy of `site.yaml` and both adapters run the same settings.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::http::Settings;
-use crate::{secret, Policy, Signup};
+use crate::{secret, Grant, Policy, Signup};
 
 /// The bundle file.
 pub const MEMBERS_FILE: &str = "_gated/_lyceum/members.json";
@@ -39,6 +41,24 @@ pub struct SiteMembers {
     /// The site's title (the mail's sender name).
     pub site_title: String,
     pub mail: Mails,
+    /// Stripe price id (or payment link id, `plink_…`) → the level and/or product it
+    /// sells. Absent in files from before payments.
+    #[serde(default)]
+    pub prices: BTreeMap<String, Grant>,
+    /// Days a `past_due` subscription keeps its level (and an active one past its paid
+    /// period, when the renewal's webhook is late or lost).
+    #[serde(default = "default_grace_days")]
+    pub grace_days: u64,
+    /// Level or product id → the Stripe Payment Link that sells it.
+    #[serde(default)]
+    pub checkout: BTreeMap<String, String>,
+    /// The Stripe billing-portal link, for members to manage or cancel.
+    #[serde(default)]
+    pub portal: Option<String>,
+}
+
+fn default_grace_days() -> u64 {
+    3
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +96,8 @@ pub enum SiteError {
     Version(u32),
     #[error("free_level {0:?} is not one of the levels")]
     FreeLevel(String),
+    #[error("price {price:?} sells level {level:?}, which is not one of the levels")]
+    PriceLevel { price: String, level: String },
 }
 
 impl SiteMembers {
@@ -89,12 +111,23 @@ impl SiteMembers {
                 return Err(SiteError::FreeLevel(free.clone()));
             }
         }
+        for (price, grant) in &site.prices {
+            if let Some(level) = &grant.level {
+                if !site.levels.iter().any(|l| &l.id == level) {
+                    return Err(SiteError::PriceLevel {
+                        price: price.clone(),
+                        level: level.clone(),
+                    });
+                }
+            }
+        }
         Ok(site)
     }
 
     /// The member routes' settings: these, the server's `LYCEUM_JWT_SECRET` (which
     /// signs session tokens and, through a keyed hash, peppers the stored hashes) and
-    /// the admin secret (`None` disables the admin API).
+    /// the admin secret (`None` disables the admin API). The adapter sets
+    /// `stripe_webhook_secret` from its environment (`None` disables the webhook).
     pub fn settings(&self, jwt_secret: &[u8], admin_secret: Option<String>) -> Settings {
         let pepper = secret::keyed_hash(jwt_secret, &["lyceum members pepper"]);
         let mut policy = Policy::new(pepper.into_bytes());
@@ -103,6 +136,8 @@ impl SiteMembers {
         policy.free_level = self.free_level.clone();
         policy.link_ttl = self.link_minutes.max(1) * 60;
         policy.session_ttl = self.session_days.max(1) * 86_400;
+        policy.prices = self.prices.clone();
+        policy.grace = self.grace_days * 86_400;
         Settings {
             policy,
             jwt_secret: jwt_secret.to_vec(),
@@ -113,6 +148,9 @@ impl SiteMembers {
                 .iter()
                 .map(|l| (l.id.clone(), l.name.clone()))
                 .collect(),
+            stripe_webhook_secret: None,
+            checkout: self.checkout.clone(),
+            portal: self.portal.clone(),
         }
     }
 }

@@ -27,6 +27,9 @@ fn settings(signup: Signup) -> Settings {
             ("member".into(), "Member".into()),
             ("pro".into(), "Pro".into()),
         ],
+        stripe_webhook_secret: None,
+        checkout: Default::default(),
+        portal: None,
     }
 }
 

@@ -163,6 +163,11 @@ pub(crate) fn site_members(config: &Config, signin: MailTemplate, signup: MailTe
         link_minutes: m.link_minutes,
         session_days: m.session_days,
         token_minutes: m.token_minutes,
+        // Payments (issue 12): site.yaml does not sell anything yet.
+        prices: Default::default(),
+        grace_days: 3,
+        checkout: Default::default(),
+        portal: None,
         site_title: config.title.clone(),
         mail: Mails { signin, signup },
     };

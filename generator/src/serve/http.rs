@@ -44,6 +44,8 @@ pub(crate) struct Request<'a> {
     /// `Origin` and `Sec-Fetch-Site`: a member route refuses cross-site POSTs.
     pub origin: Option<&'a str>,
     pub sec_fetch_site: Option<&'a str>,
+    /// `Stripe-Signature`: the webhook route verifies it over the raw body.
+    pub stripe_signature: Option<&'a str>,
     /// The client's IP (rate limits).
     pub ip: &'a str,
     /// The body of a POST to a member route (within [`body_limit`]); else empty.
@@ -51,20 +53,14 @@ pub(crate) struct Request<'a> {
 }
 
 /// The largest body read for a request, or `None` when its body is not read at all:
-/// only a POST to a member route has one that matters (`members::http` limits, the
-/// CSV import larger). A bigger body is answered [`too_large`] without reading it.
+/// only a POST to a member route has one that matters ([`members::http::body_limit`]:
+/// the CSV import and the Stripe webhook larger). A bigger body is answered
+/// [`too_large`] without reading it.
 pub(crate) fn body_limit(method: &str, url: &str) -> Option<usize> {
     let (path, _) = split_url(url);
     let member = path.starts_with(gate::route::MEMBER_PREFIX) && path != gate::session::ME_PATH;
-    match (method, member) {
-        ("POST", true) if path == IMPORT_PATH => Some(members::http::MAX_IMPORT_BYTES),
-        ("POST", true) => Some(members::http::MAX_BODY_BYTES),
-        _ => None,
-    }
+    (method == "POST" && member).then(|| members::http::body_limit(path))
 }
-
-/// The admin API's CSV import, whose body may be larger.
-const IMPORT_PATH: &str = "/_lyceum/admin/members/import";
 
 /// 413 for a body over [`body_limit`], sent before the rest of the body is read (none
 /// of it is kept).
@@ -257,6 +253,7 @@ impl Gatekeeper {
             host: req.host,
             origin: req.origin,
             sec_fetch_site: req.sec_fetch_site,
+            stripe_signature: req.stripe_signature,
             cookie: req.cookie,
             authorization: req.authorization,
             ip: req.ip,

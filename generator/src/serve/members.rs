@@ -114,7 +114,11 @@ impl Members {
         let mut site = self.site.write().unwrap_or_else(|e| e.into_inner());
         match parsed {
             Ok(members) => {
-                let settings = members.settings(&self.jwt_secret, self.admin_secret.clone());
+                let mut settings = members.settings(&self.jwt_secret, self.admin_secret.clone());
+                settings.stripe_webhook_secret =
+                    std::env::var(members::http::ENV_STRIPE_WEBHOOK_SECRET)
+                        .ok()
+                        .filter(|s| !s.trim().is_empty());
                 let signup = members.signup;
                 *site = Some(Site { members, settings });
                 Ok(signup)

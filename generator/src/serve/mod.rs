@@ -257,6 +257,7 @@ fn worker(
         let (authorization, cookie, range) =
             (header("Authorization"), header("Cookie"), header("Range"));
         let (origin, sec_fetch_site) = (header("Origin"), header("Sec-Fetch-Site"));
+        let stripe_signature = header("Stripe-Signature");
         let declared = header("Content-Length");
         let method = request.method().as_str().to_string();
         let url = request.url().to_string();
@@ -286,6 +287,7 @@ fn worker(
             range: range.as_deref(),
             origin: origin.as_deref(),
             sec_fetch_site: sec_fetch_site.as_deref(),
+            stripe_signature: stripe_signature.as_deref(),
             ip: &ip,
             body: &body,
         };
