@@ -261,6 +261,55 @@ fn members_json_carries_the_members_section_of_site_yaml() {
     assert_eq!(settings.token_ttl, 600);
 }
 
+/// Issue 12: which Stripe prices sell which level, the Payment Links and the portal go
+/// from site.yaml into members.json, where the webhook and `/_lyceum/checkout/` read them.
+#[test]
+fn members_json_carries_the_stripe_prices_links_and_portal_of_site_yaml() {
+    let (_tmp, site, out) = scratch_site();
+    let config = std::fs::read_to_string(site.join("site.yaml")).unwrap();
+    let config = config.replacen(
+        "  - id: pro\n",
+        "  - id: pro\n    link: https://buy.stripe.com/test_pro\n    stripe_prices: [price_pro_month, plink_pro]\n",
+        1,
+    );
+    assert!(
+        config.contains("price_pro_month"),
+        "the fixture's pro level moved"
+    );
+    std::fs::write(
+        site.join("site.yaml"),
+        format!("{config}members:\n  portal: https://billing.stripe.com/p/login/test\n  grace_days: 5\n"),
+    )
+    .unwrap();
+    build(&site, &out, &[]);
+    let tree = read_tree(&out);
+    // The membership page offers the level's plan through the checkout route.
+    let page = String::from_utf8_lossy(&tree["membership/index.html"]);
+    assert!(page.contains("href=\"/_lyceum/checkout/pro\""), "{page}");
+    assert!(
+        !page.contains("/_lyceum/checkout/member"),
+        "no link, no button"
+    );
+    let m = site_members(&tree);
+    let pro = members::Grant {
+        level: Some("pro".into()),
+        product: None,
+    };
+    assert_eq!(m.prices.get("price_pro_month"), Some(&pro));
+    assert_eq!(m.prices.get("plink_pro"), Some(&pro));
+    assert_eq!(m.prices.len(), 2);
+    assert_eq!(
+        m.checkout.get("pro").map(String::as_str),
+        Some("https://buy.stripe.com/test_pro")
+    );
+    assert!(!m.checkout.contains_key("member"), "no link, no checkout");
+    assert_eq!(
+        m.portal.as_deref(),
+        Some("https://billing.stripe.com/p/login/test")
+    );
+    assert_eq!(m.settings(&[7u8; 32], None).policy.grace, 5 * 86_400);
+}
+
 #[test]
 fn teaser_has_text_above_more_and_nothing_below() {
     let (_tmp, tree) = built_fixture(&[]);

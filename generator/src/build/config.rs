@@ -45,10 +45,12 @@ pub const CONFIG_FILE: &str = "site.yaml";
 const KEYS: &[&str] = &[
     "title", "base_url", "language", "theme", "plan", "levels", "members",
 ];
-const LEVEL_KEYS: &[&str] = &["id", "name", "price", "benefits"];
+const LEVEL_KEYS: &[&str] = &["id", "name", "price", "benefits", "link", "stripe_prices"];
 const MEMBER_KEYS: &[&str] = &[
     "signup",
     "free_level",
+    "portal",
+    "grace_days",
     "link_minutes",
     "session_days",
     "token_minutes",
@@ -100,6 +102,12 @@ pub(crate) struct Members {
     /// Lifetime of a session token: how soon a level change or a sign-out everywhere applies.
     #[serde(default = "Members::default_token_minutes")]
     pub token_minutes: u64,
+    /// Stripe's customer portal link, where members manage or cancel what they pay for.
+    #[serde(default)]
+    pub portal: Option<String>,
+    /// Days a subscription whose payment failed (`past_due`) keeps its level.
+    #[serde(default = "Members::default_grace_days")]
+    pub grace_days: u64,
 }
 
 impl Members {
@@ -107,6 +115,7 @@ impl Members {
     pub(crate) const LINK_MINUTES: std::ops::RangeInclusive<u64> = 5..=60;
     pub(crate) const SESSION_DAYS: std::ops::RangeInclusive<u64> = 1..=365;
     pub(crate) const TOKEN_MINUTES: std::ops::RangeInclusive<u64> = 1..=60;
+    pub(crate) const GRACE_DAYS: std::ops::RangeInclusive<u64> = 0..=30;
 
     fn default_link_minutes() -> u64 {
         15
@@ -116,6 +125,9 @@ impl Members {
     }
     fn default_token_minutes() -> u64 {
         60
+    }
+    fn default_grace_days() -> u64 {
+        3
     }
 }
 
@@ -127,6 +139,8 @@ impl Default for Members {
             link_minutes: Members::default_link_minutes(),
             session_days: Members::default_session_days(),
             token_minutes: Members::default_token_minutes(),
+            portal: None,
+            grace_days: Members::default_grace_days(),
         }
     }
 }
@@ -145,6 +159,14 @@ pub(crate) struct Level {
     /// What a member of this level gets.
     #[serde(default)]
     pub benefits: Vec<String>,
+    /// The Stripe Payment Link that sells this level (`https://buy.stripe.com/…`); the
+    /// membership page and paywalls send readers there through `/_lyceum/checkout/<id>`.
+    #[serde(default)]
+    pub link: Option<String>,
+    /// The Stripe price ids (`price_…`) and Payment Link ids (`plink_…`) whose payments
+    /// grant this level: the webhook maps a subscription's price to its level with them.
+    #[serde(default)]
+    pub stripe_prices: Vec<String>,
 }
 
 fn default_language() -> String {
@@ -359,6 +381,7 @@ fn validate_members(config: &Config, source: &str) -> Vec<Diagnostic> {
             Members::TOKEN_MINUTES,
             "minutes",
         ),
+        ("grace_days", m.grace_days, Members::GRACE_DAYS, "days"),
     ] {
         if !range.contains(&value) {
             let (line, col) = key_position(source, key, &value.to_string(), 0);
@@ -378,12 +401,76 @@ fn validate_members(config: &Config, source: &str) -> Vec<Diagnostic> {
             );
         }
     }
+    let links = config
+        .levels
+        .iter()
+        .filter_map(|l| Some(("link", l.link.as_deref()?)))
+        .chain(m.portal.as_deref().map(|p| ("portal", p)));
+    for (key, url) in links {
+        if !url.starts_with("https://") || url.contains(char::is_whitespace) {
+            let (line, col) = key_position(source, key, url, 0);
+            errors.push(
+                Diagnostic::at(
+                    CONFIG_FILE,
+                    source,
+                    line,
+                    col,
+                    format!("`{key}` `{url}` is not an https URL"),
+                )
+                .with_help("paste the link Stripe shows, e.g. https://buy.stripe.com/…"),
+            );
+        }
+    }
+    let mut seen = std::collections::BTreeMap::new();
+    for level in &config.levels {
+        for price in &level.stripe_prices {
+            let (line, col) = key_position(source, "stripe_prices", price, 0);
+            let problem = if !(price.starts_with("price_") || price.starts_with("plink_")) {
+                Some(format!(
+                    "`{price}` is not a Stripe price or Payment Link id"
+                ))
+            } else {
+                seen.insert(price.as_str(), level.id.as_str())
+                    .map(|other| format!("`{price}` already sells `{other}`"))
+            };
+            if let Some(problem) = problem {
+                errors.push(
+                    Diagnostic::at(CONFIG_FILE, source, line, col, problem).with_help(
+                        "list each `price_…` (or `plink_…`) under the one level it sells",
+                    ),
+                );
+            }
+        }
+    }
     errors
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stripe_links_and_prices_of_levels_and_the_portal() {
+        let c = parse("title: T\nlevels:\n  - id: pro\n    name: P\n    link: https://buy.stripe.com/test_pro\n    stripe_prices: [price_1, plink_2]\nmembers:\n  portal: https://billing.stripe.com/p/login/x\n  grace_days: 7\n").unwrap();
+        assert_eq!(
+            c.levels[0].link.as_deref(),
+            Some("https://buy.stripe.com/test_pro")
+        );
+        assert_eq!(c.levels[0].stripe_prices, ["price_1", "plink_2"]);
+        assert_eq!(
+            (c.members.portal.is_some(), c.members.grace_days),
+            (true, 7)
+        );
+        for (bad, says) in [
+            ("levels: [{id: pro, name: P, link: 'http://buy.stripe.com/x'}]", "is not an https URL"),
+            ("levels: [{id: pro, name: P, stripe_prices: [prod_1]}]", "is not a Stripe price"),
+            ("levels: [{id: a, name: A, stripe_prices: [price_1]}, {id: b, name: B, stripe_prices: [price_1]}]", "already sells `a`"),
+            ("members: {grace_days: 31}", "out of range"),
+        ] {
+            let e = parse(&format!("title: T\n{bad}\n")).unwrap_err();
+            assert!(e.iter().any(|d| d.message.contains(says)), "{bad}: {e:?}");
+        }
+    }
 
     #[test]
     fn parses_levels_and_normalises() {

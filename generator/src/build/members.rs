@@ -163,11 +163,26 @@ pub(crate) fn site_members(config: &Config, signin: MailTemplate, signup: MailTe
         link_minutes: m.link_minutes,
         session_days: m.session_days,
         token_minutes: m.token_minutes,
-        // Payments (issue 12): site.yaml does not sell anything yet.
-        prices: Default::default(),
-        grace_days: 3,
-        checkout: Default::default(),
-        portal: None,
+        prices: config
+            .levels
+            .iter()
+            .flat_map(|l| {
+                l.stripe_prices.iter().map(|p| {
+                    let grant = members::Grant {
+                        level: Some(l.id.clone()),
+                        product: None,
+                    };
+                    (p.clone(), grant)
+                })
+            })
+            .collect(),
+        grace_days: m.grace_days,
+        checkout: config
+            .levels
+            .iter()
+            .filter_map(|l| Some((l.id.clone(), l.link.clone()?)))
+            .collect(),
+        portal: m.portal.clone(),
         site_title: config.title.clone(),
         mail: Mails { signin, signup },
     };

@@ -79,6 +79,10 @@ struct LevelView<'a> {
     rank: usize,
     pages: usize,
     unlocks: usize,
+    /// `/_lyceum/checkout/<id>` when site.yaml names a Payment Link for the level: the
+    /// worker sends the reader on with their member id and address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkout: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -394,6 +398,10 @@ fn globals(site: &Site) -> Context {
             rank,
             pages: at_level[rank],
             unlocks: at_level[..=rank].iter().sum(),
+            checkout: l
+                .link
+                .as_ref()
+                .map(|_| format!("{}{}", members::http::CHECKOUT_PREFIX, l.id)),
         })
         .collect();
     let mut nav: Vec<NavItem<'_>> = site
