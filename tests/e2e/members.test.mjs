@@ -17,7 +17,12 @@ import { makeKeys, now, sign } from './lib/jwt.mjs';
 
 const dir = tempDir('lyceum-e2e-members-');
 ensureWorker();
-const dist = buildFixture(dir, { siteYaml: 'members:\n  signup: open\n  free_level: member\n  link_minutes: 5' });
+// The pro level is sold by a Stripe price (the one in Stripe's own subscription fixture).
+const PRO_PRICE = 'price_1PgafmB7WZ01zgkW6dKueIc5';
+const dist = buildFixture(dir, {
+  siteYaml: 'members:\n  signup: open\n  free_level: member\n  link_minutes: 5',
+  edit: (yaml) => yaml.replace('  - id: pro\n', `  - id: pro\n    link: https://buy.stripe.com/test_pro\n    stripe_prices: [${PRO_PRICE}]\n`),
+});
 const manifest = JSON.parse(fs.readFileSync(path.join(dist, '_gated/manifest.json'), 'utf8'));
 const CANARIES = fixtureCanaries();
 const pages = Object.entries(manifest.entries).filter(([, e]) => e.teaser).map(([url, e]) => ({ url, ...e }));
@@ -498,5 +503,58 @@ describe('POST /_lyceum/webhooks/stripe', () => {
       assert.equal(r.status, 400, what);
       assert.ok(!r.body.includes(WHSEC) && !r.body.includes('v1='), `${what}: echoes nothing`);
     }
+  });
+});
+
+describe('a Stripe subscription on wrangler dev with D1 (events from Stripe\'s fixtures)', () => {
+  const objects = JSON.parse(fs.readFileSync(path.join(ROOT, 'edge-worker/members/tests/fixtures/stripe/objects.json'), 'utf8'));
+  const signature = (body, t = now()) =>
+    `t=${t},v1=${crypto.createHmac('sha256', WHSEC).update(`${t}.${body}`).digest('hex')}`;
+  let n = 0;
+  const deliver = async (type, object, created = now()) => {
+    const body = JSON.stringify({ ...objects.event, id: `evt_e2e_sub_${process.pid}_${++n}`, type, created, data: { object } });
+    const r = await request(server.base, '/_lyceum/webhooks/stripe', {
+      method: 'POST', body, headers: { 'Content-Type': 'application/json', 'Stripe-Signature': signature(body) },
+    });
+    assert.equal(r.status, 200, `${type}: ${r.body}`);
+  };
+  const subscription = (status) => {
+    const s = structuredClone(objects.subscription);
+    s.status = status;
+    s.customer = 'cus_e2e_buyer';
+    s.items.data[0].price.id = PRO_PRICE;
+    s.items.data[0].current_period_end = now() + 30 * 86_400;
+    return s;
+  };
+
+  test('checkout → pro at the next renewal; the subscription deleted → member again; out of order changes nothing', async () => {
+    const { cookies } = await signIn('buyer@example.org');
+    const renew = pair(cookies['__Host-lyceum_renew']);
+    const me = JSON.parse((await get('/_lyceum/me', { Cookie: pair(cookies['__Host-lyceum_session']) })).body);
+    assert.equal((await get(wire(proPage.url), { Cookie: renew })).body, teaser(proPage), 'not pro yet');
+
+    // Join Pro: the checkout route sends the member to the Payment Link with their id.
+    const out = await get('/_lyceum/checkout/pro', { Cookie: renew });
+    assert.equal(out.status, 303);
+    const link = new URL(out.headers.location);
+    assert.equal(`${link.origin}${link.pathname}`, 'https://buy.stripe.com/test_pro');
+    assert.equal(link.searchParams.get('client_reference_id'), me.sub);
+    assert.equal(link.searchParams.get('prefilled_email'), 'buyer@example.org');
+
+    const session = structuredClone(objects['checkout.session']);
+    Object.assign(session, { mode: 'subscription', status: 'complete', payment_status: 'paid', client_reference_id: me.sub,
+      customer: 'cus_e2e_buyer', subscription: objects.subscription.id, payment_intent: null,
+      line_items: { object: 'list', data: [{ price: { id: PRO_PRICE } }] } });
+    session.customer_details = { ...session.customer_details, email: 'buyer@example.org' };
+    const t0 = now();
+    await deliver('customer.subscription.created', subscription('active'), t0);
+    await deliver('checkout.session.completed', session, t0);
+    assert.equal((await read(wire(proPage.url), { Cookie: renew })).body, full(proPage), 'pro after paying');
+
+    await deliver('customer.subscription.deleted', subscription('canceled'), t0 + 10);
+    // An update from before the cancellation arrives late: it changes nothing.
+    await deliver('customer.subscription.updated', subscription('active'), t0 + 5);
+    assert.equal((await get(wire(proPage.url), { Cookie: renew })).body, teaser(proPage), 'a teaser again');
+    assert.equal((await read(wire(memberPage.url), { Cookie: renew })).body, full(memberPage), 'still a free member');
   });
 });

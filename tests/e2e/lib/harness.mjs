@@ -62,16 +62,21 @@ export function tempDir(prefix) {
 
 /**
  * Build the fixture site into `<dir>/dist` with the real CLI. `siteYaml` (text) is
- * appended to a copy of its site.yaml first (e.g. a `members:` section).
+ * appended to a copy of its site.yaml first (e.g. a `members:` section), after `edit`
+ * (text → text) has changed it.
  */
-export function buildFixture(dir, { siteYaml } = {}) {
+export function buildFixture(dir, { siteYaml, edit } = {}) {
   fs.mkdirSync(dir, { recursive: true });
   const dist = path.join(dir, 'dist');
   let root = FIXTURE;
-  if (siteYaml) {
+  if (siteYaml || edit) {
     root = path.join(dir, 'site');
     fs.cpSync(FIXTURE, root, { recursive: true });
-    fs.appendFileSync(path.join(root, 'site.yaml'), `\n${siteYaml}\n`);
+    const file = path.join(root, 'site.yaml');
+    const text = fs.readFileSync(file, 'utf8');
+    const edited = edit ? edit(text) : text;
+    if (edit && edited === text) throw new Error('buildFixture: the edit changed nothing in site.yaml');
+    fs.writeFileSync(file, siteYaml ? `${edited}\n${siteYaml}\n` : edited);
   }
   run(lyceumBin(), ['--quiet', 'build', '--root', root, '--out', dist]);
   return dist;
