@@ -458,7 +458,7 @@ describe('lyceum members (the CLI) against the worker', () => {
     assert.ok(!`${r.stdout}${r.stderr}`.includes(ADMIN), 'the CLI never prints the secret');
     return r;
   };
-  test('add, set-level with an end date, show, list, export, revoke-sessions, remove', () => {
+  test('add, set-level with an end date, show, list, export, grant and revoke a course, revoke-sessions, remove', () => {
     const email = 'cli-member@example.org';
     assert.equal(cli('add', email, '--name', 'Ada CLI', '--level', 'member').status, 0);
     assert.equal(cli('set-level', email, 'pro', '--until', '2099-01-01').status, 0);
@@ -468,6 +468,10 @@ describe('lyceum members (the CLI) against the worker', () => {
     assert.match(shown.stdout, /2099-01-01/);
     assert.match(cli('list', '--level', 'pro').stdout, /cli-member@example\.org/);
     assert.match(cli('export').stdout, /cli-member@example\.org/);
+    assert.equal(cli('grant', email, 'rust-course', '--until', '2099-06-30').status, 0);
+    assert.match(cli('show', email).stdout, /rust-course/, 'a granted course is shown');
+    assert.match(cli('revoke', email, 'rust-course').stdout, /revoked rust-course/);
+    assert.doesNotMatch(cli('show', email).stdout, /rust-course/);
     assert.equal(cli('revoke-sessions', email).status, 0);
     assert.equal(cli('remove', email).status, 0);
     assert.notEqual(cli('show', email).status, 0, 'gone');

@@ -26,6 +26,8 @@ pub enum AdminError {
     NoSuchMember,
     #[error("a member with that email address exists already")]
     Exists,
+    #[error("`{0}` is not a product id (letters, digits, `-` and `_`)")]
+    BadProduct(String),
     #[error(transparent)]
     Flow(#[from] crate::Error),
 }
@@ -234,6 +236,57 @@ pub async fn set_level(
         ))
         .await?;
     row.as_ref().map(member).ok_or(AdminError::NoSuchMember)
+}
+
+/// Give a member a product (a course), for good or until `until`; an earlier grant of
+/// the same product is replaced. Source `admin`: a gift or a comp, whatever Stripe says.
+pub async fn grant(
+    store: &impl Store,
+    address: &str,
+    product: &str,
+    until: Option<u64>,
+    now: u64,
+) -> Result<(), AdminError> {
+    check_product(product)?;
+    let id = member_id(store, address).await?;
+    store
+        .query(stmt!(
+            "INSERT INTO entitlements (member_id, product, source, granted_at, until)
+             VALUES (?1, ?2, 'admin', ?3, ?4)
+             ON CONFLICT (member_id, product) DO UPDATE SET
+               source = 'admin', granted_at = excluded.granted_at, until = excluded.until,
+               payment_ref = NULL",
+            id.as_str(),
+            product,
+            now,
+            until
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Take a product away (however it was granted); whether the member had it.
+pub async fn revoke(store: &impl Store, address: &str, product: &str) -> Result<bool, AdminError> {
+    check_product(product)?;
+    let id = member_id(store, address).await?;
+    let rows = store
+        .query(stmt!(
+            "DELETE FROM entitlements WHERE member_id = ?1 AND product = ?2 RETURNING product",
+            id.as_str(),
+            product
+        ))
+        .await?;
+    Ok(!rows.is_empty())
+}
+
+fn check_product(product: &str) -> Result<(), AdminError> {
+    let ok = !product.is_empty()
+        && product.len() <= 64
+        && product
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    ok.then_some(())
+        .ok_or_else(|| AdminError::BadProduct(product.chars().take(64).collect()))
 }
 
 /// End every session of a member; how many were live.

@@ -674,6 +674,9 @@ struct MemberBody {
     until: Option<String>,
     #[serde(default)]
     note: Option<String>,
+    /// For `member/grant` and `member/revoke`.
+    #[serde(default)]
+    product: Option<String>,
 }
 
 async fn admin_route(
@@ -760,13 +763,15 @@ async fn admin_route(
         ("POST", "members")
         | ("POST", "member/level")
         | ("POST", "member/revoke-sessions")
+        | ("POST", "member/grant")
+        | ("POST", "member/revoke")
         | ("POST", "member/remove") => {
             let body: MemberBody = match serde_json::from_slice(req.body) {
                 Ok(b) => b,
                 Err(_) => {
                     return Ok(json_reply(
                         400,
-                        &json!({ "error": "the body must be a JSON object with `email` and optional `name`, `level`, `until`, `note`" }),
+                        &json!({ "error": "the body must be a JSON object with `email` and optional `name`, `level`, `until`, `note`, `product`" }),
                     )
                     .into())
                 }
@@ -804,6 +809,18 @@ async fn admin_route(
                 )
                 .await
                 .map(|m| json_reply(200, &json!(m))),
+                "member/grant" | "member/revoke" => {
+                    let product = body.product.as_deref().unwrap_or_default();
+                    if action == "member/grant" {
+                        admin::grant(store, &body.email, product, until, now)
+                            .await
+                            .map(|()| json_reply(200, &json!({ "granted": product })))
+                    } else {
+                        admin::revoke(store, &body.email, product)
+                            .await
+                            .map(|had| json_reply(200, &json!({ "revoked": had })))
+                    }
+                }
                 "member/revoke-sessions" => admin::revoke_sessions(store, &body.email, now)
                     .await
                     .map(|n| json_reply(200, &json!({ "revoked": n }))),

@@ -277,3 +277,51 @@ fn a_member_downloads_and_deletes_their_own_data() {
         "only their own account"
     );
 }
+
+/// Issue 12, item 4: a course given away by the admin, for good or until a date, and
+/// taken back; the membership a renewal signs carries it while it lasts.
+#[test]
+fn granted_products_last_until_their_date_and_can_be_revoked() {
+    let (db, p) = (Sqlite::memory().unwrap(), policy());
+    add(&db, &p, "gift@x.io", None);
+    let id = run(admin::show(&db, "gift@x.io", NOW)).unwrap().member.id;
+    let products = |now| {
+        run(session::membership(&db, &p, &id, now))
+            .unwrap()
+            .unwrap()
+            .products
+    };
+    run(admin::grant(&db, "gift@x.io", "rust-course", None, NOW)).unwrap();
+    let until = date::parse("2027-01-31").unwrap();
+    run(admin::grant(
+        &db,
+        "Gift@X.io",
+        "go-course",
+        Some(until),
+        NOW,
+    ))
+    .unwrap();
+    assert_eq!(
+        run(admin::show(&db, "gift@x.io", NOW)).unwrap().products,
+        ["go-course", "rust-course"]
+    );
+    assert_eq!(products(until - 1), ["go-course", "rust-course"]);
+    assert_eq!(
+        products(until),
+        ["rust-course"],
+        "the dated grant has ended"
+    );
+    assert!(run(admin::revoke(&db, "gift@x.io", "rust-course")).unwrap());
+    assert!(!run(admin::revoke(&db, "gift@x.io", "rust-course")).unwrap());
+    assert!(products(NOW).iter().all(|p| p != "rust-course"));
+    for bad in ["", "a b", "x'; DROP TABLE entitlements; --"] {
+        assert!(matches!(
+            run(admin::grant(&db, "gift@x.io", bad, None, NOW)),
+            Err(AdminError::BadProduct(_))
+        ));
+    }
+    assert!(matches!(
+        run(admin::grant(&db, "nobody@x.io", "rust-course", None, NOW)),
+        Err(AdminError::NoSuchMember)
+    ));
+}

@@ -71,6 +71,15 @@ enum Action {
     },
     /// End every session of a member (signed out everywhere within the token's lifetime).
     RevokeSessions { email: String },
+    /// Give a member a product (a course) for good, or until DATE: a gift or a comp.
+    Grant {
+        email: String,
+        product: String,
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+    },
+    /// Take a product away from a member (however it was granted).
+    Revoke { email: String, product: String },
     /// Delete a member and everything about them.
     Remove { email: String },
     /// Every member as CSV.
@@ -152,6 +161,26 @@ pub(crate) fn run(args: Args, globals: &super::Globals) -> anyhow::Result<ExitCo
                 "revoked {n} session{} of {email} (signed out within the session token's lifetime)",
                 plural(n as usize)
             );
+        }
+        Action::Grant {
+            email,
+            product,
+            until,
+        } => {
+            check_date(until.as_deref())?;
+            let body = json!({"email": email, "product": product, "until": until});
+            api.json(api.post_json("member/grant", &body)?)?;
+            let until = until.map(|d| format!(" until {d}")).unwrap_or_default();
+            println!("granted {product} to {email}{until}");
+        }
+        Action::Revoke { email, product } => {
+            let body = json!({"email": email, "product": product});
+            let r = api.json(api.post_json("member/revoke", &body)?)?;
+            if r["revoked"].as_bool() == Some(true) {
+                println!("revoked {product} from {email}");
+            } else {
+                println!("{email} did not have {product}");
+            }
         }
         Action::Remove { email } => {
             api.json(api.post_json("member/remove", &json!({"email": email}))?)?;
