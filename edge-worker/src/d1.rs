@@ -109,15 +109,11 @@ impl Store for D1 {
         if stmts.is_empty() {
             return Ok(Vec::new());
         }
-        let results = self.run(stmts).await.map_err(|e| {
-            // D1's messages name the SQL, never a bound value.
-            StoreError(e.as_string().unwrap_or_else(|| {
-                js_sys::Reflect::get(&e, &JsValue::from_str("message"))
-                    .ok()
-                    .and_then(|m| m.as_string())
-                    .unwrap_or_else(|| "D1 call failed".into())
-            }))
-        })?;
+        // D1's messages name the SQL, never a bound value.
+        let results = self
+            .run(stmts)
+            .await
+            .map_err(|e| StoreError(crate::js::error_text(&e, "D1 call failed")))?;
         self.statements
             .set(self.statements.get() + stmts.len() as u32);
         for r in &results {

@@ -15,7 +15,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use worker::js_sys::Promise;
+use worker::js_sys::{self, Promise};
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::JsValue;
 use worker::web_sys::{Request, RequestInit, Response};
@@ -77,6 +77,18 @@ thread_local! {
     /// Asset URLs as JS strings, by bundle path. Only paths from the manifest and
     /// constants are kept (a bounded set), never anything taken from a request.
     static URLS: RefCell<HashMap<String, JsValue>> = RefCell::new(HashMap::new());
+}
+
+/// A JS error's text, for the log: a thrown string, else its `message`, else `fallback`.
+/// (The platform's messages name the call that failed, never the data given to it.)
+pub(crate) fn error_text(e: &JsValue, fallback: &str) -> String {
+    e.as_string()
+        .or_else(|| {
+            js_sys::Reflect::get(e, &JsValue::from_str("message"))
+                .ok()
+                .and_then(|m| m.as_string())
+        })
+        .unwrap_or_else(|| fallback.into())
 }
 
 /// Run `f` with the isolate's constant strings.

@@ -9,7 +9,7 @@
 
 use members::mail::Message;
 use serde_json::json;
-use worker::js_sys::{self, Object, Promise};
+use worker::js_sys::{self, Promise};
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -102,11 +102,5 @@ fn js_value(value: &serde_json::Value) -> Result<JsValue, String> {
 
 /// A JS error's message, for the log.
 fn describe(e: JsValue) -> String {
-    e.as_string()
-        .or_else(|| {
-            e.dyn_ref::<Object>()
-                .and_then(|o| js_sys::Reflect::get(o, &JsValue::from_str("message")).ok())
-                .and_then(|m| m.as_string())
-        })
-        .unwrap_or_else(|| "mail service failed".into())
+    crate::js::error_text(&e, "mail service failed")
 }
