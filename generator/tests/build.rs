@@ -388,7 +388,10 @@ fn gated_markdown_with_another_extension_is_a_page_not_a_public_asset() {
             .entries
             .get(url)
             .unwrap_or_else(|| panic!("{url} not in the manifest"));
-        assert_eq!((entry.level.as_str(), entry.file.as_str()), ("pro", file));
+        assert_eq!(
+            (entry.level.as_deref().unwrap(), entry.file.as_str()),
+            ("pro", file)
+        );
     }
     let sources: Vec<&String> = tree
         .keys()
@@ -432,7 +435,7 @@ fn manifest_maps_gated_urls() {
         .map(|(k, e)| {
             (
                 k.as_str(),
-                e.level.as_str(),
+                e.level.as_deref().unwrap(),
                 e.file.as_str(),
                 e.teaser.as_deref().unwrap_or("(none: 404)"),
             )
@@ -915,7 +918,11 @@ fn page_assets_follow_their_page_and_index_md_is_the_folder_url() {
     .unwrap();
     let e = &manifest.entries["/guide/map.svg"];
     assert_eq!(
-        (e.level.as_str(), e.file.as_str(), e.teaser.is_none()),
+        (
+            e.level.as_deref().unwrap(),
+            e.file.as_str(),
+            e.teaser.is_none()
+        ),
         ("pro", "_gated/guide/map.svg", true)
     );
     // `lyceum check` agrees: the embed resolves against the page's URL.

@@ -471,6 +471,7 @@ fn expired_session_tokens_were_not_renewed_and_revoked_sessions_kept_reading() {
     let expired = gate::sign::session_token(
         SECRET.as_bytes(),
         &gate::sign::SessionClaims {
+            products: &[],
             sub: c["sub"].as_str().unwrap(),
             level: Some("member"),
             sid: c["sid"].as_str().unwrap(),

@@ -3,7 +3,7 @@
 //! Both adapters (the edge worker and `lyceum serve`) only translate [`Access`] into
 //! HTTP, so this one function is the whole policy and is tested as a table.
 
-use crate::manifest::Manifest;
+use crate::manifest::{GatedEntry, Manifest};
 use crate::token::Claims;
 
 /// What to serve for one request.
@@ -14,13 +14,15 @@ pub enum Access {
     /// Gated and the member's level is high enough: serve this bundle file (under `_gated/`).
     Full { file: String },
     /// Gated and not allowed: serve this public teaser file.
-    Teaser { file: String, level: String },
+    Teaser { file: String },
     /// Refused path, the private `/_gated/` tree, or a gated asset with no teaser.
     NotFound,
 }
 
 /// Decide for a raw request path (query already stripped) and the verified claims, if any.
-/// Claims with a level unknown to the manifest count as no membership.
+/// A member reads a gated entry when their level ranks at or above the entry's level,
+/// or when they own the entry's product. Claims with a level unknown to the manifest
+/// count as no membership, and a claimed product the manifest does not list as none.
 pub fn decide(manifest: &Manifest, raw_path: &str, claims: Option<&Claims>) -> Access {
     let Ok(path) = crate::path::normalize(raw_path) else {
         return Access::NotFound;
@@ -31,22 +33,33 @@ pub fn decide(manifest: &Manifest, raw_path: &str, claims: Option<&Claims>) -> A
     let Some(entry) = manifest.lookup(&path) else {
         return Access::Public;
     };
-    let member_rank = claims.and_then(|c| manifest.rank(c.level.as_deref()?));
-    // An entry level unknown to the manifest (only possible when the manifest was not
-    // validated) gives no rank, so nobody reads the full content.
-    let required_rank = manifest.rank(&entry.level);
-    match (member_rank, required_rank) {
-        (Some(have), Some(need)) if have >= need => Access::Full {
+    if claims.is_some_and(|c| may_read(manifest, entry, c)) {
+        return Access::Full {
             file: entry.file.clone(),
-        },
-        _ => match &entry.teaser {
-            Some(teaser) => Access::Teaser {
-                file: teaser.clone(),
-                level: entry.level.clone(),
-            },
-            None => Access::NotFound,
-        },
+        };
     }
+    match &entry.teaser {
+        Some(teaser) => Access::Teaser {
+            file: teaser.clone(),
+        },
+        None => Access::NotFound,
+    }
+}
+
+/// Whether these claims open this entry. An entry level or product unknown to the
+/// manifest (only possible when the manifest was not validated) opens nothing.
+fn may_read(manifest: &Manifest, entry: &GatedEntry, claims: &Claims) -> bool {
+    let by_level = match (&entry.level, &claims.level) {
+        (Some(need), Some(have)) => matches!(
+            (manifest.rank(have), manifest.rank(need)),
+            (Some(have), Some(need)) if have >= need
+        ),
+        _ => false,
+    };
+    let by_product = entry.product.as_ref().is_some_and(|product| {
+        manifest.products.contains(product) && claims.products.contains(product)
+    });
+    by_level || by_product
 }
 
 #[cfg(test)]
@@ -56,11 +69,19 @@ mod tests {
 
     fn manifest() -> Manifest {
         let entry = |level: &str, file: &str, teaser: Option<&str>| GatedEntry {
-            level: level.into(),
+            level: Some(level.into()),
+            product: None,
             file: file.into(),
             teaser: teaser.map(Into::into),
         };
+        let course = |level: Option<&str>, file: &str, teaser: &str| GatedEntry {
+            level: level.map(Into::into),
+            product: Some("rust".into()),
+            file: file.into(),
+            teaser: Some(teaser.into()),
+        };
         let m = Manifest {
+            products: vec!["rust".into(), "go".into()],
             version: crate::manifest::VERSION,
             levels: vec!["member".into(), "pro".into()],
             entries: [
@@ -84,6 +105,24 @@ mod tests {
                     "/files/pro.pdf".to_string(),
                     entry("pro", "_gated/files/pro.pdf", None),
                 ),
+                (
+                    // A course sold on its own and included in pro.
+                    "/rust/ch1/".to_string(),
+                    course(
+                        Some("pro"),
+                        "_gated/rust/ch1/index.html",
+                        "rust/ch1/index.html",
+                    ),
+                ),
+                (
+                    // A course only its buyers read.
+                    "/rust/bonus/".to_string(),
+                    course(
+                        None,
+                        "_gated/rust/bonus/index.html",
+                        "rust/bonus/index.html",
+                    ),
+                ),
             ]
             .into_iter()
             .collect(),
@@ -94,6 +133,7 @@ mod tests {
 
     fn claims(level: &str) -> Claims {
         Claims {
+            products: Vec::new(),
             sub: "user-1".into(),
             level: Some(level.into()),
             exp: 2_000_000_000,
@@ -237,14 +277,12 @@ mod tests {
             decide(&m, "/courses/intro/index.html", Some(&claims("member"))),
             Access::Teaser {
                 file: "courses/intro/index.html".into(),
-                level: "pro".into()
             }
         );
         assert_eq!(
             decide(&m, "/essays/deep/", None),
             Access::Teaser {
                 file: "essays/deep/index.html".into(),
-                level: "member".into()
             }
         );
     }
@@ -252,7 +290,7 @@ mod tests {
     #[test]
     fn unvalidated_manifest_with_unknown_entry_level_never_gives_full() {
         let mut m = manifest();
-        m.entries.get_mut("/courses/intro/").unwrap().level = "platinum".into();
+        m.entries.get_mut("/courses/intro/").unwrap().level = Some("platinum".into());
         for viewer in VIEWERS {
             let c = viewer.map(claims);
             assert!(
@@ -275,5 +313,57 @@ mod tests {
                 "{level:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_product_opens_its_pages_whatever_the_level_and_nothing_else() {
+        use Want::*;
+        let m = manifest();
+        let owner = |level: Option<&str>, products: &[&str]| Claims {
+            level: level.map(Into::into),
+            products: products.iter().map(|p| p.to_string()).collect(),
+            ..claims("member")
+        };
+        let cases: &[(Claims, [Want; 4])] = &[
+            // (viewer, [/rust/ch1/, /rust/bonus/, /courses/intro/, /essays/deep/])
+            (owner(None, &[]), [Teaser, Teaser, Teaser, Teaser]),
+            (owner(None, &["rust"]), [Full, Full, Teaser, Teaser]),
+            (owner(Some("member"), &["rust"]), [Full, Full, Teaser, Full]),
+            (
+                owner(Some("member"), &["go"]),
+                [Teaser, Teaser, Teaser, Full],
+            ),
+            // The level that includes the course opens it; buying is the only way to
+            // the buyers-only page.
+            (owner(Some("pro"), &[]), [Full, Teaser, Full, Full]),
+            // Product ids are exact, and one the manifest does not list opens nothing.
+            (
+                owner(None, &["Rust", "rust ", "ru"]),
+                [Teaser, Teaser, Teaser, Teaser],
+            ),
+        ];
+        let paths = [
+            "/rust/ch1/",
+            "/rust/bonus",
+            "/courses/intro/",
+            "/essays/deep/",
+        ];
+        for (viewer, wants) in cases {
+            for (path, want) in paths.iter().zip(wants) {
+                let got = decide(&m, path, Some(viewer));
+                assert_eq!(kind(&got), *want, "{path} for {viewer:?}: {got:?}");
+            }
+        }
+        let mut unlisted = m.clone();
+        unlisted.products.retain(|p| p != "rust");
+        assert_eq!(
+            kind(&decide(
+                &unlisted,
+                "/rust/bonus/",
+                Some(&owner(None, &["rust"]))
+            )),
+            Teaser,
+            "a product missing from the manifest's list opens nothing"
+        );
     }
 }

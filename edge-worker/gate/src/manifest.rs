@@ -14,13 +14,15 @@ pub const VERSION: u32 = 1;
 /// Where the manifest lives, relative to the bundle root (`dist/`).
 pub const MANIFEST_FILE: &str = "_gated/manifest.json";
 
-/// Which URLs are gated, at what level, and where their files are.
+/// Which URLs are gated, at what level or by which product, and where their files are.
 ///
 /// JSON example:
 /// ```json
-/// {"version":1,"levels":["member","pro"],
+/// {"version":1,"levels":["member","pro"],"products":["rust-course"],
 ///  "entries":{"/courses/intro/":{"level":"pro","file":"_gated/courses/intro/index.html",
-///                                 "teaser":"courses/intro/index.html"}}}
+///                                 "teaser":"courses/intro/index.html"},
+///             "/rust/ch1/":{"product":"rust-course","level":"pro",
+///                           "file":"_gated/rust/ch1/index.html","teaser":"rust/ch1/index.html"}}}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,17 +30,26 @@ pub struct Manifest {
     pub version: u32,
     /// Level ids, lowest first (from site.yaml). A member of level N reads every level <= N.
     pub levels: Vec<String>,
+    /// Product ids (courses sold on their own, from site.yaml), in site order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<String>,
     /// Canonical URL path (as returned by [`crate::path::normalize`], e.g. `/courses/intro/`)
     /// → entry. Ordered so the JSON is deterministic.
     pub entries: BTreeMap<String, GatedEntry>,
 }
 
-/// One gated URL.
+/// One gated URL: readable by a member of `level` or above, or by an owner of
+/// `product`. At least one of the two is set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatedEntry {
-    /// Level id required to read the full content.
-    pub level: String,
+    /// Lowest level id that reads the full content; `None` when only buying
+    /// `product` does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// The product whose owners read the full content whatever their level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
     /// The full content, a file path relative to the bundle root, always under `_gated/`.
     pub file: String,
     /// The public teaser file relative to the bundle root, or `None` for a gated asset
@@ -48,10 +59,11 @@ pub struct GatedEntry {
 }
 
 impl Manifest {
-    /// Parse and validate (version, every entry's level is in `levels`, every `file`
-    /// under `_gated/`, no teaser under `_gated/`).
+    /// Parse and validate (version, every entry's level is in `levels` and its product
+    /// in `products`, every entry has one of the two, every `file` under `_gated/`, no
+    /// teaser under `_gated/`).
     ///
-    /// Also checked: level ids are non-empty and unique; every entry key is a canonical
+    /// Also checked: level and product ids are non-empty and unique; every entry key is a canonical
     /// path (a fixed point of [`crate::path::normalize`]'s canonical form, e.g.
     /// `/courses/intro/`, never `/courses/intro/index.html`) outside `/_gated/`; no
     /// file or teaser contains `..`, a backslash, NUL or an empty segment.
@@ -67,19 +79,8 @@ impl Manifest {
         if self.version != VERSION {
             return Err(ManifestError::Version(self.version));
         }
-        for (i, level) in self.levels.iter().enumerate() {
-            let reason = if level.is_empty() {
-                "is empty"
-            } else if self.levels[..i].contains(level) {
-                "is listed twice"
-            } else {
-                continue;
-            };
-            return Err(ManifestError::Entry {
-                path: format!("levels[{i}]"),
-                reason: format!("level id {level:?} {reason}"),
-            });
-        }
+        unique_ids("levels", "level", &self.levels)?;
+        unique_ids("products", "product", &self.products)?;
         for (path, entry) in &self.entries {
             let fail = |reason: String| ManifestError::Entry {
                 path: path.clone(),
@@ -97,12 +98,21 @@ impl Manifest {
             if crate::path::is_private(path) {
                 return Err(fail("key is inside the private /_gated/ tree".into()));
             }
-            if self.rank(&entry.level).is_none() {
-                return Err(fail(format!(
-                    "unknown level {:?} (valid: {})",
-                    entry.level,
-                    self.levels.join(", ")
-                )));
+            match (&entry.level, &entry.product) {
+                (None, None) => return Err(fail("names neither a level nor a product".into())),
+                (Some(level), _) if self.rank(level).is_none() => {
+                    return Err(fail(format!(
+                        "unknown level {level:?} (valid: {})",
+                        self.levels.join(", ")
+                    )))
+                }
+                (_, Some(product)) if !self.products.contains(product) => {
+                    return Err(fail(format!(
+                        "unknown product {product:?} (valid: {})",
+                        self.products.join(", ")
+                    )))
+                }
+                _ => {}
             }
             check_file(&entry.file).map_err(|r| fail(format!("file {r}")))?;
             if !entry.file.starts_with("_gated/") {
@@ -143,6 +153,24 @@ impl Manifest {
     pub fn rank(&self, level: &str) -> Option<usize> {
         self.levels.iter().position(|l| l == level)
     }
+}
+
+/// Ids of one kind (`levels`, `products`) must be non-empty and unique.
+fn unique_ids(field: &str, kind: &str, ids: &[String]) -> Result<(), ManifestError> {
+    for (i, id) in ids.iter().enumerate() {
+        let reason = if id.is_empty() {
+            "is empty"
+        } else if ids[..i].contains(id) {
+            "is listed twice"
+        } else {
+            continue;
+        };
+        return Err(ManifestError::Entry {
+            path: format!("{field}[{i}]"),
+            reason: format!("{kind} id {id:?} {reason}"),
+        });
+    }
+    Ok(())
 }
 
 /// A manifest that cannot be trusted; adapters deny all gated content on it.
@@ -296,6 +324,18 @@ mod tests {
                 r#"{"version":1,"levels":[""],"entries":{}}"#.into(),
                 "is empty",
             ),
+            (
+                with_entry("/x/", r#"{"file":"_gated/x.html"}"#),
+                "neither a level nor a product",
+            ),
+            (
+                with_entry("/x/", r#"{"product":"course","file":"_gated/x.html"}"#),
+                "unknown product \"course\"",
+            ),
+            (
+                r#"{"version":1,"levels":["pro"],"products":["c","c"],"entries":{}}"#.into(),
+                "product id \"c\" is listed twice",
+            ),
         ];
         for (json, needle) in cases {
             let err = Manifest::from_json(&json).expect_err(&json).to_string();
@@ -310,10 +350,18 @@ mod tests {
     fn lookup_finds_every_spelling_of_an_entry() {
         let m = Manifest::from_json(VALID).unwrap();
         for p in ["/courses/intro/", "/courses/intro"] {
-            assert_eq!(m.lookup(p).map(|e| e.level.as_str()), Some("pro"), "{p}");
+            assert_eq!(
+                m.lookup(p).and_then(|e| e.level.as_deref()),
+                Some("pro"),
+                "{p}"
+            );
         }
         for p in ["/files/a.pdf", "/files/a.pdf/"] {
-            assert_eq!(m.lookup(p).map(|e| e.level.as_str()), Some("member"), "{p}");
+            assert_eq!(
+                m.lookup(p).and_then(|e| e.level.as_deref()),
+                Some("member"),
+                "{p}"
+            );
         }
         for p in ["/", "/courses/", "/courses/intro/x", "/files/a"] {
             assert!(m.lookup(p).is_none(), "{p}");

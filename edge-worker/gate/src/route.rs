@@ -347,6 +347,7 @@ mod tests {
     /// An HS256 bearer token for `level`, expiring `ttl` seconds after NOW (negative: expired).
     fn token(level: &str, ttl: i64) -> String {
         let claims = Claims {
+            products: Vec::new(),
             sub: "ada".into(),
             level: Some(level.into()),
             exp: NOW.saturating_add_signed(ttl),
@@ -364,6 +365,7 @@ mod tests {
     /// seconds after NOW.
     fn session(level: &str, ttl: i64) -> String {
         let claims = crate::sign::SessionClaims {
+            products: &[],
             sub: "ada",
             level: Some(level),
             sid: "s1",
@@ -376,6 +378,7 @@ mod tests {
 
     fn preview(level: &str) -> Claims {
         Claims {
+            products: Vec::new(),
             sub: "preview".into(),
             level: Some(level.into()),
             exp: u64::MAX / 4,
@@ -756,6 +759,7 @@ mod tests {
     #[test]
     fn a_member_without_a_level_is_signed_in_and_reads_teasers() {
         let claims = crate::sign::SessionClaims {
+            products: &[],
             sub: "free",
             level: None,
             sid: "s9",

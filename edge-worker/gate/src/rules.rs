@@ -468,6 +468,7 @@ pub fn read_bundle(dir: &Path) -> std::io::Result<(Manifest, Vec<String>)> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest {
             version: crate::manifest::VERSION,
             levels: Vec::new(),
+            products: Vec::new(),
             entries: BTreeMap::new(),
         },
         Err(e) => return Err(e),

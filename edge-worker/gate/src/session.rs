@@ -367,6 +367,7 @@ mod tests {
     #[test]
     fn me_json_shape() {
         let claims = crate::Claims {
+            products: Vec::new(),
             sub: "u\"1".into(),
             level: Some("pro".into()),
             exp: 42,

@@ -21,6 +21,9 @@ pub struct SessionClaims<'a> {
     pub level: Option<&'a str>,
     /// The session this token renews from.
     pub sid: &'a str,
+    /// Products owned, sorted, at most [`crate::token::MAX_PRODUCTS`].
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub products: &'a [String],
     pub iat: u64,
     pub exp: u64,
 }
@@ -65,6 +68,7 @@ mod tests {
     #[test]
     fn the_gate_verifies_what_it_signs() {
         let claims = SessionClaims {
+            products: &[],
             sub: "m1",
             level: Some("pro"),
             sid: "s1",
@@ -105,6 +109,7 @@ mod tests {
     #[test]
     fn a_member_without_a_level_is_signed_in_with_none() {
         let claims = SessionClaims {
+            products: &[],
             sub: "m2",
             level: None,
             sid: "s2",
@@ -121,6 +126,49 @@ mod tests {
         assert_eq!((got.sub.as_str(), got.level), ("m2", None));
     }
 
+    #[test]
+    fn products_travel_in_the_session_token_bounded_sorted_and_checked() {
+        let verifier = Verifier::from_settings(&Settings {
+            secret: Some(SECRET.into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let sign = |products: &[String]| {
+            let claims = SessionClaims {
+                products,
+                sub: "m3",
+                level: None,
+                sid: "s3",
+                iat: 1_000,
+                exp: 4_600,
+            };
+            session_token(SECRET.as_bytes(), &claims).unwrap()
+        };
+        let owned = ["go".to_string(), "rust".to_string()];
+        let got = verifier.verify_session(&sign(&owned), 2_000).unwrap();
+        assert_eq!(got.products, owned);
+        let max: Vec<String> = (0..crate::token::MAX_PRODUCTS)
+            .map(|i| format!("p{i:02}"))
+            .collect();
+        assert_eq!(
+            verifier
+                .verify_session(&sign(&max), 2_000)
+                .unwrap()
+                .products,
+            max
+        );
+        // One more than the bound, or an empty id, is refused.
+        let mut over = max.clone();
+        over.push("p99".into());
+        for bad in [over, vec![String::new()]] {
+            assert_eq!(
+                verifier.verify_session(&sign(&bad), 2_000),
+                Err(crate::TokenError::Claim("products")),
+                "{bad:?}"
+            );
+        }
+    }
+
     /// Signing without jsonwebtoken (it linked every JWT algorithm into the worker)
     /// must not change a session token by one byte: sessions issued before keep
     /// verifying, and the header is the one it wrote (`typ` first, then `alg`).
@@ -128,6 +176,7 @@ mod tests {
     fn session_tokens_signed_without_jsonwebtoken_are_byte_for_byte_the_same() {
         for level in [Some("pro"), None] {
             let claims = SessionClaims {
+                products: &[],
                 sub: "m1",
                 level,
                 sid: "s1",
@@ -149,6 +198,7 @@ mod tests {
     #[test]
     fn a_short_secret_signs_nothing() {
         let claims = SessionClaims {
+            products: &[],
             sub: "m",
             level: None,
             sid: "s",

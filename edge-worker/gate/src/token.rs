@@ -63,7 +63,16 @@ pub struct Claims {
     /// The lyceum session this token was issued for (session cookies only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// Products (courses bought on their own) the member owns: sorted, unique, at most
+    /// [`MAX_PRODUCTS`]. Absent in a token means none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<String>,
 }
+
+/// Most products one token may list; a token with more is refused, not truncated, so
+/// an issuer's bug never silently drops a purchase the member paid for. Keeps a
+/// session cookie well under the gate's [`MAX_TOKEN_BYTES`].
+pub const MAX_PRODUCTS: usize = 32;
 
 /// The JWS `typ` of lyceum's own session tokens ([`crate::sign`]). A bearer token may
 /// not carry it and a session cookie must: a token minted for one use never passes as
@@ -319,6 +328,7 @@ impl Verifier {
             level,
             exp,
             sid: Some(sid),
+            products: products(payload.get("products"))?,
         })
     }
 
@@ -471,6 +481,7 @@ impl Verifier {
             level: Some(level),
             exp,
             sid: None,
+            products: products(payload.get("products"))?,
         })
     }
 }
@@ -485,6 +496,29 @@ fn non_empty_string(value: Option<&Value>) -> Option<String> {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         _ => None,
     }
+}
+
+/// The optional `products` claim: an array of at most [`MAX_PRODUCTS`] non-empty
+/// strings, returned sorted and unique. Anything else refuses the token.
+fn products(value: Option<&Value>) -> Result<Vec<String>, TokenError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let invalid = TokenError::Claim("products");
+    let Value::Array(items) = value else {
+        return Err(invalid);
+    };
+    if items.len() > MAX_PRODUCTS {
+        return Err(invalid);
+    }
+    let mut ids = items
+        .iter()
+        .map(|v| non_empty_string(Some(v)))
+        .collect::<Option<Vec<String>>>()
+        .ok_or(invalid)?;
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// An optional NumericDate claim, which must be a non-negative integer when present

@@ -29,11 +29,13 @@ fn verifier() -> Verifier {
 
 fn manifest() -> Manifest {
     let entry = |level: &str, file: &str, teaser: Option<&str>| GatedEntry {
-        level: level.into(),
+        level: Some(level.into()),
+        product: None,
         file: file.into(),
         teaser: teaser.map(Into::into),
     };
     Manifest {
+        products: Vec::new(),
         version: gate::manifest::VERSION,
         levels: vec!["member".into(), "pro".into()],
         entries: [
@@ -54,6 +56,7 @@ fn manifest() -> Manifest {
 
 fn claims(level: &str) -> Claims {
     Claims {
+        products: Vec::new(),
         sub: "u".into(),
         level: Some(level.into()),
         exp: NOW + 3600,

@@ -154,6 +154,7 @@ fn every_algorithm_verifies() {
         assert_eq!(
             claims,
             Claims {
+                products: Vec::new(),
                 sub: "member-42".into(),
                 level: Some("pro".into()),
                 exp: NOW + 3600,

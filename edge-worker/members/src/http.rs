@@ -412,6 +412,7 @@ pub fn token_for(
     let claims = SessionClaims {
         sub: &membership.member_id,
         level: membership.level.as_deref(),
+        products: &membership.products,
         sid,
         iat: now,
         exp,

@@ -12,9 +12,9 @@ use crate::stmt;
 use crate::store::{Row, RowExt, Store};
 use crate::{Error, Policy};
 
-/// Most products carried in one token; a member with more gets the first ones by id
-/// (the token must stay well under the gate's 8 KB).
-pub const MAX_PRODUCTS: usize = 32;
+/// Most products carried in one token (the gate refuses more); a member with more
+/// gets the first ones by id.
+pub use gate::token::MAX_PRODUCTS;
 
 /// What a member may read now: the claims of their next session token.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -203,7 +203,8 @@ pub(crate) fn manifest(site: &Site, assets: &[Asset]) -> gate::Manifest {
     for a in assets {
         if let Some(level) = &a.level {
             let entry = gate::GatedEntry {
-                level: level.clone(),
+                level: Some(level.clone()),
+                product: None,
                 file: a.output(),
                 teaser: None,
             };
@@ -361,7 +362,7 @@ mod tests {
         let m = manifest(&s, &assets);
         let e = &m.entries["/courses/basics/img/a.png"];
         assert_eq!(
-            (e.level.as_str(), e.file.as_str(), e.teaser.as_deref()),
+            (e.level.as_deref().unwrap(), e.file.as_str(), e.teaser.as_deref()),
             ("member", "_gated/courses/basics/img/a.png", None)
         );
         assert!(!m.entries.contains_key("/guide/map.svg"));

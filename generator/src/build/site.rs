@@ -141,13 +141,15 @@ impl Site {
         gate::Manifest {
             version: gate::manifest::VERSION,
             levels: self.config.levels.iter().map(|l| l.id.clone()).collect(),
+            products: Vec::new(),
             entries: self
                 .pages
                 .iter()
                 .filter_map(|p| {
                     let level = p.front.level.clone()?;
                     let entry = gate::GatedEntry {
-                        level,
+                        level: Some(level),
+                        product: None,
                         file: format!("_gated/{}", output_path(&p.url)),
                         teaser: Some(output_path(&p.url)),
                     };

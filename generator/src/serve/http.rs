@@ -553,6 +553,7 @@ mod tests {
             error: None,
         }));
         let preview = preview.map(|l| Claims {
+            products: Vec::new(),
             sub: "preview".into(),
             level: Some(l.into()),
             exp: u64::MAX / 2,

@@ -109,6 +109,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             let levels = tok::site_levels(&root)?.unwrap_or_default();
             tok::check_level(level, &levels).context("--as")?;
             Some(gate::Claims {
+                products: Vec::new(),
                 sub: "preview".into(),
                 level: Some(level.clone()),
                 exp: u64::MAX / 4,
