@@ -32,6 +32,9 @@ const GATED_CANARIES: &[&str] = &[
     "CANARY-REFTITLE-7f3a",
     "CANARY-IMGREF-7f3a",
     "CANARY-FOLD-NOTE-7f3a",
+    // The chapters of a course sold on its own (`product:` on their section's `_index.md`).
+    "CANARY-COURSE-5d1c",
+    "CANARY-COURSE-LIFETIMES-5d1c",
 ];
 
 /// Strings only in `draft`/`review` pages (title, summary and body).
@@ -176,6 +179,8 @@ fn only_gated_pages_are_under_gated() {
             "_gated/essays/member-essay/index.html",
             "_gated/essays/member-essay/worksheet.txt",
             "_gated/manifest.json",
+            "_gated/rust-course/lifetimes/index.html",
+            "_gated/rust-course/ownership/index.html",
             "_gated/worker-routes.json",
             "_gated/笔记/会员专享/index.html",
         ]
@@ -429,13 +434,19 @@ fn manifest_maps_gated_urls() {
     )
     .unwrap();
     assert_eq!(manifest.levels, ["member", "pro"]);
+    assert_eq!(manifest.products, ["rust-course"]);
     let entries: Vec<(&str, &str, &str, &str)> = manifest
         .entries
         .iter()
         .map(|(k, e)| {
             (
                 k.as_str(),
-                e.level.as_deref().unwrap(),
+                match (e.level.as_deref(), e.product.as_deref()) {
+                    (Some(level), None) => level,
+                    // A course's chapters: its buyers, or pro (the product's `level`).
+                    (Some("pro"), Some("rust-course")) => "pro or rust-course",
+                    other => panic!("{k}: {other:?}"),
+                },
                 e.file.as_str(),
                 e.teaser.as_deref().unwrap_or("(none: 404)"),
             )
@@ -462,6 +473,18 @@ fn manifest_maps_gated_urls() {
                 "member",
                 "_gated/essays/member-essay/worksheet.txt",
                 "(none: 404)"
+            ),
+            (
+                "/rust-course/lifetimes/",
+                "pro or rust-course",
+                "_gated/rust-course/lifetimes/index.html",
+                "rust-course/lifetimes/index.html"
+            ),
+            (
+                "/rust-course/ownership/",
+                "pro or rust-course",
+                "_gated/rust-course/ownership/index.html",
+                "rust-course/ownership/index.html"
             ),
             (
                 "/笔记/会员专享/",
@@ -751,7 +774,7 @@ fn json_summary_on_stdout_for_ci() {
     assert_eq!(json["ok"], true);
     let files = read_tree(&out).len() as u64;
     assert_eq!(json["files"].as_u64(), Some(files));
-    assert_eq!(json["gated"].as_u64(), Some(3));
+    assert_eq!(json["gated"].as_u64(), Some(5));
     assert!(json["pages"].as_u64().unwrap() >= 6, "{json}");
     assert!(json["sections"].as_u64().unwrap() >= 4, "{json}");
     assert_eq!(json["out"].as_str(), out.to_str());

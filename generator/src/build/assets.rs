@@ -28,18 +28,26 @@ pub(crate) struct Asset {
     pub file: PathBuf,
     /// Canonical URL path, decoded, as the gate computes it (the manifest key).
     pub url: String,
-    /// The owning page's level; `None` for a public file.
+    /// The owning page's level; `None` for a public file or a buyers-only course's.
     pub level: Option<String>,
+    /// The owning page's product, if it belongs to one.
+    pub product: Option<String>,
 }
 
 impl Asset {
     /// Bundle path: under `_gated/` for a gated file, else the URL's own path.
     pub(crate) fn output(&self) -> String {
         let rel = self.url.trim_start_matches('/');
-        match self.level {
-            Some(_) => format!("_gated/{rel}"),
-            None => rel.to_owned(),
+        if self.gated() {
+            format!("_gated/{rel}")
+        } else {
+            rel.to_owned()
         }
+    }
+
+    /// Whether only some members may read it (the owning page is gated).
+    pub(crate) fn gated(&self) -> bool {
+        self.level.is_some() || self.product.is_some()
     }
 }
 
@@ -74,6 +82,7 @@ pub(crate) fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
                     file: file.to_path_buf(),
                     url,
                     level: page.front.level.clone(),
+                    product: page.front.product.clone(),
                 }));
             }
             if site.root.join(&owner).is_file() {
@@ -102,6 +111,7 @@ pub(crate) fn place(site: &Site, file: &Path) -> Result<Placement, Diagnostic> {
         file: file.to_path_buf(),
         url,
         level: None,
+        product: None,
     }))
 }
 
@@ -201,10 +211,10 @@ pub(crate) fn write(site: &Site, assets: &[Asset], sink: &impl Sink) -> Result<(
 pub(crate) fn manifest(site: &Site, assets: &[Asset]) -> gate::Manifest {
     let mut manifest = site.manifest();
     for a in assets {
-        if let Some(level) = &a.level {
+        if a.gated() {
             let entry = gate::GatedEntry {
-                level: Some(level.clone()),
-                product: None,
+                level: a.level.clone(),
+                product: a.product.clone(),
                 file: a.output(),
                 teaser: None,
             };
@@ -241,6 +251,7 @@ mod tests {
             file: file.into(),
             url: url.into(),
             level: level.map(Into::into),
+            product: None,
         })
     }
 
@@ -362,7 +373,11 @@ mod tests {
         let m = manifest(&s, &assets);
         let e = &m.entries["/courses/basics/img/a.png"];
         assert_eq!(
-            (e.level.as_deref().unwrap(), e.file.as_str(), e.teaser.as_deref()),
+            (
+                e.level.as_deref().unwrap(),
+                e.file.as_str(),
+                e.teaser.as_deref()
+            ),
             ("member", "_gated/courses/basics/img/a.png", None)
         );
         assert!(!m.entries.contains_key("/guide/map.svg"));

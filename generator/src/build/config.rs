@@ -43,9 +43,18 @@ impl Plan {
 pub const CONFIG_FILE: &str = "site.yaml";
 
 const KEYS: &[&str] = &[
-    "title", "base_url", "language", "theme", "plan", "levels", "members",
+    "title", "base_url", "language", "theme", "plan", "levels", "products", "members",
 ];
 const LEVEL_KEYS: &[&str] = &["id", "name", "price", "benefits", "link", "stripe_prices"];
+const PRODUCT_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "price",
+    "description",
+    "level",
+    "link",
+    "stripe_prices",
+];
 const MEMBER_KEYS: &[&str] = &[
     "signup",
     "free_level",
@@ -77,6 +86,9 @@ pub(crate) struct Config {
     /// Membership levels, lowest first.
     #[serde(default)]
     pub levels: Vec<Level>,
+    /// Courses sold on their own (`product:` in front matter), in the order shown.
+    #[serde(default)]
+    pub products: Vec<Product>,
     /// Who may join and sign in by email, and the lifetimes of links and sessions.
     #[serde(default)]
     pub members: Members,
@@ -169,6 +181,33 @@ pub(crate) struct Level {
     pub stripe_prices: Vec<String>,
 }
 
+/// A product: a course sold on its own. Its pages (front matter `product: <id>`, on the
+/// pages or on their section's `_index.md`) open to its buyers whatever their level, and
+/// to members of `level` and above when it is set.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Product {
+    /// Id used in front matter `product:`, the manifest and `/_lyceum/checkout/<id>`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Display price, verbatim.
+    #[serde(default, deserialize_with = "price")]
+    pub price: Option<String>,
+    /// One line on what the course is, for the paywall and the membership page.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The lowest level whose members read it without buying; `None`: only buyers.
+    #[serde(default)]
+    pub level: Option<String>,
+    /// The Stripe Payment Link that sells it.
+    #[serde(default)]
+    pub link: Option<String>,
+    /// The Stripe price and Payment Link ids whose payments grant it.
+    #[serde(default)]
+    pub stripe_prices: Vec<String>,
+}
+
 fn default_language() -> String {
     "en".into()
 }
@@ -200,6 +239,24 @@ impl Config {
     /// Rank of a level id (0 = lowest).
     pub(crate) fn rank(&self, level: &str) -> Option<usize> {
         self.levels.iter().position(|l| l.id == level)
+    }
+
+    /// The product of an id.
+    pub(crate) fn product(&self, id: &str) -> Option<&Product> {
+        self.products.iter().find(|p| p.id == id)
+    }
+
+    /// Product ids as a readable list for error messages.
+    pub(crate) fn product_list(&self) -> String {
+        if self.products.is_empty() {
+            return "site.yaml defines no products (add them under `products:`)".into();
+        }
+        let ids: Vec<String> = self
+            .products
+            .iter()
+            .map(|p| format!("`{}`", p.id))
+            .collect();
+        format!("valid products: {}", ids.join(", "))
     }
 
     /// Level ids, lowest first, as a readable list for error messages.
@@ -243,7 +300,9 @@ pub(crate) fn parse(source: &str) -> Result<Config, Vec<Diagnostic>> {
 /// "did you mean" plus the valid keys, for an unknown key in `site.yaml`.
 fn with_key_help(d: Diagnostic, key: &str) -> Diagnostic {
     // serde names the expected fields of the struct it was in; pick the list that matches.
-    let valid = if d.message.contains("`id`") {
+    let valid = if d.message.contains("`description`") {
+        PRODUCT_KEYS
+    } else if d.message.contains("`id`") {
         LEVEL_KEYS
     } else if d.message.contains("`signup`") {
         MEMBER_KEYS
@@ -264,36 +323,57 @@ fn with_key_help(d: Diagnostic, key: &str) -> Diagnostic {
 
 fn validate(config: &Config, source: &str) -> Result<(), Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    for (i, level) in config.levels.iter().enumerate() {
-        let (line, col) = key_position(source, "id", &level.id, i);
-        if level.id.is_empty()
-            || !level
-                .id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            errors.push(
-                Diagnostic::at(
-                    CONFIG_FILE,
-                    source,
-                    line,
-                    col,
-                    format!("invalid level id `{}`", level.id),
-                )
-                .with_help("level ids use ASCII letters, digits, `-` and `_`"),
-            );
+    let levels = config.levels.iter().map(|l| l.id.as_str());
+    let products = config.products.iter().map(|p| p.id.as_str());
+    for (kind, ids, at) in [
+        ("level", levels.collect::<Vec<_>>(), Section::Levels),
+        ("product", products.collect(), Section::Products),
+    ] {
+        for (i, id) in ids.iter().enumerate() {
+            let (line, col) = at.position(source, "id", id, i);
+            let problem = if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                Some((
+                    format!("invalid {kind} id `{id}`"),
+                    format!("{kind} ids use ASCII letters, digits, `-` and `_`"),
+                ))
+            } else if ids[..i].contains(id) {
+                Some((
+                    format!("duplicate {kind} id `{id}`"),
+                    format!("each {kind} needs its own id"),
+                ))
+            } else if kind == "product" && config.rank(id).is_some() {
+                Some((
+                    format!("product id `{id}` is also a level id"),
+                    "levels and products share `/_lyceum/checkout/<id>`: give the product another id".into(),
+                ))
+            } else {
+                None
+            };
+            if let Some((message, help)) = problem {
+                errors
+                    .push(Diagnostic::at(CONFIG_FILE, source, line, col, message).with_help(help));
+            }
         }
-        if config.levels[..i].iter().any(|l| l.id == level.id) {
-            errors.push(
-                Diagnostic::at(
-                    CONFIG_FILE,
-                    source,
-                    line,
-                    col,
-                    format!("duplicate level id `{}`", level.id),
-                )
-                .with_help("each level needs its own id"),
-            );
+    }
+    for (i, product) in config.products.iter().enumerate() {
+        if let Some(level) = &product.level {
+            if config.rank(level).is_none() {
+                let (line, col) = Section::Products.position(source, "level", level, i);
+                errors.push(
+                    Diagnostic::at(
+                        CONFIG_FILE,
+                        source,
+                        line,
+                        col,
+                        format!("product `{}`: unknown level `{level}`", product.id),
+                    )
+                    .with_help(config.level_list()),
+                );
+            }
         }
     }
     if !config.base_url.is_empty()
@@ -401,14 +481,12 @@ fn validate_members(config: &Config, source: &str) -> Vec<Diagnostic> {
             );
         }
     }
-    let links = config
-        .levels
-        .iter()
-        .filter_map(|l| Some(("link", l.link.as_deref()?)))
-        .chain(m.portal.as_deref().map(|p| ("portal", p)));
-    for (key, url) in links {
+    let links = sellers(config)
+        .filter_map(|(at, _, link, _)| Some((at, "link", link?)))
+        .chain(m.portal.as_deref().map(|p| (Section::Top, "portal", p)));
+    for (at, key, url) in links {
         if !url.starts_with("https://") || url.contains(char::is_whitespace) {
-            let (line, col) = key_position(source, key, url, 0);
+            let (line, col) = at.position(source, key, url, 0);
             errors.push(
                 Diagnostic::at(
                     CONFIG_FILE,
@@ -422,27 +500,81 @@ fn validate_members(config: &Config, source: &str) -> Vec<Diagnostic> {
         }
     }
     let mut seen = std::collections::BTreeMap::new();
-    for level in &config.levels {
-        for price in &level.stripe_prices {
-            let (line, col) = key_position(source, "stripe_prices", price, 0);
+    for (at, id, _, prices) in sellers(config) {
+        for price in prices {
+            let (line, col) = at.position(source, "stripe_prices", price, 0);
             let problem = if !(price.starts_with("price_") || price.starts_with("plink_")) {
                 Some(format!(
                     "`{price}` is not a Stripe price or Payment Link id"
                 ))
             } else {
-                seen.insert(price.as_str(), level.id.as_str())
+                seen.insert(price.as_str(), id)
                     .map(|other| format!("`{price}` already sells `{other}`"))
             };
             if let Some(problem) = problem {
                 errors.push(
                     Diagnostic::at(CONFIG_FILE, source, line, col, problem).with_help(
-                        "list each `price_…` (or `plink_…`) under the one level it sells",
+                        "list each `price_…` (or `plink_…`) under the one level or product it sells",
                     ),
                 );
             }
         }
     }
     errors
+}
+
+/// What is sold, levels then products: (where it is written, id, Payment Link, prices).
+fn sellers(config: &Config) -> impl Iterator<Item = (Section, &str, Option<&str>, &[String])> + '_ {
+    let levels = config.levels.iter().map(|l| {
+        let at = Section::Levels;
+        (
+            at,
+            l.id.as_str(),
+            l.link.as_deref(),
+            l.stripe_prices.as_slice(),
+        )
+    });
+    let products = config.products.iter().map(|p| {
+        let at = Section::Products;
+        (
+            at,
+            p.id.as_str(),
+            p.link.as_deref(),
+            p.stripe_prices.as_slice(),
+        )
+    });
+    levels.chain(products)
+}
+
+/// Where in `site.yaml` to look for a key, so that a product's `id` or `link` is not
+/// placed on a level's.
+#[derive(Debug, Clone, Copy)]
+enum Section {
+    Top,
+    Levels,
+    Products,
+}
+
+impl Section {
+    /// [`key_position`] within this section of `source`.
+    fn position(self, source: &str, key: &str, value: &str, nth: usize) -> (usize, usize) {
+        let name = match self {
+            Section::Top => return key_position(source, key, value, nth),
+            Section::Levels => "levels:",
+            Section::Products => "products:",
+        };
+        let skip = source
+            .lines()
+            .position(|l| l.starts_with(name))
+            .unwrap_or(0);
+        let rest: String = source
+            .lines()
+            .skip(skip)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let (line, col) = key_position(&rest, key, value, nth);
+        (line + skip, col)
+    }
 }
 
 #[cfg(test)]
@@ -470,6 +602,72 @@ mod tests {
             let e = parse(&format!("title: T\n{bad}\n")).unwrap_err();
             assert!(e.iter().any(|d| d.message.contains(says)), "{bad}: {e:?}");
         }
+    }
+
+    #[test]
+    fn products_parse_and_their_mistakes_are_placed_in_the_products_list() {
+        let yaml = "title: T\nlevels:\n  - {id: pro, name: P, stripe_prices: [price_p]}\nproducts:\n  - id: rust\n    name: Rust\n    price: 49\n    level: pro\n    link: https://buy.stripe.com/test_rust\n    stripe_prices: [price_r]\n";
+        let c = parse(yaml).unwrap();
+        let p = c.product("rust").unwrap();
+        assert_eq!(
+            (
+                p.price.as_deref(),
+                p.level.as_deref(),
+                p.stripe_prices.as_slice()
+            ),
+            (Some("49"), Some("pro"), ["price_r".to_string()].as_slice())
+        );
+        let cases = [
+            (
+                "products: [{id: 'a b', name: A}]",
+                (3, 18),
+                "invalid product id `a b`",
+            ),
+            (
+                "products:\n  - {id: a, name: A}\n  - {id: a, name: B}",
+                (5, 10),
+                "duplicate product id `a`",
+            ),
+            (
+                "products: [{id: pro, name: A}]",
+                (3, 17),
+                "product id `pro` is also a level id",
+            ),
+            (
+                "products: [{id: a, name: A, level: gold}]",
+                (3, 36),
+                "product `a`: unknown level `gold`",
+            ),
+            (
+                "products: [{id: a, name: A, stripe_prices: [price_p]}]",
+                (3, 45),
+                "`price_p` already sells `pro`",
+            ),
+            (
+                "products: [{id: a, name: A, link: 'ftp://x'}]",
+                (3, 36),
+                "`link` `ftp://x` is not an https URL",
+            ),
+        ];
+        for (bad, at, says) in cases {
+            let src = format!(
+                "title: T\nlevels: [{{id: pro, name: P, stripe_prices: [price_p]}}]\n{bad}\n"
+            );
+            let e = parse(&src).unwrap_err();
+            let d = e
+                .iter()
+                .find(|d| d.message == says)
+                .unwrap_or_else(|| panic!("{bad}: {e:?}"));
+            assert_eq!((d.line, d.col), at, "{bad}: {d:?}");
+        }
+        let e = parse("title: T\nproducts: [{id: a, name: A, prise: 3}]\n").unwrap_err();
+        assert!(
+            e[0].help
+                .as_deref()
+                .unwrap()
+                .starts_with("did you mean `price`?"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// Front matter keys a page may use.
 pub(crate) const KEYS: &[&str] = &[
-    "title", "date", "level", "status", "summary", "tags", "slug", "extra",
+    "title", "date", "level", "product", "status", "summary", "tags", "slug", "extra",
 ];
 
 /// Publication status; only `published` pages are built unless `--drafts`.
@@ -35,8 +35,13 @@ pub(crate) struct FrontMatter {
     pub title: String,
     /// Publication date.
     pub date: Option<Date>,
-    /// Level id required to read the page; `None` = public.
+    /// Level id required to read the page; `None` = public unless `product` is set.
+    /// After loading, a page of a product also gets the product's level here.
     pub level: Option<String>,
+    /// Product id (a course sold on its own) whose buyers read the page; set on a
+    /// section's `_index.md` for all its pages. After loading, the page's own or the
+    /// nearest section's.
+    pub product: Option<String>,
     /// Publication status.
     pub status: Status,
     /// Public summary (the only prose of a gated page that may leave `_gated/`).
@@ -56,6 +61,7 @@ struct Raw {
     title: Option<String>,
     date: Option<String>,
     level: Option<String>,
+    product: Option<String>,
     #[serde(default)]
     status: Status,
     summary: Option<String>,
@@ -156,6 +162,7 @@ pub(crate) fn parse<'a>(
         title,
         date,
         level: raw.level,
+        product: raw.product,
         status: raw.status,
         summary: raw.summary,
         tags: raw.tags,

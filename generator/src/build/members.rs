@@ -175,12 +175,27 @@ pub(crate) fn site_members(config: &Config, signin: MailTemplate, signup: MailTe
                     (p.clone(), grant)
                 })
             })
+            .chain(config.products.iter().flat_map(|product| {
+                product.stripe_prices.iter().map(|p| {
+                    let grant = members::Grant {
+                        level: None,
+                        product: Some(product.id.clone()),
+                    };
+                    (p.clone(), grant)
+                })
+            }))
             .collect(),
         grace_days: m.grace_days,
         checkout: config
             .levels
             .iter()
             .filter_map(|l| Some((l.id.clone(), l.link.clone()?)))
+            .chain(
+                config
+                    .products
+                    .iter()
+                    .filter_map(|p| Some((p.id.clone(), p.link.clone()?))),
+            )
             .collect(),
         portal: m.portal.clone(),
         site_title: config.title.clone(),

@@ -58,6 +58,8 @@ pub(crate) struct Output {
 pub(crate) struct Renderer {
     tera: Tera,
     globals: Context,
+    /// `site.products`, also the teaser's `product`.
+    products: Vec<ProductView>,
     theme_paths: BTreeMap<String, std::path::PathBuf>,
     observer: Option<std::sync::Arc<crate::progress::Observer>>,
 }
@@ -68,6 +70,26 @@ struct SiteView<'a> {
     base_url: &'a str,
     language: &'a str,
     levels: Vec<LevelView<'a>>,
+    products: &'a [ProductView],
+}
+
+/// A product as templates see it (`site.products[*]`, the teaser's `product`). Owned:
+/// the renderer keeps the list for the teasers.
+#[derive(Serialize, Clone)]
+struct ProductView {
+    id: String,
+    name: String,
+    price: Option<String>,
+    description: Option<String>,
+    /// The lowest level that includes it (id, name, rank), or null: buyers only.
+    level: Option<String>,
+    level_name: Option<String>,
+    rank: Option<usize>,
+    /// Pages of the product.
+    pages: usize,
+    /// `/_lyceum/checkout/<id>` when site.yaml names a Payment Link for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkout: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -101,6 +123,9 @@ struct PageView<'a> {
     level_name: Option<&'a str>,
     /// The level's rank (0 = lowest), so templates need no loop over `site.levels`.
     rank: Option<usize>,
+    /// The product (course) the page belongs to, and its name.
+    product: Option<&'a str>,
+    product_name: Option<&'a str>,
     summary: Option<&'a str>,
     description: Option<String>,
     tags: &'a [String],
@@ -156,9 +181,11 @@ impl Renderer {
             .iter()
             .map(|t| (t.name.clone(), t.path.clone()))
             .collect();
+        let products = products(site);
         let mut renderer = Renderer {
             tera,
-            globals: globals(site),
+            globals: globals(site, &products),
+            products,
             theme_paths,
             observer: None,
         };
@@ -222,7 +249,7 @@ impl Renderer {
         let file = output_path(&page.url);
         ctx.insert("page", &page_view(site, page, Body::Full));
         let full = self.render_ctx("page.html", ctx, Some(page))?;
-        let Some(level) = &page.front.level else {
+        if !page.gated() {
             if let Some(o) = &self.observer {
                 o.page_done();
             }
@@ -230,21 +257,30 @@ impl Renderer {
                 path: file,
                 contents: full,
             }]);
-        };
-        let rank = site.config.rank(level).expect("levels validated on load");
-        let l = &site.config.levels[rank];
+        }
         ctx.insert("page", &page_view(site, page, Body::Teaser));
-        ctx.insert(
-            "required",
-            &Required {
+        if let Some(level) = &page.front.level {
+            let rank = site.config.rank(level).expect("levels validated on load");
+            let l = &site.config.levels[rank];
+            let required = Required {
                 id: &l.id,
                 name: &l.name,
                 price: l.price.as_deref(),
                 rank,
-            },
-        );
+            };
+            ctx.insert("required", &required);
+        }
+        if let Some(product) = &page.front.product {
+            let view = self
+                .products
+                .iter()
+                .find(|p| &p.id == product)
+                .expect("products validated on load");
+            ctx.insert("product", view);
+        }
         let teaser = self.render_ctx("teaser.html", ctx, Some(page));
         ctx.remove("required");
+        ctx.remove("product");
         if let Some(o) = &self.observer {
             o.page_done();
         }
@@ -378,7 +414,36 @@ impl Renderer {
     }
 }
 
-fn globals(site: &Site) -> Context {
+fn products(site: &Site) -> Vec<ProductView> {
+    let config = &site.config;
+    config
+        .products
+        .iter()
+        .map(|p| {
+            let rank = p.level.as_deref().and_then(|l| config.rank(l));
+            ProductView {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                price: p.price.clone(),
+                description: p.description.clone(),
+                level: p.level.clone(),
+                level_name: rank.map(|r| config.levels[r].name.clone()),
+                rank,
+                pages: site
+                    .pages
+                    .iter()
+                    .filter(|page| page.front.product.as_ref() == Some(&p.id))
+                    .count(),
+                checkout: p
+                    .link
+                    .as_ref()
+                    .map(|_| format!("{}{}", members::http::CHECKOUT_PREFIX, p.id)),
+            }
+        })
+        .collect()
+}
+
+fn globals(site: &Site, products: &[ProductView]) -> Context {
     let config = &site.config;
     let mut at_level = vec![0usize; config.levels.len()];
     for page in &site.pages {
@@ -422,6 +487,7 @@ fn globals(site: &Site) -> Context {
             base_url: &config.base_url,
             language: &config.language,
             levels,
+            products,
         },
     );
     ctx.insert("nav", &nav);
@@ -438,7 +504,7 @@ fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
     // A gated page's description is its summary or nothing: never body text.
     let description = match (&front.summary, &page.body.lead) {
         (Some(s), _) => Some(s.clone()),
-        (None, Some(lead)) if level.is_none() && !lead.is_empty() => Some(lead.clone()),
+        (None, Some(lead)) if !page.gated() && !lead.is_empty() => Some(lead.clone()),
         _ => None,
     };
     let (content, teaser, toc) = match body {
@@ -458,12 +524,18 @@ fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
         level,
         level_name: rank.map(|r| site.config.levels[r].name.as_str()),
         rank,
+        product: front.product.as_deref(),
+        product_name: front
+            .product
+            .as_deref()
+            .and_then(|p| site.config.product(p))
+            .map(|p| p.name.as_str()),
         summary: front.summary.as_deref(),
         description,
         tags: &front.tags,
         reading_time: page.body.reading_time(),
         words: page.body.word_count(),
-        gated: level.is_some(),
+        gated: page.gated(),
         extra: &front.extra,
         content,
         teaser,

@@ -40,9 +40,9 @@ pub(crate) struct Page {
 }
 
 impl Page {
-    /// True when the page needs a membership level.
+    /// True when the page needs a membership level or a product.
     pub(crate) fn gated(&self) -> bool {
-        self.front.level.is_some()
+        self.front.level.is_some() || self.front.product.is_some()
     }
 
     /// Sort key: newest first, undated last, then by URL.
@@ -67,6 +67,9 @@ pub(crate) struct Section {
     pub title: String,
     /// HTML of the `_index.md` body.
     pub content: String,
+    /// The product every page of this section (and of the sections below) belongs to,
+    /// unless a page or a nearer section names its own.
+    pub product: Option<String>,
     /// Indexes into [`Site::pages`], newest first.
     pub pages: Vec<usize>,
     /// The parent section, `None` for home.
@@ -108,13 +111,21 @@ impl Site {
             config.base_url = url.trim_end_matches('/').to_owned();
         }
         let files = content::discover(root).map_err(|d| vec![d])?;
-        let parsed: Vec<Result<Parsed, Vec<Diagnostic>>> = files
-            .par_iter()
-            .map(|file| {
-                let source = content::read(file).map_err(|d| vec![d])?;
-                parse_file(&config, file, &source, options.drafts)
-            })
-            .collect();
+        let parse = |file: &SourceFile, products: &ProductDirs| {
+            let source = content::read(file).map_err(|d| vec![d])?;
+            parse_file(&config, file, &source, options.drafts, products)
+        };
+        // Sections first: a page's product may come from its section's `_index.md`.
+        let (section_files, page_files): (Vec<&SourceFile>, Vec<&SourceFile>) =
+            files.iter().partition(|f| f.is_section());
+        let none = ProductDirs::new();
+        let mut parsed: Vec<Result<Parsed, Vec<Diagnostic>>> =
+            section_files.par_iter().map(|f| parse(f, &none)).collect();
+        let products = product_dirs(parsed.iter().filter_map(|p| match p {
+            Ok(Parsed::Section(s)) => Some(s),
+            _ => None,
+        }));
+        parsed.par_extend(page_files.par_iter().map(|f| parse(f, &products)));
         let mut errors = Vec::new();
         let mut pages = Vec::new();
         let mut sections = Vec::new();
@@ -136,24 +147,25 @@ impl Site {
         }
     }
 
-    /// The gate manifest: every gated URL with its level, full file and teaser file.
+    /// The gate manifest: every gated URL with its level and product, full file and
+    /// teaser file.
     pub(crate) fn manifest(&self) -> gate::Manifest {
         gate::Manifest {
             version: gate::manifest::VERSION,
             levels: self.config.levels.iter().map(|l| l.id.clone()).collect(),
-            products: Vec::new(),
+            products: self.config.products.iter().map(|p| p.id.clone()).collect(),
             entries: self
                 .pages
                 .iter()
-                .filter_map(|p| {
-                    let level = p.front.level.clone()?;
+                .filter(|p| p.gated())
+                .map(|p| {
                     let entry = gate::GatedEntry {
-                        level: Some(level),
-                        product: None,
+                        level: p.front.level.clone(),
+                        product: p.front.product.clone(),
                         file: format!("_gated/{}", output_path(&p.url)),
                         teaser: Some(output_path(&p.url)),
                     };
-                    Some((p.url.clone(), entry))
+                    (p.url.clone(), entry)
                 })
                 .collect(),
         }
@@ -174,6 +186,16 @@ impl Site {
     }
 }
 
+/// Section folder (relative to `content/`) → the product its `_index.md` names.
+pub(crate) type ProductDirs = HashMap<PathBuf, String>;
+
+/// The [`ProductDirs`] of these sections.
+pub(crate) fn product_dirs<'a>(sections: impl Iterator<Item = &'a Section>) -> ProductDirs {
+    sections
+        .filter_map(|s| Some((s.dir.clone(), s.product.clone()?)))
+        .collect()
+}
+
 /// The bundle file of a URL path: `/a/b/` → `a/b/index.html`, `/` → `index.html`.
 pub(crate) fn output_path(url: &str) -> String {
     format!("{}index.html", url.trim_start_matches('/'))
@@ -186,9 +208,10 @@ pub(crate) fn parse_file(
     file: &SourceFile,
     source: &str,
     drafts: bool,
+    products: &ProductDirs,
 ) -> Result<Parsed, Vec<Diagnostic>> {
     let path = file.rel.as_path();
-    let (front, split) = front_matter::parse(path, source)?;
+    let (mut front, split) = front_matter::parse(path, source)?;
     let dir = file
         .rel
         .parent()
@@ -222,6 +245,21 @@ pub(crate) fn parse_file(
             errors.push(
                 Diagnostic::at(path, source, line, col, format!("unknown level `{level}`"))
                     .with_help(config.level_list()),
+            );
+        }
+    }
+    if let Some(product) = &front.product {
+        if config.product(product).is_none() {
+            let (line, col) = at("product", product);
+            errors.push(
+                Diagnostic::at(
+                    path,
+                    source,
+                    line,
+                    col,
+                    format!("unknown product `{product}`"),
+                )
+                .with_help(config.product_list()),
             );
         }
     }
@@ -281,12 +319,22 @@ pub(crate) fn parse_file(
             url: dir_url,
             title: front.title,
             content: body.html,
+            product: front.product,
             pages: Vec::new(),
             parent: None,
         }));
     }
+    // The page's own product, else its nearest section's; a product page without a
+    // level of its own opens to the product's level too.
+    front.product = front
+        .product
+        .or_else(|| dir.ancestors().find_map(|d| products.get(d)).cloned());
+    if let Some(product) = front.product.as_deref().and_then(|p| config.product(p)) {
+        front.level = front.level.or_else(|| product.level.clone());
+    }
+    let gated = front.level.is_some() || front.product.is_some();
     // Gated pages never need plain text: it would only risk leaking into public indexes.
-    let body = markdown::render(split.body, front.level.is_none());
+    let body = markdown::render(split.body, !gated);
     Ok(Parsed::Page(Page {
         file: file.rel.clone(),
         url: format!("{dir_url}{slug}/"),
@@ -331,6 +379,7 @@ fn assemble(
         url: "/".into(),
         title: config.title.clone(),
         content: String::new(),
+        product: None,
         pages: Vec::new(),
         parent: None,
     }));
@@ -441,7 +490,7 @@ mod tests {
 
     fn config() -> Config {
         config::parse(
-            "title: T\nlevels:\n  - id: member\n    name: Member\n  - id: pro\n    name: Pro\n",
+            "title: T\nlevels:\n  - id: member\n    name: Member\n  - id: pro\n    name: Pro\nproducts:\n  - {id: rust, name: Rust, level: pro}\n  - {id: go, name: Go}\n",
         )
         .unwrap()
     }
@@ -454,7 +503,7 @@ mod tests {
     }
 
     fn page(rel: &str, src: &str) -> Result<Parsed, Vec<Diagnostic>> {
-        parse_file(&config(), &file(rel), src, false)
+        parse_file(&config(), &file(rel), src, false, &ProductDirs::new())
     }
 
     #[test]
@@ -556,5 +605,62 @@ mod tests {
         };
         assert_eq!((p.body.plain, p.body.lead), (None, None));
         assert_eq!(p.body.words, 1);
+    }
+
+    #[test]
+    fn a_section_product_reaches_its_pages_unless_they_name_their_own() {
+        let products: ProductDirs = [(PathBuf::from("course"), "rust".to_string())].into();
+        let parse =
+            |rel: &str, src: &str| match parse_file(&config(), &file(rel), src, false, &products) {
+                Ok(Parsed::Page(p)) => (p.front.level, p.front.product, p.body.plain),
+                other => panic!("{rel}: {other:?}"),
+            };
+        let some = |s: &str| Some(s.to_string());
+        // Below the section, at any depth: the product, and its level (pro includes it).
+        for rel in [
+            "content/course/a.md",
+            "content/course/part/b.md",
+            "content/course/c/index.md",
+        ] {
+            assert_eq!(
+                parse(rel, "---\ntitle: T\n---\nsecret\n"),
+                (some("pro"), some("rust"), None),
+                "{rel}"
+            );
+        }
+        // A page's own level and product win; a buyers-only product gives no level, and
+        // the page still keeps no plain text.
+        assert_eq!(
+            parse(
+                "content/course/d.md",
+                "---\ntitle: T\nlevel: member\n---\nx\n"
+            ),
+            (some("member"), some("rust"), None)
+        );
+        assert_eq!(
+            parse(
+                "content/course/e.md",
+                "---\ntitle: T\nproduct: go\n---\nx\n"
+            ),
+            (None, some("go"), None)
+        );
+        // Outside the section nothing changes.
+        assert_eq!(
+            parse("content/other/f.md", "---\ntitle: T\n---\nx\n"),
+            (None, None, some("x"))
+        );
+    }
+
+    #[test]
+    fn an_unknown_product_is_an_error_at_its_value() {
+        for rel in ["content/a.md", "content/s/_index.md"] {
+            let e = page(rel, "---\ntitle: T\nproduct: rsut\n---\n").unwrap_err();
+            assert_eq!(
+                (e[0].line, e[0].col, e[0].message.as_str()),
+                (3, 10, "unknown product `rsut`"),
+                "{rel}"
+            );
+            assert_eq!(e[0].help.as_deref(), Some("valid products: `rust`, `go`"));
+        }
     }
 }

@@ -67,6 +67,9 @@ pub struct Summary {
     pub public: LevelSummary,
     /// Each level of site.yaml, lowest first.
     pub levels: Vec<LevelSummary>,
+    /// Each product of site.yaml, counting the pages only its buyers read (a product
+    /// page with a level counts under that level).
+    pub products: Vec<LevelSummary>,
     /// Sections, including home.
     pub sections: usize,
     /// `draft` and `review` pages not built (0 with `--drafts`).
@@ -192,6 +195,7 @@ fn render(site: &Site) -> Result<(Vec<String>, Vec<Asset>, BundleSize), BuildErr
 
 /// Sources of draft/review pages this check does not build, with the URL they would have.
 fn unbuilt_drafts(site: &Site, sources: &[(SourceFile, String)]) -> HashMap<PathBuf, String> {
+    let products = site::product_dirs(site.sections.iter());
     sources
         .iter()
         .filter(|(file, _)| !file.is_section() && site.page_index(&file.rel).is_none())
@@ -200,7 +204,7 @@ fn unbuilt_drafts(site: &Site, sources: &[(SourceFile, String)]) -> HashMap<Path
             if front.status == Status::Published {
                 return None;
             }
-            match site::parse_file(&site.config, file, source, true) {
+            match site::parse_file(&site.config, file, source, true, &products) {
                 Ok(Parsed::Page(page)) => Some((file.rel.clone(), page.url)),
                 _ => None,
             }
@@ -290,15 +294,26 @@ fn summary(site: &Site, drafts_skipped: usize, size: BundleSize) -> Summary {
             ..LevelSummary::default()
         })
         .collect();
+    let mut products: Vec<LevelSummary> = site
+        .config
+        .products
+        .iter()
+        .map(|p| LevelSummary {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            ..LevelSummary::default()
+        })
+        .collect();
     for page in &site.pages {
-        let entry = match page
-            .front
-            .level
-            .as_deref()
-            .and_then(|l| site.config.rank(l))
-        {
-            Some(rank) => &mut levels[rank],
-            None => &mut public,
+        let level = page.front.level.as_deref();
+        let product = page.front.product.as_deref();
+        let entry = match (
+            level.and_then(|l| site.config.rank(l)),
+            product.and_then(|p| site.config.products.iter().position(|x| x.id == p)),
+        ) {
+            (Some(rank), _) => &mut levels[rank],
+            (None, Some(i)) => &mut products[i],
+            (None, None) => &mut public,
         };
         entry.pages += 1;
         entry.words += page.body.word_count();
@@ -306,6 +321,7 @@ fn summary(site: &Site, drafts_skipped: usize, size: BundleSize) -> Summary {
     Summary {
         public,
         levels,
+        products,
         sections: site.sections.len(),
         drafts_skipped,
         files: size.files,

@@ -97,8 +97,13 @@ fn print_human(report: &CheckReport, globals: &super::Globals) {
     for l in std::iter::once(&s.public).chain(&s.levels) {
         table += &format!("{:<16} {:>6} {:>9}\n", l.id, l.pages, l.words);
     }
+    for p in &s.products {
+        let label = format!("product {}", p.id);
+        table += &format!("{label:<16} {:>6} {:>9}\n", p.pages, p.words);
+    }
     let all: (usize, usize) = std::iter::once(&s.public)
         .chain(&s.levels)
+        .chain(&s.products)
         .fold((0, 0), |a, l| (a.0 + l.pages, a.1 + l.words));
     table += &format!("{:<16} {:>6} {:>9}\n", "total", all.0, all.1);
     table += &format!(
@@ -122,6 +127,7 @@ struct Json<'a> {
 struct JsonSummary<'a> {
     public: &'a LevelSummary,
     levels: &'a [LevelSummary],
+    products: &'a [LevelSummary],
     sections: usize,
     drafts_skipped: usize,
     files: usize,
@@ -142,6 +148,7 @@ impl<'a> Json<'a> {
             summary: JsonSummary {
                 public: &s.public,
                 levels: &s.levels,
+                products: &s.products,
                 sections: s.sections,
                 drafts_skipped: s.drafts_skipped,
                 files: s.files,

@@ -126,6 +126,7 @@ impl Live {
         let drafts = self.options.drafts;
         let mut updates = Vec::new();
         let mut errors: Vec<Diagnostic> = Vec::new();
+        let products = site::product_dirs(loaded.site.sections.iter());
         for rel in changed {
             let index = page_candidate(&loaded.site, rel)?;
             let file = SourceFile {
@@ -137,12 +138,15 @@ impl Live {
             }
             let parsed = content::read(&file)
                 .map_err(|d| vec![d])
-                .and_then(|source| site::parse_file(&loaded.site.config, &file, &source, drafts));
+                .and_then(|source| {
+                    site::parse_file(&loaded.site.config, &file, &source, drafts, &products)
+                });
             match parsed {
                 Ok(Parsed::Page(mut page)) => {
                     let old = &loaded.site.pages[index];
                     let same_place = page.url == old.url
                         && page.front.level == old.front.level
+                        && page.front.product == old.front.product
                         && page.front.date == old.front.date
                         && page.front.status == old.front.status;
                     if !same_place {
