@@ -157,6 +157,20 @@ fn newcomer_signs_up_by_email_reads_a_member_page_and_signs_out() {
     assert!(is_member_page(&get_with(&s, MEMBER_URL, &jar)), "signed in");
     let me = get_with(&s, "/_lyceum/me", &jar);
     assert!(me.body.contains("\"level\":\"member\""), "{}", me.body);
+    // The account page's data: the member's own, private, and nobody else's.
+    let account = get_with(&s, "/_lyceum/account/summary", &jar);
+    assert_eq!(account.status, 200, "{}", account.body);
+    assert_eq!(account.header("Cache-Control"), Some("no-store"));
+    let summary: serde_json::Value = serde_json::from_str(&account.body).unwrap();
+    assert_eq!(
+        (&summary["email"], &summary["level"], &summary["history"]),
+        (
+            &serde_json::json!("ada@example.org"),
+            &serde_json::json!("member"),
+            &serde_json::json!([])
+        )
+    );
+    assert_eq!(get(&s, "/_lyceum/account/summary").status, 401);
 
     let out = post_form(&s, "/_lyceum/signout", "", &[("Cookie", &jar)]);
     assert_eq!((out.status, out.header("Location")), (303, Some("/")));

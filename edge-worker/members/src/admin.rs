@@ -28,6 +28,8 @@ pub enum AdminError {
     Exists,
     #[error("`{0}` is not a product id (letters, digits, `-` and `_`)")]
     BadProduct(String),
+    #[error("unknown product `{product}`; valid products: {valid}")]
+    UnknownProduct { product: String, valid: String },
     #[error(transparent)]
     Flow(#[from] crate::Error),
 }
@@ -238,16 +240,28 @@ pub async fn set_level(
     row.as_ref().map(member).ok_or(AdminError::NoSuchMember)
 }
 
-/// Give a member a product (a course), for good or until `until`; an earlier grant of
-/// the same product is replaced. Source `admin`: a gift or a comp, whatever Stripe says.
+/// Give a member a product (a course) of the site's `products`, for good or until
+/// `until`; an earlier grant of the same product is replaced. Source `admin`: a gift or a
+/// comp, whatever Stripe says.
 pub async fn grant(
     store: &impl Store,
+    products: &[String],
     address: &str,
     product: &str,
     until: Option<u64>,
     now: u64,
 ) -> Result<(), AdminError> {
     check_product(product)?;
+    if !products.iter().any(|p| p == product) {
+        return Err(AdminError::UnknownProduct {
+            product: product.to_string(),
+            valid: if products.is_empty() {
+                "none (the site sells no products)".into()
+            } else {
+                products.join(", ")
+            },
+        });
+    }
     let id = member_id(store, address).await?;
     store
         .query(stmt!(

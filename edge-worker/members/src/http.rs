@@ -40,6 +40,8 @@ pub const CODE_PATH: &str = "/_lyceum/code";
 pub const SIGNOUT_PATH: &str = "/_lyceum/signout";
 /// A member's own data, as JSON.
 pub const ACCOUNT_DATA_PATH: &str = "/_lyceum/account/data";
+/// The account page's data: level, until when, products, history (JSON).
+pub const ACCOUNT_SUMMARY_PATH: &str = "/_lyceum/account/summary";
 /// Delete one's account (`confirm=delete`).
 pub const ACCOUNT_DELETE_PATH: &str = "/_lyceum/account/delete";
 /// The admin API.
@@ -174,6 +176,7 @@ pub fn is_member_route(path: &str) -> bool {
             | CODE_PATH
             | SIGNOUT_PATH
             | ACCOUNT_DATA_PATH
+            | ACCOUNT_SUMMARY_PATH
             | ACCOUNT_DELETE_PATH
             | STRIPE_WEBHOOK_PATH
     ) || path.starts_with(ADMIN_PREFIX)
@@ -301,6 +304,15 @@ async fn route(
         }
         (ACCOUNT_DATA_PATH, false) if req.method == "GET" => {
             return account_data(store, settings, req, now).await;
+        }
+        (ACCOUNT_SUMMARY_PATH, false) if req.method == "GET" => {
+            let Some(membership) = current_membership(store, settings, req, now).await? else {
+                return Ok(plain(401, "Unauthorized: sign in first").into());
+            };
+            let portal = settings.portal.as_deref();
+            let summary =
+                crate::account::summary(store, &settings.policy, &membership, portal, now).await?;
+            return Ok(json_reply(200, &summary).into());
         }
         (_, false) => {
             let mut r = plain(405, "Method Not Allowed");
@@ -813,9 +825,16 @@ async fn admin_route(
                 "member/grant" | "member/revoke" => {
                     let product = body.product.as_deref().unwrap_or_default();
                     if action == "member/grant" {
-                        admin::grant(store, &body.email, product, until, now)
-                            .await
-                            .map(|()| json_reply(200, &json!({ "granted": product })))
+                        admin::grant(
+                            store,
+                            &settings.policy.products,
+                            &body.email,
+                            product,
+                            until,
+                            now,
+                        )
+                        .await
+                        .map(|()| json_reply(200, &json!({ "granted": product })))
                     } else {
                         admin::revoke(store, &body.email, product)
                             .await

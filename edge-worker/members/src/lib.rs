@@ -8,6 +8,7 @@
 //! session tokens. Who may read what stays in the `gate` crate: this one only says what
 //! a member's level and products are.
 
+pub mod account;
 pub mod admin;
 mod csv;
 pub mod date;
@@ -40,6 +41,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_payments.sql",
         include_str!("../../migrations/0002_payments.sql"),
     ),
+    (
+        "0003_history.sql",
+        include_str!("../../migrations/0003_history.sql"),
+    ),
 ];
 
 /// Who may become a member by signing in (`site.yaml`: `members.signup`).
@@ -71,6 +76,8 @@ pub struct Policy {
     pub pepper: Vec<u8>,
     /// Stripe price id (or payment link id, `plink_…`) → what it sells.
     pub prices: std::collections::BTreeMap<String, Grant>,
+    /// The site's product ids (courses sold on their own).
+    pub products: Vec<String>,
     /// How long a `past_due` subscription keeps its level, and how long past its paid
     /// period an active one does when the renewal's webhook is late or lost, seconds.
     pub grace: u64,
@@ -97,6 +104,7 @@ impl Policy {
             session_ttl: 30 * 86_400,
             pepper: pepper.into(),
             prices: Default::default(),
+            products: Vec::new(),
             grace: 3 * 86_400,
         }
     }

@@ -75,6 +75,7 @@ mod tests {
             html: format!("<a href=\"{LINK_SLOT}\">{s}</a> <b>{CODE_SLOT}</b>"),
         };
         SiteMembers {
+            products: Vec::new(),
             version: 1,
             signup: Signup::Open,
             free_level: None,

@@ -77,18 +77,25 @@ pub async fn apply(
         id_of(obj, "customer"),
         id_of(obj, "payment_intent").or_else(|| id_of(obj, "charge")),
     );
+    // What it was worth, for the member's history: a session's total, an invoice's
+    // payment, a refund's or a dispute's amount.
+    let amount = ["amount_total", "amount_paid", "amount_refunded", "amount"]
+        .iter()
+        .find_map(|k| time(obj, k));
     let mut batch = vec![stmt!(
-        "INSERT INTO webhook_events (id, type, member_id, created, received_at)
+        "INSERT INTO webhook_events (id, type, member_id, created, received_at, amount, currency)
          VALUES (?1, ?2, COALESCE(?3,
            (SELECT id FROM members WHERE stripe_customer = ?6 LIMIT 1),
-           (SELECT member_id FROM entitlements WHERE payment_ref = ?7 LIMIT 1)), ?4, ?5)",
+           (SELECT member_id FROM entitlements WHERE payment_ref = ?7 LIMIT 1)), ?4, ?5, ?8, ?9)",
         event.id.as_str(),
         event.kind.as_str(),
         member,
         event.created,
         now,
         customer,
-        payment
+        payment,
+        amount,
+        text(obj, "currency")
     )];
     batch.extend(stmts);
     match store.batch(&batch).await {

@@ -41,6 +41,9 @@ pub struct SiteMembers {
     /// The site's title (the mail's sender name).
     pub site_title: String,
     pub mail: Mails,
+    /// The site's product ids (courses sold on their own).
+    #[serde(default)]
+    pub products: Vec<String>,
     /// Stripe price id (or payment link id, `plink_…`) → the level and/or product it
     /// sells. Absent in files from before payments.
     #[serde(default)]
@@ -98,6 +101,8 @@ pub enum SiteError {
     FreeLevel(String),
     #[error("price {price:?} sells level {level:?}, which is not one of the levels")]
     PriceLevel { price: String, level: String },
+    #[error("price {price:?} sells product {product:?}, which is not one of the products")]
+    PriceProduct { price: String, product: String },
 }
 
 impl SiteMembers {
@@ -120,6 +125,14 @@ impl SiteMembers {
                     });
                 }
             }
+            if let Some(product) = &grant.product {
+                if !site.products.contains(product) {
+                    return Err(SiteError::PriceProduct {
+                        price: price.clone(),
+                        product: product.clone(),
+                    });
+                }
+            }
         }
         Ok(site)
     }
@@ -137,6 +150,7 @@ impl SiteMembers {
         policy.link_ttl = self.link_minutes.max(1) * 60;
         policy.session_ttl = self.session_days.max(1) * 86_400;
         policy.prices = self.prices.clone();
+        policy.products = self.products.clone();
         policy.grace = self.grace_days * 86_400;
         Settings {
             policy,

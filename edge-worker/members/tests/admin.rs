@@ -291,10 +291,20 @@ fn granted_products_last_until_their_date_and_can_be_revoked() {
             .unwrap()
             .products
     };
-    run(admin::grant(&db, "gift@x.io", "rust-course", None, NOW)).unwrap();
+    let sold = ["rust-course".to_string(), "go-course".to_string()];
+    run(admin::grant(
+        &db,
+        &sold,
+        "gift@x.io",
+        "rust-course",
+        None,
+        NOW,
+    ))
+    .unwrap();
     let until = date::parse("2027-01-31").unwrap();
     run(admin::grant(
         &db,
+        &sold,
         "Gift@X.io",
         "go-course",
         Some(until),
@@ -316,12 +326,33 @@ fn granted_products_last_until_their_date_and_can_be_revoked() {
     assert!(products(NOW).iter().all(|p| p != "rust-course"));
     for bad in ["", "a b", "x'; DROP TABLE entitlements; --"] {
         assert!(matches!(
-            run(admin::grant(&db, "gift@x.io", bad, None, NOW)),
+            run(admin::grant(&db, &sold, "gift@x.io", bad, None, NOW)),
             Err(AdminError::BadProduct(_))
         ));
     }
+    // A product the site does not sell would open nothing: refused, naming the valid ones.
+    let e = run(admin::grant(
+        &db,
+        &sold,
+        "gift@x.io",
+        "rust-cours",
+        None,
+        NOW,
+    ))
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "unknown product `rust-cours`; valid products: rust-course, go-course"
+    );
     assert!(matches!(
-        run(admin::grant(&db, "nobody@x.io", "rust-course", None, NOW)),
+        run(admin::grant(
+            &db,
+            &sold,
+            "nobody@x.io",
+            "rust-course",
+            None,
+            NOW
+        )),
         Err(AdminError::NoSuchMember)
     ));
 }

@@ -99,6 +99,9 @@ fn checkout_session(mode: &str, member: Option<&str>, email: &str) -> Value {
     s["client_reference_id"] = json!(member);
     s["customer_details"]["email"] = json!(email);
     s["customer"] = json!(CUSTOMER);
+    // A completed session carries its total (the fixture, an open session, has none).
+    s["currency"] = json!("usd");
+    s["amount_total"] = json!(if mode == "subscription" { 1500 } else { 4900 });
     if mode == "subscription" {
         s["subscription"] = json!(SUB);
         s["payment_intent"] = Value::Null;
@@ -835,6 +838,7 @@ fn members_json_from_before_payments_still_parses() {
     );
     file["prices"] =
         json!({ PRO: { "level": "member" }, COURSE_LINK: { "product": "rust-course" } });
+    file["products"] = json!(["rust-course"]);
     file["grace_days"] = json!(7);
     file["checkout"] = json!({ "member": "https://buy.stripe.com/x" });
     file["portal"] = json!("https://billing.stripe.com/p/login/x");
@@ -849,6 +853,10 @@ fn members_json_from_before_payments_still_parses() {
     file["prices"] = json!({ PRO: { "level": "gold" } });
     let err = SiteMembers::from_json(&file.to_string()).unwrap_err();
     assert!(err.to_string().contains("\"gold\""), "{err}");
+    // Likewise a price that sells a product the site does not list.
+    file["prices"] = json!({ COURSE_LINK: { "product": "go-course" } });
+    let err = SiteMembers::from_json(&file.to_string()).unwrap_err();
+    assert!(err.to_string().contains("\"go-course\""), "{err}");
 }
 
 #[test]
@@ -971,4 +979,93 @@ fn a_subscription_created_incomplete_and_activated_in_the_same_second_is_active_
             "reversed: {reversed}"
         );
     }
+}
+
+#[test]
+fn the_account_summary_shows_the_level_its_subscription_the_course_and_the_history() {
+    let (db, s) = (Sqlite::memory().unwrap(), settings());
+    let ada = subscribed(&db, &s);
+    let buy = event(
+        "evt_buy",
+        "checkout.session.completed",
+        NOW + 2,
+        checkout_session("payment", Some(&ada), "ada@example.org"),
+    );
+    deliver(&db, &s, &buy, NOW + 2);
+    let summary = |at: u64| {
+        let m = membership(&db, &s, &ada, at);
+        run(members::account::summary(
+            &db,
+            &s.policy,
+            &m,
+            s.portal.as_deref(),
+            at,
+        ))
+        .unwrap()
+    };
+    let got = summary(NOW + 3);
+    assert_eq!(got["email"], "ada@example.org");
+    assert_eq!(got["level"], "pro");
+    assert_eq!(got["portal"], "https://billing.stripe.com/p/login/test");
+    let sub = &got["subscriptions"][0];
+    assert_eq!(
+        (&sub["status"], &sub["level"], &sub["live"]),
+        (&json!("active"), &json!("pro"), &json!(true))
+    );
+    assert_eq!(sub["period_end"], NOW + 30 * DAY);
+    assert_eq!(got["products"][0]["id"], "rust-course");
+    assert_eq!(got["products"][0]["source"], "stripe");
+    // Newest first, each with what Stripe said it was worth.
+    let history: Vec<(&str, Option<u64>, Option<&str>)> = got["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let kind = e["type"].as_str().unwrap();
+            (kind, e["amount"].as_u64(), e["currency"].as_str())
+        })
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("checkout.session.completed", Some(4900), Some("usd")),
+            ("customer.subscription.created", None, Some("usd")),
+            ("checkout.session.completed", Some(1500), Some("usd")),
+        ]
+    );
+
+    // A refund takes the course off the account and adds itself to the history.
+    let refund = event(
+        "evt_refund",
+        "charge.refunded",
+        NOW + DAY,
+        charge_refunded("pi_course_1"),
+    );
+    deliver(&db, &s, &refund, NOW + DAY);
+    let got = summary(NOW + DAY + 1);
+    assert_eq!(got["products"], json!([]));
+    assert_eq!(got["history"][0]["type"], "charge.refunded");
+    assert_eq!(
+        got["history"][0]["amount"],
+        fixture("charge")["amount"].clone()
+    );
+
+    // Another member sees none of it.
+    let bob = add_member(&db, "bob@example.org", None, None);
+    let bob_summary = run(members::account::summary(
+        &db,
+        &s.policy,
+        &membership(&db, &s, &bob, NOW + DAY),
+        None,
+        NOW + DAY,
+    ))
+    .unwrap();
+    assert_eq!(
+        (
+            &bob_summary["history"],
+            &bob_summary["products"],
+            &bob_summary["subscriptions"]
+        ),
+        (&json!([]), &json!([]), &json!([]))
+    );
 }

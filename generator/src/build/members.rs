@@ -9,8 +9,9 @@
 
 use crate::build::config::Config;
 use members::http::{
-    ACCOUNT_DATA_PATH, ACCOUNT_DELETE_PATH, CODE_PATH, CONFIRM_PATH, CONFIRM_SLOT,
-    CONFIRM_TEMPLATE, INVALID_PAGE, LATER_PAGE, SENT_PAGE, SIGNIN_PAGE, SIGNIN_PATH, SIGNOUT_PATH,
+    ACCOUNT_DATA_PATH, ACCOUNT_DELETE_PATH, ACCOUNT_SUMMARY_PATH, CODE_PATH, CONFIRM_PATH,
+    CONFIRM_SLOT, CONFIRM_TEMPLATE, INVALID_PAGE, LATER_PAGE, SENT_PAGE, SIGNIN_PAGE, SIGNIN_PATH,
+    SIGNOUT_PATH,
 };
 use members::site::{LevelName, MailTemplate, Mails, SiteMembers, CODE_SLOT, LINK_SLOT};
 use serde::Serialize;
@@ -54,6 +55,8 @@ pub(crate) struct MembersView<'a> {
     free_level_name: Option<&'a str>,
     link_minutes: u64,
     session_days: u64,
+    /// Stripe's customer portal, where members manage what they pay for, or null.
+    portal: Option<&'a str>,
     /// The utility pages.
     urls: Urls,
     /// The member routes the forms post to (and the data download).
@@ -79,6 +82,8 @@ struct Actions {
     signout: &'static str,
     account_data: &'static str,
     account_delete: &'static str,
+    /// The account page's data (JSON, for the script).
+    account_summary: &'static str,
 }
 
 pub(crate) fn view(config: &Config) -> MembersView<'_> {
@@ -93,6 +98,7 @@ pub(crate) fn view(config: &Config) -> MembersView<'_> {
         free_level_name: free.map(|l| l.name.as_str()),
         link_minutes: m.link_minutes,
         session_days: m.session_days,
+        portal: m.portal.as_deref(),
         urls: Urls {
             signin: SIGNIN_PAGE,
             sent: SENT_PAGE,
@@ -107,6 +113,7 @@ pub(crate) fn view(config: &Config) -> MembersView<'_> {
             signout: SIGNOUT_PATH,
             account_data: ACCOUNT_DATA_PATH,
             account_delete: ACCOUNT_DELETE_PATH,
+            account_summary: ACCOUNT_SUMMARY_PATH,
         },
         confirm_slot: CONFIRM_SLOT,
     }
@@ -163,6 +170,7 @@ pub(crate) fn site_members(config: &Config, signin: MailTemplate, signup: MailTe
         link_minutes: m.link_minutes,
         session_days: m.session_days,
         token_minutes: m.token_minutes,
+        products: config.products.iter().map(|p| p.id.clone()).collect(),
         prices: config
             .levels
             .iter()

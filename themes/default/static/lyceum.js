@@ -22,7 +22,24 @@
         statusAs: "你已登录：",
         statusNoLevel: "你已登录，但还没有会员等级。",
         short: "你当前的会员等级不包含本文，升级后即可阅读全文。",
-        noLevel: "你已登录，但还没有会员等级：选择一个会员方案即可阅读全文。"
+        noLevel: "你已登录，但还没有会员等级：选择一个会员方案即可阅读全文。",
+        none: "无",
+        open: "长期有效",
+        renews: "自动续费于 ",
+        ends: "到期于 ",
+        grace: "付款失败，宽限期至 ",
+        noHistory: "还没有购买记录。",
+        events: {
+          "checkout.session.completed": "付款完成",
+          "checkout.session.async_payment_succeeded": "付款完成",
+          "customer.subscription.created": "订阅开始",
+          "customer.subscription.updated": "订阅变更",
+          "customer.subscription.deleted": "订阅结束",
+          "invoice.paid": "续费成功",
+          "invoice.payment_failed": "续费失败",
+          "charge.refunded": "已退款",
+          "charge.dispute.created": "付款争议"
+        }
       }
     : {
         signedIn: "Signed in",
@@ -32,7 +49,24 @@
         statusAs: "You are signed in: ",
         statusNoLevel: "You are signed in, without a membership level yet.",
         short: "Your current membership doesn't include this page — upgrade to read it.",
-        noLevel: "You are signed in without a membership level: choose a plan to read this page."
+        noLevel: "You are signed in without a membership level: choose a plan to read this page.",
+        none: "None",
+        open: "No end date",
+        renews: "Renews on ",
+        ends: "Ends on ",
+        grace: "Payment failed; access until ",
+        noHistory: "Nothing bought yet.",
+        events: {
+          "checkout.session.completed": "Payment",
+          "checkout.session.async_payment_succeeded": "Payment",
+          "customer.subscription.created": "Subscription started",
+          "customer.subscription.updated": "Subscription changed",
+          "customer.subscription.deleted": "Subscription ended",
+          "invoice.paid": "Renewal paid",
+          "invoice.payment_failed": "Renewal failed",
+          "charge.refunded": "Refund",
+          "charge.dispute.created": "Dispute"
+        }
       };
 
   markCurrentNav();
@@ -91,6 +125,7 @@
     if (status) {
       status.textContent = level == null ? t.statusNoLevel : t.statusAs + levelName(level);
     }
+    fillAccountPlan();
 
     // On a teaser the reader is signed in: no sign-in form; say what is missing.
     var wall = document.querySelector(".paywall[data-required]");
@@ -105,6 +140,79 @@
         hint.className += " is-short";
       }
     }
+  }
+
+  // /account/: the level, until when, the courses and the purchase history, from
+  // GET /_lyceum/account/summary (the page says the same in "Download my data" without it).
+  function fillAccountPlan() {
+    var plan = document.getElementById("lyceum-account-plan");
+    if (!plan) return;
+    var productIds = parseList(plan.getAttribute("data-product-ids"));
+    var productNames = parseList(plan.getAttribute("data-product-names"));
+    function productName(id) {
+      var i = productIds.indexOf(id);
+      return i >= 0 && typeof productNames[i] === "string" ? productNames[i] : String(id);
+    }
+    function day(secs) {
+      return typeof secs === "number" ? new Date(secs * 1000).toISOString().slice(0, 10) : "";
+    }
+    function money(amount, currency) {
+      if (typeof amount !== "number" || typeof currency !== "string") return "";
+      try {
+        var f = new Intl.NumberFormat(zh ? "zh-CN" : "en", { style: "currency", currency: currency.toUpperCase() });
+        return f.format(amount / Math.pow(10, f.resolvedOptions().maximumFractionDigits));
+      } catch (e) {
+        return amount + " " + currency.toUpperCase();
+      }
+    }
+    function set(id, text) {
+      var e = document.getElementById(id);
+      if (e) e.textContent = text;
+    }
+    fetch(plan.getAttribute("data-summary-url") || "/_lyceum/account/summary", {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" }
+    })
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (a) {
+        if (!a || typeof a !== "object") return;
+        set("lyceum-plan-level", a.level == null ? t.none : levelName(String(a.level)));
+        var live = (a.subscriptions || []).filter(function (s) { return s && s.live; })[0];
+        var until = t.open;
+        if (live && typeof live.period_end === "number") {
+          var word = live.status === "past_due" ? t.grace : live.status === "active" || live.status === "trialing" ? t.renews : t.ends;
+          until = word + day(live.period_end);
+        } else if (typeof a.level_until === "number") {
+          until = t.ends + day(a.level_until);
+        } else if (a.level == null) {
+          until = "—";
+        }
+        set("lyceum-plan-until", until);
+        var owned = (a.products || []).map(function (p) {
+          return productName(String(p.id)) + (typeof p.until === "number" ? " (" + t.ends + day(p.until) + ")" : "");
+        });
+        set("lyceum-plan-products", owned.length ? owned.join(zh ? "、" : ", ") : t.none);
+        var body = document.getElementById("lyceum-plan-history");
+        if (body) {
+          var rows = a.history || [];
+          if (!rows.length) {
+            var tr = el("tr");
+            var td = el("td", "muted", t.noHistory);
+            td.colSpan = 3;
+            tr.appendChild(td);
+            body.appendChild(tr);
+          }
+          rows.forEach(function (e) {
+            var row = el("tr");
+            row.appendChild(el("td", null, day(e.at)));
+            row.appendChild(el("td", null, t.events[e.type] || String(e.type)));
+            row.appendChild(el("td", null, money(e.amount, e.currency)));
+            body.appendChild(row);
+          });
+        }
+        plan.hidden = false;
+      })
+      .catch(function () { /* no account service here: the section stays hidden */ });
   }
 
   function showSignedOut() {
