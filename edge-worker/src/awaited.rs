@@ -35,6 +35,7 @@ pub async fn respond_async(id: u32, ctx: JsValue) -> JsResult<Response> {
     match job {
         Job::Member => crate::member::route(&step, &ctx, now_ms).await,
         Job::Renew => crate::member::renew(&step, now_ms).await,
+        Job::Keys(url) => after_jwks(&step, url, now_ms).await,
         Job::LoadManifest => {
             let Some(manifest) = load_manifest(&step.env).await? else {
                 return send(&Reply::unavailable(), is_head(&step.method));
@@ -46,14 +47,25 @@ pub async fn respond_async(id: u32, ctx: JsValue) -> JsResult<Response> {
                 Some(&manifest),
                 now_ms,
                 None,
+                false,
             )?;
             match state {
-                // The isolate's first gated request may need its session renewed.
+                // The isolate's first gated request may need its session renewed,
+                // or the JWKS its token is signed with.
                 State::Async(Job::Renew) => crate::member::renew(&step, now_ms).await,
+                State::Async(Job::Keys(url)) => after_jwks(&step, &url, now_ms).await,
                 state => drive(&step, state).await,
             }
         }
     }
+}
+
+/// Fetch the JWKS from `url`, then serve the request with the keys it brought, or
+/// the old ones.
+async fn after_jwks(step: &Step, url: &str, now_ms: f64) -> JsResult<Response> {
+    crate::keys::fetch_and_keep(&step.env, url).await;
+    let state = routed(&step.req, &step.env, &step.method, None, now_ms, None, true)?;
+    drive(step, state).await
 }
 
 /// One platform call: await `promise` (a fetch, `resp.text()`, a D1 statement…).

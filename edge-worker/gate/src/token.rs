@@ -123,17 +123,31 @@ impl Settings {
     /// The settings from the `LYCEUM_JWT_*` variables, read with `get`; an empty value
     /// counts as unset.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Settings {
-        let get = |k: &str| get(k).filter(|v| !v.is_empty());
+        use crate::provider::{ENV_JWKS_URL, ENV_LEVEL_CLAIM, ENV_LEVEL_MAP, ENV_PRODUCTS_CLAIM};
+        // One loop, not nine inlined reads: every byte counts in the worker's wasm.
+        let [secret, jwks, issuer, audience, jwks_url, jwks_refetch_secs, level_claim, level_map, products_claim] =
+            [
+                ENV_SECRET,
+                ENV_JWKS,
+                ENV_ISSUER,
+                ENV_AUDIENCE,
+                ENV_JWKS_URL,
+                crate::jwks::ENV_REFETCH_SECS,
+                ENV_LEVEL_CLAIM,
+                ENV_LEVEL_MAP,
+                ENV_PRODUCTS_CLAIM,
+            ]
+            .map(|k| get(k).filter(|v| !v.is_empty()));
         Settings {
-            secret: get(ENV_SECRET),
-            jwks: get(ENV_JWKS),
-            issuer: get(ENV_ISSUER),
-            audience: get(ENV_AUDIENCE),
-            jwks_url: get(crate::provider::ENV_JWKS_URL),
-            jwks_refetch_secs: get(crate::jwks::ENV_REFETCH_SECS),
-            level_claim: get(crate::provider::ENV_LEVEL_CLAIM),
-            level_map: get(crate::provider::ENV_LEVEL_MAP),
-            products_claim: get(crate::provider::ENV_PRODUCTS_CLAIM),
+            secret,
+            jwks,
+            issuer,
+            audience,
+            jwks_url,
+            jwks_refetch_secs,
+            level_claim,
+            level_map,
+            products_claim,
         }
     }
 
@@ -323,6 +337,8 @@ impl Verifier {
         )
     }
 
+    // Not inlined: `from_settings` and `with_jwks` (the worker's JWKS fetch) share it.
+    #[inline(never)]
     fn build(
         secret: Option<&[u8]>,
         settings: &Settings,
