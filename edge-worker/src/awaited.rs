@@ -27,32 +27,36 @@ use crate::state;
 /// [`serve::internal_error`].
 #[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
 pub async fn respond_async(id: u32, ctx: JsValue) -> JsResult<Response> {
-    let step = serve::take(id).ok_or("lyceum: no such request")?;
-    let State::Async(job) = &step.state else {
+    let mut step = serve::take(id).ok_or("lyceum: no such request")?;
+    if !matches!(step.state, State::Async(_)) {
         return Err("lyceum: request is not on the async path".into());
-    };
+    }
     let now_ms = js_sys::Date::now();
-    match job {
-        Job::Member => crate::member::route(&step, &ctx, now_ms).await,
-        Job::Renew => crate::member::renew(&step, now_ms).await,
-        Job::LoadManifest => {
-            let Some(manifest) = load_manifest(&step.env).await? else {
-                return send(&Reply::unavailable(), is_head(&step.method));
-            };
-            let state = routed(
-                &step.req,
-                &step.env,
-                &step.method,
-                Some(&manifest),
-                now_ms,
-                None,
-            )?;
-            match state {
-                // The isolate's first gated request may need its session renewed.
-                State::Async(Job::Renew) => crate::member::renew(&step, now_ms).await,
-                state => drive(&step, state).await,
+    // One loop, so the steps after a job share one `drive`: the isolate's first gated
+    // request may load the manifest, then fetch the JWKS (once: `fetched`), then serve.
+    let mut fetched = false;
+    loop {
+        // The placeholder is never read: `state` is put back or the request answered.
+        let state = std::mem::replace(&mut step.state, State::Async(Job::Member));
+        let State::Async(job) = state else {
+            return drive(&step, state).await;
+        };
+        step.state = match job {
+            Job::Member => return crate::member::route(&step, &ctx, now_ms).await,
+            Job::Renew => return crate::member::renew(&step, now_ms).await,
+            Job::LoadManifest => {
+                let Some(manifest) = load_manifest(&step.env).await? else {
+                    return send(&Reply::unavailable(), is_head(&step.method));
+                };
+                let (req, env, method) = (&step.req, &step.env, &step.method);
+                routed(req, env, method, Some(&manifest), now_ms, None, fetched)?
             }
-        }
+            Job::Keys(url) => {
+                crate::keys::fetch_and_keep(&step.env, &url).await;
+                fetched = true;
+                routed(&step.req, &step.env, &step.method, None, now_ms, None, true)?
+            }
+        };
     }
 }
 

@@ -25,6 +25,7 @@ mod awaited;
 mod d1;
 mod http;
 mod js;
+mod keys;
 mod mailer;
 mod member;
 mod serve;

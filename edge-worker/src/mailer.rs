@@ -24,8 +24,9 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     fn send(this: &SendEmail, message: &JsValue) -> Result<Promise, JsValue>;
 
+    /// The global `fetch` (also the JWKS fetch of `keys`).
     #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+    pub(crate) fn global_fetch(url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
 }
 
 /// How this worker sends mail.

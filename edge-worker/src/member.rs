@@ -125,6 +125,7 @@ pub(crate) async fn renew(step: &Step, now_ms: f64) -> JsResult<Response> {
         None,
         now_ms,
         Some(&renewal.cookie),
+        false,
     )?;
     let resp = drive(step, state).await?;
     if renewal.set_cookies.is_empty() {

@@ -10,7 +10,7 @@
 //! a wasm-bindgen object per request would cost a `FinalizationRegistry` registration
 //! and an instance check on every call, on every request.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 
 use gate::route::{route, Outcome, Reply};
 use gate::Manifest;
@@ -22,7 +22,7 @@ use worker::{console_error, console_log, Env};
 
 use crate::http::{fetch_as, fetch_asset, forward, header, rewrap_gated, send, JsResult};
 use crate::slots::Slots;
-use crate::state;
+use crate::{keys, state};
 
 /// One request in progress.
 pub(crate) struct Step {
@@ -49,6 +49,8 @@ pub(crate) enum Job {
     Member,
     /// Renew the session, then serve the request with the new token.
     Renew,
+    /// Fetch the JWKS from this URL (`keys`), then route the request again.
+    Keys(String),
 }
 
 /// What the awaited value is, and what to do with it.
@@ -82,7 +84,7 @@ impl Step {
 pub fn begin(req: Request, env: Env) -> JsResult<u32> {
     let method = req.method();
     let now_ms = js_sys::Date::now();
-    let state = routed(&req, &env, &method, None, now_ms, None)?;
+    let state = routed(&req, &env, &method, None, now_ms, None, false)?;
     let step = Step {
         req,
         env,
@@ -160,7 +162,8 @@ pub(crate) fn take(id: u32) -> Option<Step> {
 /// Route the request at `now_ms` (the runtime's clock). `loaded` is a manifest that
 /// just loaded; without it, the isolate's manifest is used, and loaded first (on the
 /// async path) if there is none yet. `renewed` replaces the request's `Cookie` header
-/// after a session renewal.
+/// after a session renewal. A request whose token needs the JWKS fetched first
+/// (`keys`) ends in [`Job::Keys`], unless `fetched`: it already fetched once.
 pub(crate) fn routed(
     req: &Request,
     env: &Env,
@@ -168,6 +171,7 @@ pub(crate) fn routed(
     loaded: Option<&Manifest>,
     now_ms: f64,
     renewed: Option<&str>,
+    fetched: bool,
 ) -> JsResult<State> {
     let (url, headers) = (req.url(), req.headers());
     let (authorization, cookie) = (
@@ -186,9 +190,17 @@ pub(crate) fn routed(
     let head = request.is_head();
     let cached = loaded.is_none().then(state::loaded_manifest).flatten();
     // Built (and a missing key logged) on first use, by the requests that need it.
-    let keys = || state::verifier(env);
+    let verifier = OnceCell::new();
+    let keys = || verifier.get_or_init(|| keys::verifier(env)).as_deref();
     let now = (now_ms / 1000.0) as u64;
     let routed = route(&request, loaded.or(cached.as_deref()), keys, None, now);
+    // The token was checked: if its key may come with a JWKS fetch, fetch and route
+    // again (this answer, made without the key, is dropped unlogged).
+    if verifier.get().is_some() && !fetched {
+        if let Some(url) = keys::fetch_for(env, authorization.as_deref(), now) {
+            return Ok(State::Async(Job::Keys(url)));
+        }
+    }
     if let Some(log) = &routed.log {
         console_log!("lyceum: {log}");
     }

@@ -1,19 +1,16 @@
-//! Per-isolate state: the token verifier (from vars/secrets), the gated-content
-//! manifest and the member settings (from the assets binding), each built once and
-//! reused by later requests.
+//! Per-isolate state: the gated-content manifest and the member settings (from the
+//! assets binding), each built once and reused by later requests. The token verifier
+//! is `keys`'s.
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use gate::{Manifest, Settings, Verifier};
+use gate::Manifest;
 use members::site::SiteMembers;
 use worker::wasm_bindgen::JsValue;
 use worker::{console_error, js_sys, Env};
 
 thread_local! {
-    /// `None` when no usable key is configured: every gated URL then gets its teaser.
-    /// Built once and kept for the isolate's life (hence `'static`).
-    static VERIFIER: OnceCell<Option<&'static Verifier>> = const { OnceCell::new() };
     /// Cached only once it loaded and validated; a failure is retried on the next request.
     static MANIFEST: RefCell<Option<Rc<Manifest>>> = const { RefCell::new(None) };
     static MANIFEST_ERROR_LOGGED: Cell<bool> = const { Cell::new(false) };
@@ -64,23 +61,6 @@ fn members_unusable(problem: &str) -> Option<Rc<Members>> {
 pub(crate) fn setting(env: &Env, name: &str) -> Option<String> {
     let value = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
     value.as_string().filter(|s| !s.trim().is_empty())
-}
-
-/// The isolate's verifier, built from `LYCEUM_JWT_*` on first use.
-pub(crate) fn verifier(env: &Env) -> Option<&'static Verifier> {
-    VERIFIER.with(|cell| {
-        *cell.get_or_init(|| {
-            let settings = Settings::from_env(|name| setting(env, name));
-            match Verifier::from_settings(&settings) {
-                Ok(v) => Some(&*Box::leak(Box::new(v))),
-                Err(e) => {
-                    // ConfigError never contains key material.
-                    console_error!("lyceum: gated content is denied to everyone: {e}");
-                    None
-                }
-            }
-        })
-    })
 }
 
 /// The manifest, if it is already loaded (no I/O).

@@ -6,6 +6,8 @@
 //! - [`manifest`]: the JSON the generator writes to `dist/_gated/manifest.json`.
 //! - [`path`]: request-path normalisation (percent-decoding, `..`, `//`, index forms).
 //! - [`token`]: member-token (JWT) verification against configured keys.
+//! - [`provider`], [`jwks`]: an external membership provider's claims and plan map,
+//!   and when to fetch its JWKS.
 //! - [`decide`]: the access decision for one request.
 //! - [`session`]: the HTTP-facing pieces both adapters share (cookie, headers, `next`).
 //! - [`rules`]: the `run_worker_first` list a bundle needs (which paths run the Worker).
@@ -14,8 +16,10 @@
 
 pub mod date;
 pub mod decide;
+pub mod jwks;
 pub mod manifest;
 pub mod path;
+pub mod provider;
 pub mod route;
 pub mod rules;
 pub mod session;

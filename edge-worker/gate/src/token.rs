@@ -45,6 +45,8 @@ use serde_json::{Map, Value};
 use sha2::Sha256;
 use thiserror::Error;
 
+use crate::provider::ClaimRules;
+
 /// Tokens longer than this are rejected before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
@@ -54,8 +56,9 @@ pub const LEEWAY_SECS: u64 = 60;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
-    /// The level in force. Always set by a bearer token; a lyceum session of a member
-    /// without a level (a free sign-up on a site without `free_level`) has none.
+    /// The level in force. A lyceum session of a member without a level (a free
+    /// sign-up on a site without `free_level`) has none, and so has a provider's token
+    /// whose plan the level map does not map ([`crate::provider`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
     /// Expiry, seconds since the Unix epoch.
@@ -81,7 +84,10 @@ pub const MAX_PRODUCTS: usize = 32;
 pub const SESSION_TYP: &str = "lyceum-session";
 
 /// Key and claim settings, as given to the worker (vars/secrets) or the CLI (env):
-/// `LYCEUM_JWT_SECRET`, `LYCEUM_JWT_JWKS`, `LYCEUM_JWT_ISSUER`, `LYCEUM_JWT_AUDIENCE`.
+/// `LYCEUM_JWT_SECRET`, `LYCEUM_JWT_JWKS`, `LYCEUM_JWT_ISSUER`, `LYCEUM_JWT_AUDIENCE`,
+/// and for an external membership provider ([`crate::provider`]) `LYCEUM_JWT_JWKS_URL`,
+/// `LYCEUM_JWT_JWKS_REFETCH_SECS`, `LYCEUM_JWT_LEVEL_CLAIM`, `LYCEUM_JWT_LEVEL_MAP`,
+/// `LYCEUM_JWT_PRODUCTS_CLAIM`.
 ///
 /// An empty or all-whitespace value counts as unset (an unset variable in some
 /// deployment tools arrives as `""`). The secret is used as its raw UTF-8 bytes.
@@ -93,6 +99,14 @@ pub struct Settings {
     pub jwks: Option<String>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
+    /// Where the JWKS is fetched from (instead of `jwks`): the adapter fetches it and
+    /// builds the verifier with [`Verifier::with_jwks`].
+    pub jwks_url: Option<String>,
+    /// Least seconds between two JWKS fetches ([`crate::jwks`]).
+    pub jwks_refetch_secs: Option<String>,
+    pub level_claim: Option<String>,
+    pub level_map: Option<String>,
+    pub products_claim: Option<String>,
 }
 
 /// The environment variable (a Worker secret or var; `lyceum serve`'s and `lyceum
@@ -109,21 +123,53 @@ impl Settings {
     /// The settings from the `LYCEUM_JWT_*` variables, read with `get`; an empty value
     /// counts as unset.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Settings {
-        let get = |k: &str| get(k).filter(|v| !v.is_empty());
+        use crate::provider::{ENV_JWKS_URL, ENV_LEVEL_CLAIM, ENV_LEVEL_MAP, ENV_PRODUCTS_CLAIM};
+        // One loop, not nine inlined reads: every byte counts in the worker's wasm.
+        let [secret, jwks, issuer, audience, jwks_url, jwks_refetch_secs, level_claim, level_map, products_claim] =
+            [
+                ENV_SECRET,
+                ENV_JWKS,
+                ENV_ISSUER,
+                ENV_AUDIENCE,
+                ENV_JWKS_URL,
+                crate::jwks::ENV_REFETCH_SECS,
+                ENV_LEVEL_CLAIM,
+                ENV_LEVEL_MAP,
+                ENV_PRODUCTS_CLAIM,
+            ]
+            .map(|k| get(k).filter(|v| !v.is_empty()));
         Settings {
-            secret: get(ENV_SECRET),
-            jwks: get(ENV_JWKS),
-            issuer: get(ENV_ISSUER),
-            audience: get(ENV_AUDIENCE),
+            secret,
+            jwks,
+            issuer,
+            audience,
+            jwks_url,
+            jwks_refetch_secs,
+            level_claim,
+            level_map,
+            products_claim,
         }
+    }
+
+    /// The JWKS URL, if one is set (not checked: [`Verifier::from_settings`] does).
+    pub fn jwks_url(&self) -> Option<&str> {
+        non_empty(&self.jwks_url)
     }
 }
 
 /// Why a configuration could not be used. Never contains secret material.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ConfigError {
-    #[error("no verification key configured (set {ENV_SECRET} or {ENV_JWKS})")]
+    #[error(
+        "no verification key configured (set {ENV_SECRET}, {ENV_JWKS} or {})",
+        crate::provider::ENV_JWKS_URL
+    )]
     NoKey,
+    #[error("set {ENV_JWKS} or {}, not both", crate::provider::ENV_JWKS_URL)]
+    TwoJwks,
+    /// An external provider's setting ([`crate::provider`], [`crate::jwks`]).
+    #[error("{0}")]
+    Provider(String),
     #[error("{ENV_JWKS} is invalid: {0}")]
     Jwks(String),
     #[error("{ENV_SECRET} is too short (need at least {MIN_SECRET_BYTES} bytes)")]
@@ -206,6 +252,8 @@ pub struct Verifier {
     keys: Vec<PublicKey>,
     issuer: Option<String>,
     audience: Option<String>,
+    /// Where a bearer token keeps its level and products.
+    rules: ClaimRules,
 }
 
 /// One JWKS key.
@@ -253,8 +301,26 @@ impl Verifier {
     /// `use` only if `sig`, `key_ops` only if it includes `verify`, and must not carry
     /// private members. `kty: oct` is refused: symmetric keys belong in the secret.
     /// `kid`s must be unique.
+    ///
+    /// With `jwks_url` (checked by [`crate::provider::check_jwks_url`]; not with `jwks`)
+    /// no key is needed yet: the verifier has the secret's, if any, until the adapter
+    /// fetched the document and called [`Verifier::with_jwks`].
     pub fn from_settings(settings: &Settings) -> Result<Verifier, ConfigError> {
-        Verifier::build(non_empty(&settings.secret).map(str::as_bytes), settings)
+        Verifier::build(
+            non_empty(&settings.secret).map(str::as_bytes),
+            settings,
+            non_empty(&settings.jwks),
+        )
+    }
+
+    /// [`Verifier::from_settings`] with `jwks`, the document fetched from
+    /// `settings.jwks_url`, as its JWKS.
+    pub fn with_jwks(settings: &Settings, jwks: &str) -> Result<Verifier, ConfigError> {
+        Verifier::build(
+            non_empty(&settings.secret).map(str::as_bytes),
+            settings,
+            Some(jwks),
+        )
     }
 
     /// [`Verifier::from_settings`] with the HS256 secret given as raw bytes instead of
@@ -264,10 +330,33 @@ impl Verifier {
         secret: &[u8],
         settings: &Settings,
     ) -> Result<Verifier, ConfigError> {
-        Verifier::build(Some(secret).filter(|s| !s.is_empty()), settings)
+        Verifier::build(
+            Some(secret).filter(|s| !s.is_empty()),
+            settings,
+            non_empty(&settings.jwks),
+        )
     }
 
-    fn build(secret: Option<&[u8]>, settings: &Settings) -> Result<Verifier, ConfigError> {
+    // Not inlined: `from_settings` and `with_jwks` (the worker's JWKS fetch) share it.
+    #[inline(never)]
+    fn build(
+        secret: Option<&[u8]>,
+        settings: &Settings,
+        jwks: Option<&str>,
+    ) -> Result<Verifier, ConfigError> {
+        let url = settings.jwks_url();
+        if let Some(url) = url {
+            if non_empty(&settings.jwks).is_some() {
+                return Err(ConfigError::TwoJwks);
+            }
+            crate::provider::check_jwks_url(url)?;
+            crate::jwks::refetch_secs(settings.jwks_refetch_secs.as_deref())?;
+        }
+        let rules = ClaimRules::parse(
+            settings.level_claim.as_deref(),
+            settings.level_map.as_deref(),
+            settings.products_claim.as_deref(),
+        )?;
         let secret = match secret {
             Some(s) if !secret_is_strong(s) => return Err(ConfigError::WeakSecret),
             // HMAC takes a key of any length (RFC 2104 §3), so this cannot fail.
@@ -276,11 +365,11 @@ impl Verifier {
             )),
             None => None,
         };
-        let keys = match non_empty(&settings.jwks) {
+        let keys = match jwks {
             Some(jwks) => parse_jwks(jwks)?,
             None => Vec::new(),
         };
-        if secret.is_none() && keys.is_empty() {
+        if secret.is_none() && keys.is_empty() && url.is_none() {
             return Err(ConfigError::NoKey);
         }
         Ok(Verifier {
@@ -288,7 +377,28 @@ impl Verifier {
             keys,
             issuer: non_empty(&settings.issuer).map(str::to_string),
             audience: non_empty(&settings.audience).map(str::to_string),
+            rules,
         })
+    }
+
+    /// Whether `token` (a bearer token) is signed with a JWKS algorithm by a key this
+    /// verifier lacks: an unknown `kid`, or no key yet. Only the header is read; a
+    /// malformed token is `false` (it is refused, fetching cannot help). The adapter
+    /// asks before [`Verifier::verify`], to fetch the JWKS again ([`crate::jwks`]).
+    pub fn lacks_key(&self, token: &str) -> bool {
+        let Some((header_b64, _)) = token.split_once('.') else {
+            return false;
+        };
+        if token.len() > MAX_TOKEN_BYTES {
+            return false;
+        }
+        let Ok(header) = decode_object(header_b64) else {
+            return false;
+        };
+        match check_header(&header, Kind::Bearer) {
+            Ok((Algorithm::HS256, _)) | Err(_) => false,
+            Ok((alg, kid)) => self.select_key(alg, kid).is_err(),
+        }
     }
 
     /// Verify a token at time `now` (seconds since the Unix epoch).
@@ -298,7 +408,8 @@ impl Verifier {
     /// key selection (see the module docs); signature; payload (a JSON object without
     /// duplicate members); `exp` and optional `nbf` as integers, with
     /// [`LEEWAY_SECS`] of skew; `iss` and `aud` when configured (then required);
-    /// `sub` and `level` as non-empty strings. A token with an `aud` is refused when
+    /// `sub` as a non-empty string; the level and products as the [`ClaimRules`] say
+    /// (by default `level` a non-empty string). A token with an `aud` is refused when
     /// no audience is configured (RFC 7519 §4.1.3).
     pub fn verify(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
         let payload_b64 = self.verify_jws(token, Kind::Bearer)?;
@@ -475,13 +586,12 @@ impl Verifier {
         }
 
         let sub = non_empty_string(payload.get("sub")).ok_or(TokenError::Claim("sub"))?;
-        let level = non_empty_string(payload.get("level")).ok_or(TokenError::Claim("level"))?;
         Ok(Claims {
             sub,
-            level: Some(level),
+            level: self.rules.level(payload)?,
             exp,
             sid: None,
-            products: products(payload.get("products"))?,
+            products: self.rules.products(payload)?,
         })
     }
 }
@@ -500,7 +610,7 @@ fn non_empty_string(value: Option<&Value>) -> Option<String> {
 
 /// The optional `products` claim: an array of at most [`MAX_PRODUCTS`] non-empty
 /// strings, returned sorted and unique. Anything else refuses the token.
-fn products(value: Option<&Value>) -> Result<Vec<String>, TokenError> {
+pub(crate) fn products(value: Option<&Value>) -> Result<Vec<String>, TokenError> {
     let Some(value) = value else {
         return Ok(Vec::new());
     };

@@ -21,8 +21,7 @@ fn verifier() -> Verifier {
     Verifier::from_settings(&Settings {
         secret: Some(SECRET.into()),
         jwks: Some(serde_json::json!({ "keys": [jwk] }).to_string()),
-        issuer: None,
-        audience: None,
+        ..Default::default()
     })
     .unwrap()
 }

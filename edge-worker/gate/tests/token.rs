@@ -115,8 +115,7 @@ fn verifier_with(tweak: impl FnOnce(&mut Settings)) -> Verifier {
     let mut settings = Settings {
         secret: Some(SECRET.into()),
         jwks: Some(jwks(&[jwk(ED, "ed-1"), jwk(EC, "ec-1"), jwk(RS, "rs-1")])),
-        issuer: None,
-        audience: None,
+        ..Default::default()
     };
     tweak(&mut settings);
     Verifier::from_settings(&settings).unwrap()
