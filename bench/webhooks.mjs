@@ -37,7 +37,7 @@ const dist = buildFixture(dir, {
   edit: (yaml) => yaml
     .replace('  - id: member\n', `  - id: member\n    stripe_prices: [${PRICE.member}]\n`)
     .replace('  - id: pro\n', `  - id: pro\n    stripe_prices: [${PRICE.pro}]\n`)
-    .replace('    level: pro\n', `    level: pro\n    stripe_prices: [${PRICE.course}]\n`),
+    .replace('    level: pro\n', `    level: pro\n    stripe_prices: [${PRICE.course}, plink_bench_course]\n`),
 });
 const vars = path.join(dir, '.dev.vars');
 writeDevVars(vars, {
@@ -81,7 +81,7 @@ const sub = (j) => ({ id: `sub_bench_${j}`, customer: `cus_bench_${j}` });
 const body = (type, object, created, id) => JSON.stringify(stripe.event(type, object, { created, ...(id ? { id } : {}) }));
 const TYPES = [
   ['checkout.session.completed (subscription)', (j) => body('checkout.session.completed', stripe.checkoutSession({
-    mode: 'subscription', member: members[j].id, email: members[j].email, customer: sub(j).customer, price: PRICE.member, subscription: sub(j).id,
+    mode: 'subscription', member: members[j].id, email: members[j].email, customer: sub(j).customer, paymentLink: 'plink_bench_member', subscription: sub(j).id,
   }), t0, `evt_bench_checkout_${j}`)],
   ['customer.subscription.created', (j) => body('customer.subscription.created', stripe.subscription({ ...sub(j), price: PRICE.member }), t0)],
   ['customer.subscription.updated (to pro)', (j) => body('customer.subscription.updated', stripe.subscription({ ...sub(j), price: PRICE.pro }), t0 + 10)],
@@ -89,11 +89,11 @@ const TYPES = [
   ['invoice.payment_failed', (j) => body('invoice.payment_failed', stripe.invoice({ ...sub(j), sub: sub(j).id, status: 'open' }), t0 + 30)],
   ['customer.subscription.deleted', (j) => body('customer.subscription.deleted', stripe.subscription({ ...sub(j), status: 'canceled', price: PRICE.pro }), t0 + 40)],
   ['checkout.session.completed (course, a member)', (j) => body('checkout.session.completed', stripe.checkoutSession({
-    mode: 'payment', member: members[j].id, email: members[j].email, price: PRICE.course, paymentIntent: `pi_bench_${j}`,
+    mode: 'payment', member: members[j].id, email: members[j].email, paymentLink: 'plink_bench_course', paymentIntent: `pi_bench_${j}`,
   }), t0 + 50)],
   ['charge.refunded', (j) => body('charge.refunded', stripe.chargeRefunded({ paymentIntent: `pi_bench_${j}`, charge: `ch_bench_${j}` }), t0 + 60)],
   ['checkout.session.completed (course, new buyer)', (j) => body('checkout.session.completed', stripe.checkoutSession({
-    mode: 'payment', email: `walkin${j}@bench.example`, price: PRICE.course, paymentIntent: `pi_bench_new_${j}`,
+    mode: 'payment', email: `walkin${j}@bench.example`, paymentLink: 'plink_bench_course', paymentIntent: `pi_bench_new_${j}`,
   }), t0 + 70)],
   ['charge.dispute.created', (j) => body('charge.dispute.created', stripe.dispute({ paymentIntent: `pi_bench_new_${j}`, charge: `ch_bench_new_${j}` }), t0 + 80)],
   ['a duplicate (the checkout again)', (j) => TYPES[0][1](j)],

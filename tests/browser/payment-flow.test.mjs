@@ -42,6 +42,9 @@ const PRO_PRICE = 'price_1PgafmB7WZ01zgkW6dKueIc5';
 const COURSE_PRICE = 'price_e2e_course';
 const PRO_LINK = 'https://buy.stripe.com/test_pro';
 const COURSE_LINK = 'https://buy.stripe.com/test_course';
+// The Payment Links' ids, as their checkouts name them (no line_items in Stripe's events).
+const PRO_PLINK = 'plink_browser_pro';
+const COURSE_PLINK = 'plink_browser_course';
 const WHSEC = `whsec_${'web'.repeat(12)}`;
 
 const dir = tempDir('lyceum-browser-pay-');
@@ -56,7 +59,7 @@ before(async () => {
     siteYaml: 'members:\n  signup: open\n  free_level: member',
     edit: (yaml) => yaml
       .replace('  - id: pro\n', `  - id: pro\n    link: ${PRO_LINK}\n    stripe_prices: [${PRO_PRICE}]\n`)
-      .replace('    level: pro\n', `    level: pro\n    link: ${COURSE_LINK}\n    stripe_prices: [${COURSE_PRICE}]\n`),
+      .replace('    level: pro\n', `    level: pro\n    link: ${COURSE_LINK}\n    stripe_prices: [${COURSE_PRICE}, ${COURSE_PLINK}]\n`),
   });
   const envFile = path.join(dir, '.dev.vars');
   writeDevVars(envFile, { LYCEUM_JWT_SECRET: crypto.randomBytes(32).toString('base64url'), LYCEUM_STRIPE_WEBHOOK_SECRET: WHSEC });
@@ -190,7 +193,7 @@ describe('paying in the browser, on wrangler dev', () => {
     const t0 = stripe.nowSecs();
     await deliver('customer.subscription.created', stripe.subscription({ ...sub, price: PRO_PRICE }), t0);
     await deliver('checkout.session.completed', stripe.checkoutSession({
-      mode: 'subscription', member, email, customer: sub.customer, price: PRO_PRICE, subscription: sub.id,
+      mode: 'subscription', member, email, customer: sub.customer, paymentLink: PRO_PLINK, subscription: sub.id,
     }), t0);
 
     // Within the token's lifetime the page is still a teaser (the token says member)…
@@ -224,7 +227,7 @@ describe('paying in the browser, on wrangler dev', () => {
     assert.equal(await page.locator('.paywall').getAttribute('data-product'), 'rust-course');
     const member = await payVia(page, page.getByRole('link', { name: 'Buy this course' }), COURSE_LINK, email);
     await deliver('checkout.session.completed', stripe.checkoutSession({
-      mode: 'payment', member, email, price: COURSE_PRICE, paymentIntent: `pi_browser_${process.pid}`,
+      mode: 'payment', member, email, paymentLink: COURSE_PLINK, paymentIntent: `pi_browser_${process.pid}`,
     }));
     await expireToken(context);
     await go(page, COURSE_PAGE);

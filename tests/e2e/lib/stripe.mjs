@@ -35,16 +35,18 @@ export function subscription({ id, customer, status = 'active', price, periodEnd
 /**
  * A completed, paid checkout session: `mode` subscription (with `subscription`) or payment
  * (with `paymentIntent`), for `member` (client_reference_id, may be null) paying as
- * `email`, the line item at `price`.
+ * `email`. As Stripe delivers it, it names its Payment Link (`paymentLink`, plink_…) and
+ * no price: events never expand `line_items`. `price` adds them, as a session retrieved
+ * with `expand[]=line_items` has them.
  */
-export function checkoutSession({ mode, member = null, email, customer = null, price, subscription: sub = null, paymentIntent = null }) {
+export function checkoutSession({ mode, member = null, email, customer = null, paymentLink = null, price, subscription: sub = null, paymentIntent = null }) {
   const s = structuredClone(OBJECTS['checkout.session']);
   Object.assign(s, {
-    mode, status: 'complete', payment_status: 'paid', client_reference_id: member, customer,
+    mode, status: 'complete', payment_status: 'paid', client_reference_id: member, customer, payment_link: paymentLink,
     subscription: mode === 'subscription' ? sub : null,
     payment_intent: mode === 'payment' ? paymentIntent : null,
-    line_items: { object: 'list', data: [{ price: { id: price } }] },
   });
+  if (price) s.line_items = { object: 'list', data: [{ price: { id: price } }] };
   s.customer_details = { ...s.customer_details, email };
   return s;
 }
