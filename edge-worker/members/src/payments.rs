@@ -183,24 +183,38 @@ async fn checkout(
         // Delayed methods complete later (`async_payment_succeeded`); nothing is paid yet.
         return Ok(Plan::ignore("not paid yet"));
     }
-    // Line items are in the event only when expanded; a payment link's id always is.
-    let mut prices: Vec<String> = s["line_items"]["data"]
+    // Stripe's events never expand `line_items` (only an API call with a secret key
+    // would): a session as delivered names its payment link, if any, and no price.
+    let listed: Vec<String> = s["line_items"]["data"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|item| id_of(item, "price").map(str::to_string))
         .collect();
+    let items_listed = !listed.is_empty();
+    let mut prices = listed;
     prices.extend(id_of(s, "payment_link").map(str::to_string));
+    let mode = text(s, "mode").unwrap_or("payment");
     let (price, grant) = match known_price(policy, prices) {
-        Ok(found) => found,
+        Ok((price, grant)) => (Some(price), Some(grant)),
+        // A subscription's own events carry its price, and the level comes from that: the
+        // checkout only has to link it to its member. Line items listed, none of them
+        // ours, are another seller's.
+        Err(_) if mode == "subscription" && !items_listed => (None, None),
+        Err(why) if mode == "payment" && !items_listed => {
+            return Ok(Plan::ignore(format!(
+                "{why} (a one-off checkout names only its payment link: list its plink_… id in stripe_prices)"
+            )))
+        }
         Err(why) => return Ok(Plan::ignore(why)),
     };
-    let mode = text(s, "mode").unwrap_or("payment");
-    if mode == "subscription" && grant.level.is_none() {
-        return Ok(Plan::ignore(format!("price {price} grants no level")));
-    }
-    if mode == "payment" && grant.product.is_none() {
-        return Ok(Plan::ignore(format!("price {price} grants no product")));
+    if let (Some(price), Some(grant)) = (&price, grant) {
+        if mode == "subscription" && grant.level.is_none() {
+            return Ok(Plan::ignore(format!("price {price} grants no level")));
+        }
+        if mode == "payment" && grant.product.is_none() {
+            return Ok(Plan::ignore(format!("price {price} grants no product")));
+        }
     }
     let mut stmts = Vec::new();
     let Some(member) = buyer(store, policy, s, now, &mut stmts).await? else {
@@ -224,8 +238,11 @@ async fn checkout(
             ));
         };
         // Provisional: the subscription's own events bring its status and period; until
-        // then (seconds, normally) the checkout opens the level for one grace period.
-        let provisional = event.created + policy.grace.max(3600);
+        // then (seconds, normally) the checkout opens the level for one grace period,
+        // when it names a price of ours.
+        let provisional = price
+            .is_some()
+            .then(|| event.created + policy.grace.max(3600));
         stmts.push(stmt!(
             "INSERT INTO subscriptions (id, member_id, customer, status, price, paid_until,
                                         state_at, updated_at)
@@ -234,20 +251,20 @@ async fn checkout(
                member_id = excluded.member_id,
                customer = COALESCE(subscriptions.customer, excluded.customer),
                price = COALESCE(subscriptions.price, excluded.price),
-               paid_until = max(COALESCE(subscriptions.paid_until, 0), excluded.paid_until),
+               paid_until = max(COALESCE(subscriptions.paid_until, 0), COALESCE(excluded.paid_until, 0)),
                status = CASE WHEN subscriptions.state_at = 0 THEN 'active'
                              ELSE subscriptions.status END,
                updated_at = excluded.updated_at",
             sub,
             member.as_str(),
             customer,
-            price.as_str(),
+            price.as_deref(),
             provisional,
             now
         ));
         format!("subscription {sub} linked")
     } else {
-        let product = grant.product.as_deref().unwrap_or_default();
+        let product = grant.and_then(|g| g.product.as_deref()).unwrap_or_default();
         let payment = id_of(s, "payment_intent").or_else(|| text(s, "id"));
         // A payment refunded or disputed before this arrived grants nothing.
         stmts.push(stmt!(
