@@ -360,6 +360,30 @@ fn validate(config: &Config, source: &str) -> Result<(), Vec<Diagnostic>> {
         }
     }
     for (i, product) in config.products.iter().enumerate() {
+        // A one-off checkout names its Payment Link, never its price (Stripe sends no
+        // line items in the event), so only a `plink_…` id can grant the product.
+        if let Some(link) = &product.link {
+            if !product
+                .stripe_prices
+                .iter()
+                .any(|p| p.starts_with("plink_"))
+            {
+                let (line, col) = Section::Products.position(source, "link", link, i);
+                errors.push(
+                    Diagnostic::at(
+                        CONFIG_FILE,
+                        source,
+                        line,
+                        col,
+                        format!(
+                            "product `{}` is sold by a Payment Link but `stripe_prices` names no `plink_…` id",
+                            product.id
+                        ),
+                    )
+                    .with_help("a purchase's webhook names only its Payment Link: add the link's id (Stripe Dashboard → Payment Links → the link, `plink_…`) to `stripe_prices`"),
+                );
+            }
+        }
         if let Some(level) = &product.level {
             if config.rank(level).is_none() {
                 let (line, col) = Section::Products.position(source, "level", level, i);
@@ -606,7 +630,7 @@ mod tests {
 
     #[test]
     fn products_parse_and_their_mistakes_are_placed_in_the_products_list() {
-        let yaml = "title: T\nlevels:\n  - {id: pro, name: P, stripe_prices: [price_p]}\nproducts:\n  - id: rust\n    name: Rust\n    price: 49\n    level: pro\n    link: https://buy.stripe.com/test_rust\n    stripe_prices: [price_r]\n";
+        let yaml = "title: T\nlevels:\n  - {id: pro, name: P, stripe_prices: [price_p]}\nproducts:\n  - id: rust\n    name: Rust\n    price: 49\n    level: pro\n    link: https://buy.stripe.com/test_rust\n    stripe_prices: [plink_r]\n";
         let c = parse(yaml).unwrap();
         let p = c.product("rust").unwrap();
         assert_eq!(
@@ -615,7 +639,7 @@ mod tests {
                 p.level.as_deref(),
                 p.stripe_prices.as_slice()
             ),
-            (Some("49"), Some("pro"), ["price_r".to_string()].as_slice())
+            (Some("49"), Some("pro"), ["plink_r".to_string()].as_slice())
         );
         let cases = [
             (
