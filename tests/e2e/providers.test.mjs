@@ -95,7 +95,15 @@ test('an unmapped plan (or a known plan without a level) gets the teaser', async
   assert.deepEqual({ ...JSON.parse(me.body), exp: 0 }, { sub: 'provider|42', level: null, exp: 0 });
 });
 
-test('a products claim opens a product page', { skip: 'no `product:` pages in the generator on this branch yet (issue 12 item 3, the lead\'s)' }, () => {});
+test('a products claim opens that product\'s pages and nothing else', async () => {
+  const [courseUrl, coursePage] = Object.entries(manifest.entries).find(([, e]) => e.teaser && e.product === 'rust-course');
+  const course = (plan, scope) => get(courseUrl, token(plan, { extra: scope == null ? {} : { scope } }));
+  assert.ok(isFull(await course('plan_member', 'openid rust-course'), coursePage), 'the course opens for its buyer');
+  assert.ok(isTeaser(await get(proUrl, token('plan_member', { extra: { scope: 'rust-course' } })), proPage), 'the pro page does not');
+  assert.ok(isTeaser(await course('plan_member', 'openid'), coursePage), 'without the product: the teaser');
+  assert.ok(isTeaser(await course('plan_member', 'rust-cours'), coursePage), 'ids are exact');
+  assert.ok(isFull(await course('plan_pro'), coursePage), 'pro includes the course');
+});
 
 test('a flood of 50 tokens with random unknown kids causes at most one JWKS refetch', async () => {
   await intervalPassed();
