@@ -226,15 +226,27 @@ describe('paying in the browser, on wrangler dev', () => {
     await assertTeaser(page, body, 'pro');
     assert.equal(await page.locator('.paywall').getAttribute('data-product'), 'rust-course');
     const member = await payVia(page, page.getByRole('link', { name: 'Buy this course' }), COURSE_LINK, email);
-    await deliver('checkout.session.completed', stripe.checkoutSession({
-      mode: 'payment', member, email, paymentLink: COURSE_PLINK, paymentIntent: `pi_browser_${process.pid}`,
-    }));
+    await deliver('checkout.session.completed', {
+      ...stripe.checkoutSession({
+        mode: 'payment', member, email, paymentLink: COURSE_PLINK, paymentIntent: `pi_browser_${process.pid}`,
+      }),
+      amount_total: 4900,
+      currency: 'usd',
+    });
     await expireToken(context);
     await go(page, COURSE_PAGE);
     await assertFull(page, COURSE_CANARY);
     await shot(page, '5-course-full');
     const pro = await go(page, PRO_PAGE);
     await assertTeaser(page, pro.body, 'pro');
+    // The account page: the level, the course owned and what was bought.
+    await go(page, '/account/');
+    await page.locator('#lyceum-account-plan').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#lyceum-plan-level').innerText(), 'Member');
+    assert.equal(await page.locator('#lyceum-plan-products').innerText(), 'The Rust Course');
+    const row = page.locator('#lyceum-plan-history tr').first();
+    assert.deepEqual(await row.locator('td').allInnerTexts(), [new Date().toISOString().slice(0, 10), 'Payment', '$49.00']);
+    await shot(page, '6-account');
     assert.deepEqual(errors.map(String), []);
   });
 });
