@@ -769,9 +769,22 @@ async fn admin_route(
         }
         ("GET", "member") => {
             let email = query_param(req.query, "email").unwrap_or_default();
-            admin::show(store, &email, now)
-                .await
-                .map(|d| json_reply(200, &json!(d)))
+            match admin::show(store, &email, now).await {
+                Ok(detail) => {
+                    // What the member reads now: their own level and the subscriptions
+                    // and purchases behind it, as a renewal would sign them.
+                    let reads =
+                        session::membership(store, &settings.policy, &detail.member.id, now)
+                            .await?;
+                    let mut answer = json!(detail);
+                    answer["reads"] = json!({
+                        "level": reads.as_ref().and_then(|m| m.level.as_deref()),
+                        "products": reads.map(|m| m.products).unwrap_or_default(),
+                    });
+                    Ok(json_reply(200, &answer))
+                }
+                Err(e) => Err(e),
+            }
         }
         ("POST", "members")
         | ("POST", "member/level")

@@ -492,12 +492,30 @@ fn detail(m: &Value) -> String {
         ("created", day(&m["created_at"])),
         ("updated", day(&m["updated_at"])),
         ("products", products),
+        ("reads", reads(&m["reads"])),
         ("sessions", text(&m["live_sessions"])),
     ];
     fields
         .iter()
         .map(|(k, v)| format!("{k:<9} {}\n", printable(v)))
         .collect()
+}
+
+/// What the member reads now (their level with their subscriptions, and their products).
+fn reads(r: &Value) -> String {
+    let level = match &r["level"] {
+        Value::Null => "no level".to_string(),
+        l => text(l),
+    };
+    let products: Vec<String> = r["products"]
+        .as_array()
+        .map(|p| p.iter().map(text).collect())
+        .unwrap_or_default();
+    if products.is_empty() {
+        level
+    } else {
+        format!("{level}; {}", products.join(", "))
+    }
 }
 
 fn import_report(r: &Value) -> String {
