@@ -2,7 +2,7 @@
 //! Each is public, so a gated page contributes its title, summary and link only.
 //! Deterministic: no clock; the feed's `updated` is the newest page date.
 
-use crate::build::site::{Page, Site, MEMBERSHIP_URL};
+use crate::build::site::{list_url, Page, Site, MEMBERSHIP_URL};
 use serde::Serialize;
 
 /// Bundle path of the Atom feed.
@@ -87,11 +87,14 @@ pub(crate) fn robots(site: &Site) -> String {
 /// and the membership page.
 pub(crate) fn sitemap(site: &Site) -> String {
     let base = &site.config.base_url;
-    let mut urls: Vec<(&str, Option<&str>)> = site
+    // Every list page of every section (`/s/`, `/s/page/2/`, …).
+    let lists: Vec<String> = site
         .sections
         .iter()
-        .map(|s| (s.url.as_str(), None))
+        .flat_map(|s| (0..s.list_pages(site.config.paginate)).map(|k| list_url(&s.url, k)))
         .collect();
+    let mut urls: Vec<(&str, Option<&str>)> =
+        lists.iter().map(|url| (url.as_str(), None)).collect();
     urls.extend(site.pages.iter().map(|p| {
         (
             p.url.as_str(),
