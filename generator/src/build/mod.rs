@@ -258,10 +258,10 @@ pub(crate) fn write(
             }])
         }));
         singles.push(Box::new(|| {
-            Ok(vec![Output {
-                path: feeds::SITEMAP_FILE.into(),
-                contents: feeds::sitemap(site),
-            }])
+            Ok(feeds::sitemaps(site)
+                .into_iter()
+                .map(|(path, contents)| Output { path, contents })
+                .collect())
         }));
     }
     if selected.rest {

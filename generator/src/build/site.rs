@@ -109,6 +109,9 @@ pub(crate) struct Site {
     pub pages: Vec<Page>,
     /// Sections; index 0 is home.
     pub sections: Vec<Section>,
+    /// Every file under `content/` (markdown or not) relative to the root, sorted: the
+    /// one walk of the folder, from which pages are read and page assets placed.
+    pub files: Vec<PathBuf>,
 }
 
 /// A parsed source file, before URLs are checked across the site.
@@ -132,7 +135,8 @@ impl Site {
         if let Some(url) = &options.base_url {
             config.base_url = url.trim_end_matches('/').to_owned();
         }
-        let files = content::discover(root).map_err(|d| vec![d])?;
+        let all = content::files(root).map_err(|d| vec![d])?;
+        let files = content::sources(root, &all);
         let parsed: Vec<Result<Parsed, Vec<Diagnostic>>> = files
             .par_iter()
             .map(|file| {
@@ -151,7 +155,8 @@ impl Site {
                 Err(mut e) => errors.append(&mut e),
             }
         }
-        let site = assemble(root, config, pages, sections, &mut errors);
+        let mut site = assemble(root, config, pages, sections, &mut errors);
+        site.files = all;
         if errors.is_empty() {
             Ok(site)
         } else {
@@ -470,6 +475,7 @@ fn assemble(
         config,
         pages,
         sections: Vec::new(),
+        files: Vec::new(),
     };
     for (i, page) in site.pages.iter().enumerate() {
         sections[page.section].pages.push(i);
