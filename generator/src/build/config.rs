@@ -505,6 +505,18 @@ mod tests {
     }
 
     #[test]
+    fn paginate_defaults_to_100_and_is_checked() {
+        assert_eq!(parse("title: T\n").unwrap().paginate, DEFAULT_PAGINATE);
+        assert_eq!(parse("title: T\npaginate: 20\n").unwrap().paginate, 20);
+        for bad in ["0", "1001"] {
+            let e = parse(&format!("title: T\npaginate: {bad}\n")).unwrap_err();
+            assert_eq!(e[0].message, format!("`paginate` {bad} is out of range"));
+            assert_eq!((e[0].line, e[0].col), (2, 11), "{}", e[0]);
+            assert_eq!(e[0].help.as_deref(), Some("list 1 to 1000 pages per list page"));
+        }
+    }
+
+    #[test]
     fn parses_levels_and_normalises() {
         let c = parse("title: T\nbase_url: https://x.org/\nlevels:\n  - {id: member, name: M, price: 5}\n  - id: pro\n    name: P\n    price: \"€9\"\n    benefits: [a]\n").unwrap();
         assert_eq!(c.base_url, "https://x.org");
