@@ -512,7 +512,10 @@ mod tests {
             let e = parse(&format!("title: T\npaginate: {bad}\n")).unwrap_err();
             assert_eq!(e[0].message, format!("`paginate` {bad} is out of range"));
             assert_eq!((e[0].line, e[0].col), (2, 11), "{}", e[0]);
-            assert_eq!(e[0].help.as_deref(), Some("list 1 to 1000 pages per list page"));
+            assert_eq!(
+                e[0].help.as_deref(),
+                Some("list 1 to 1000 pages per list page")
+            );
         }
     }
 
