@@ -170,6 +170,7 @@ impl Renderer {
                 .map(|t| (t.name.as_str(), t.source.as_str())),
         )
         .map_err(|e| vec![template_diagnostic(theme, &e)])?;
+        tera.set_escape_fn(crate::escape::tera_html);
         let theme_paths = theme
             .templates
             .iter()
