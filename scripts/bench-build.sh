@@ -8,8 +8,8 @@
 # 0/1/2 -> public/member/pro, a site.yaml with those levels). Both tools build the same
 # markdown, each into a fresh output folder (removed, untimed, before every run), in RUNS
 # paired runs (default 5) after one untimed warm-up each: lyceum, then Hugo, in turn, so a
-# busy moment of a shared machine hits both. Prints the median and the minimum wall time and
-# the median and maximum peak RSS (GNU time) of each.
+# busy moment of a shared machine hits both. Prints the median and the minimum wall time,
+# the median and maximum peak RSS and the median CPU time (user + system; GNU time) of each.
 #
 # Hugo builds the corpus's own lean config (hugo-lean.toml: no feeds, sitemap, taxonomies or
 # highlighting), as in the reference figures; lyceum does more (Atom feed, sitemap, search
@@ -80,11 +80,14 @@ measure() {
     fi
   }
   end=$(date +%s%N)
-  local wall rss
+  local wall rss cpu
   # Wall time to the millisecond (GNU time prints centiseconds).
   wall=$(awk "BEGIN{printf \"%.3f\", ($end - $start) / 1e9}")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
-  echo "$wall,$rss"
+  # CPU seconds (user + system): what the build costs, less disturbed than wall time
+  # when other processes share the cores.
+  cpu=$(awk -F': ' '/User time|System time/ {t += $2} END {printf "%.2f", t}' "$WORK/time.txt")
+  echo "$wall,$rss,$cpu"
 }
 
 lyceum_run() { rm -rf "$WORK/dist"; measure "$LYCEUM" build -q --root "$WORK/site" --out "$WORK/dist"; }
@@ -95,10 +98,10 @@ hugo_run() {
 
 # The median of numbers, one a line.
 median() { sort -g | awk '{v[NR]=$1} END {m=int((NR+1)/2); print (NR%2 ? v[m] : (v[m]+v[m+1])/2)}'; }
-# "median wall,min wall,median RSS MB,max RSS MB" of "wall,rss KB" lines.
+# "median wall,min wall,median RSS MB,max RSS MB,median CPU s" of "wall,rss KB,cpu" lines.
 summary() {
   local f=$1
-  echo "$(cut -d, -f1 "$f" | median),$(cut -d, -f1 "$f" | sort -g | head -1),$(($(cut -d, -f2 "$f" | median | cut -d. -f1) / 1024)),$(($(cut -d, -f2 "$f" | sort -g | tail -1) / 1024))"
+  echo "$(cut -d, -f1 "$f" | median),$(cut -d, -f1 "$f" | sort -g | head -1),$(($(cut -d, -f2 "$f" | median | cut -d. -f1) / 1024)),$(($(cut -d, -f2 "$f" | sort -g | tail -1) / 1024)),$(cut -d, -f3 "$f" | median)"
 }
 
 rm -f "$WORK/noted"
@@ -114,10 +117,10 @@ done
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 files=$(if [ -d "$WORK/dist" ]; then echo "$(find "$WORK/dist" -type f | wc -l) files"; else echo "refused by the plan's limits"; fi)
 echo "$N pages ($CORPUS corpus), $RUNS fresh builds each, $(nproc) cores, load average $load"
-IFS=, read -r med min rss maxrss <<<"$(summary "$WORK/lyceum.csv")"
-echo "lyceum: median ${med} s, min ${min} s ($(awk "BEGIN{printf \"%.0f\", $N/$med}") pages/s at the median); peak RSS median ${rss} MB, max ${maxrss} MB; $files"
+IFS=, read -r med min rss maxrss cpu <<<"$(summary "$WORK/lyceum.csv")"
+echo "lyceum: median ${med} s, min ${min} s ($(awk "BEGIN{printf \"%.0f\", $N/$med}") pages/s at the median); peak RSS median ${rss} MB, max ${maxrss} MB; CPU median ${cpu} s; $files"
 if [ -n "$HUGO" ]; then
-  IFS=, read -r hmed hmin hrss hmaxrss <<<"$(summary "$WORK/hugo.csv")"
-  echo "hugo:   median ${hmed} s, min ${hmin} s; peak RSS median ${hrss} MB, max ${hmaxrss} MB ($("$HUGO" version 2>/dev/null | grep -o 'v[0-9.]*' | head -1), hugo-lean.toml)"
+  IFS=, read -r hmed hmin hrss hmaxrss hcpu <<<"$(summary "$WORK/hugo.csv")"
+  echo "hugo:   median ${hmed} s, min ${hmin} s; peak RSS median ${hrss} MB, max ${hmaxrss} MB; CPU median ${hcpu} s ($("$HUGO" version 2>/dev/null | grep -o 'v[0-9.]*' | head -1), hugo-lean.toml)"
   echo "ratio:  lyceum is $(awk "BEGIN{printf \"%.1f\", $hmed/$med}")x faster (medians) and uses $(awk "BEGIN{printf \"%.1f\", $hrss/$rss}")x less memory"
 fi

@@ -1187,3 +1187,97 @@ fn closed_signup_offers_no_sign_in_form() {
         assert!(!html.contains("class=\"account-signin\""), "{path}");
     }
 }
+
+/// Issue 13, item 5: a section's list page listed every page of the section, so a
+/// section of 100,000 pages was one 55 MiB file (over Cloudflare's 25 MiB per file) and
+/// one serial job. Now `paginate` pages go on a list page: `/s/`, `/s/page/2/`, … with
+/// previous and next links, every list page in the sitemap, and a page's URL there is
+/// refused like any other generated URL.
+#[test]
+fn a_section_list_page_grows_with_the_section() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let mut files = vec![
+        (
+            "site.yaml".to_string(),
+            "title: T\nbase_url: https://ex.org\npaginate: 2\n".to_string(),
+        ),
+        (
+            "content/notes/_index.md".into(),
+            "---\ntitle: Notes\n---\n".into(),
+        ),
+    ];
+    for n in 1..=5 {
+        files.push((
+            format!("content/notes/n{n}.md"),
+            format!("---\ntitle: Note {n}\ndate: 2024-01-0{n}\n---\nbody {n}\n"),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    write_files(&site, &refs);
+    let out = tmp.path().join("dist");
+    build(&site, &out, &[]);
+    let tree = read_tree(&out);
+    // tera escapes `/` in attributes (`&#x2F;`).
+    let text = |p: &str| String::from_utf8_lossy(&tree[p]).replace("&#x2F;", "/");
+    // Newest first, two to a list page.
+    let lists = [
+        ("notes/index.html", ["Note 5", "Note 4"].as_slice()),
+        ("notes/page/2/index.html", &["Note 3", "Note 2"]),
+        ("notes/page/3/index.html", &["Note 1"]),
+    ];
+    for (path, titles) in lists {
+        let html = text(path);
+        let listed: Vec<String> = (1..=5)
+            .rev()
+            .map(|n| format!("Note {n}"))
+            .filter(|t| html.contains(&format!(">{t}<")))
+            .collect();
+        assert_eq!(listed, titles, "{path}");
+    }
+    assert!(!tree.contains_key("notes/page/4/index.html"));
+    let first = text("notes/index.html");
+    assert!(
+        first.contains("<link rel=\"next\" href=\"/notes/page/2/\">"),
+        "{first}"
+    );
+    assert!(!first.contains("rel=\"prev\""));
+    let middle = text("notes/page/2/index.html");
+    assert!(middle.contains("href=\"/notes/\">"), "{middle}");
+    assert!(middle.contains("rel=\"next\" href=\"/notes/page/3/\""));
+    assert!(middle.contains("<link rel=\"canonical\" href=\"https://ex.org/notes/page/2/\">"));
+    let last = text("notes/page/3/index.html");
+    assert!(!last.contains("rel=\"next\""));
+    let sitemap = text("sitemap.xml");
+    for url in ["/notes/", "/notes/page/2/", "/notes/page/3/"] {
+        assert!(
+            sitemap.contains(&format!("<loc>https://ex.org{url}</loc>")),
+            "{sitemap}"
+        );
+    }
+
+    // A page at a generated list URL is refused.
+    write_files(
+        &site,
+        &[("content/notes/page/2.md", "---\ntitle: Clash\n---\n")],
+    );
+    let failed = lyceum(
+        &site,
+        &[
+            "build",
+            "--root",
+            site.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(!failed.status.success());
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        err.contains("URL `/notes/page/2/` is also produced by the generated list page"),
+        "{err}"
+    );
+}

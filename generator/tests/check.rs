@@ -197,7 +197,7 @@ fn clean_site_passes_with_summary_per_level() {
          total                 4        43\n\
          3 sections, 1 drafts skipped, 29 files would be written
 \
-         free plan: 29 of 20000 files; largest file style.css, 19.1 KiB of 25 MiB
+         free plan: 29 of 20000 files; largest file style.css, 19.2 KiB of 25 MiB
 "
     );
 

@@ -158,7 +158,6 @@ fn canonical(file: &Path, path: &str) -> Result<String, Diagnostic> {
 /// Every published file of `site`, sorted by source path. Hidden files and folders are
 /// skipped, as for pages.
 pub(crate) fn collect(site: &Site) -> Result<Vec<Asset>, Vec<Diagnostic>> {
-    let files = crate::build::content::files(&site.root).map_err(|d| vec![d])?;
     let mut assets = Vec::new();
     let mut errors = Vec::new();
     // A file served at a page's URL would be silently replaced by the page (or its teaser).
@@ -172,8 +171,9 @@ pub(crate) fn collect(site: &Site) -> Result<Vec<Asset>, Vec<Diagnostic>> {
                 .filter_map(|s| Some((s.url.as_str(), s.file.as_deref()?))),
         )
         .collect();
-    for file in files {
-        match place(site, &file) {
+    // The files the site's load found: no second walk of `content/`.
+    for file in &site.files {
+        match place(site, file) {
             Ok(Placement::Published(a)) => match pages.get(a.url.as_str()) {
                 Some(page) => errors.push(
                     Diagnostic::file(

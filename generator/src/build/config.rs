@@ -43,7 +43,7 @@ impl Plan {
 pub const CONFIG_FILE: &str = "site.yaml";
 
 const KEYS: &[&str] = &[
-    "title", "base_url", "language", "theme", "plan", "levels", "products", "members",
+    "title", "base_url", "language", "theme", "plan", "paginate", "levels", "products", "members",
 ];
 const LEVEL_KEYS: &[&str] = &["id", "name", "price", "benefits", "link", "stripe_prices"];
 const PRODUCT_KEYS: &[&str] = &[
@@ -83,6 +83,10 @@ pub(crate) struct Config {
     /// The Cloudflare plan whose static-asset limits the bundle must fit (`free`, `paid`).
     #[serde(default = "default_plan")]
     pub plan: String,
+    /// Pages listed per list page of a section: past it, `/s/page/2/`, `/s/page/3/`, …
+    /// (so no page of a large site grows with its page count).
+    #[serde(default = "default_paginate")]
+    pub paginate: usize,
     /// Membership levels, lowest first.
     #[serde(default)]
     pub levels: Vec<Level>,
@@ -228,6 +232,17 @@ fn price<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
         Some(yaml::Value::Number(n)) => Some(n.to_string()),
         Some(_) => return Err(D::Error::custom("`price` must be a string or a number")),
     })
+}
+
+/// Pages per list page when site.yaml does not say: a long archive stays a few tens of
+/// KB a page, and a section of 100,000 pages is 1,000 list pages, not one of 55 MiB.
+pub(crate) const DEFAULT_PAGINATE: usize = 100;
+
+/// The accepted `paginate` values.
+pub(crate) const PAGINATE: std::ops::RangeInclusive<usize> = 1..=1000;
+
+fn default_paginate() -> usize {
+    DEFAULT_PAGINATE
 }
 
 impl Config {
@@ -432,6 +447,23 @@ fn validate(config: &Config, source: &str) -> Result<(), Vec<Diagnostic>> {
                 format!("unknown plan `{}`", config.plan),
             )
             .with_help(help),
+        );
+    }
+    if !PAGINATE.contains(&config.paginate) {
+        let (line, col) = key_position(source, "paginate", &config.paginate.to_string(), 0);
+        errors.push(
+            Diagnostic::at(
+                CONFIG_FILE,
+                source,
+                line,
+                col,
+                format!("`paginate` {} is out of range", config.paginate),
+            )
+            .with_help(format!(
+                "list {} to {} pages per list page",
+                PAGINATE.start(),
+                PAGINATE.end()
+            )),
         );
     }
     errors.extend(validate_members(config, source));
@@ -692,6 +724,21 @@ mod tests {
                 .starts_with("did you mean `price`?"),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn paginate_defaults_to_100_and_is_checked() {
+        assert_eq!(parse("title: T\n").unwrap().paginate, DEFAULT_PAGINATE);
+        assert_eq!(parse("title: T\npaginate: 20\n").unwrap().paginate, 20);
+        for bad in ["0", "1001"] {
+            let e = parse(&format!("title: T\npaginate: {bad}\n")).unwrap_err();
+            assert_eq!(e[0].message, format!("`paginate` {bad} is out of range"));
+            assert_eq!((e[0].line, e[0].col), (2, 11), "{}", e[0]);
+            assert_eq!(
+                e[0].help.as_deref(),
+                Some("list 1 to 1000 pages per list page")
+            );
+        }
     }
 
     #[test]

@@ -65,14 +65,19 @@ pub(crate) fn files(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 
 /// All `content/**/*.md`, sorted by path.
 pub(crate) fn discover(root: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
-    Ok(files(root)?
-        .into_iter()
+    Ok(sources(root, &files(root)?))
+}
+
+/// The markdown files among `files` (from [`files`]).
+pub(crate) fn sources(root: &Path, files: &[PathBuf]) -> Vec<SourceFile> {
+    files
+        .iter()
         .filter(|rel| is_markdown(rel))
         .map(|rel| SourceFile {
-            abs: root.join(&rel),
-            rel,
+            abs: root.join(rel),
+            rel: rel.clone(),
         })
-        .collect())
+        .collect()
 }
 
 /// True for a file that is markdown by its name (`.md`, `.markdown`, in any case): always a

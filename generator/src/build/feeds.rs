@@ -2,7 +2,7 @@
 //! Each is public, so a gated page contributes its title, summary and link only.
 //! Deterministic: no clock; the feed's `updated` is the newest page date.
 
-use crate::build::site::{Page, Site, MEMBERSHIP_URL};
+use crate::build::site::{list_url, Page, Site, MEMBERSHIP_URL};
 use serde::Serialize;
 
 /// Bundle path of the Atom feed.
@@ -83,15 +83,28 @@ pub(crate) fn robots(site: &Site) -> String {
     out
 }
 
-/// Sitemap of every public URL: home, sections, pages (a gated page's URL serves its teaser)
-/// and the membership page.
-pub(crate) fn sitemap(site: &Site) -> String {
+/// At most this many URLs go in one sitemap file (the sitemap protocol's limit).
+pub(crate) const SITEMAP_URLS: usize = 50_000;
+
+/// Sitemap of every public URL: home, sections and their list pages, pages (a gated
+/// page's URL serves its teaser) and the membership page. Up to [`SITEMAP_URLS`] URLs it
+/// is `sitemap.xml` alone; past them `sitemap.xml` is a sitemap index naming
+/// `sitemap-1.xml`, `sitemap-2.xml`, …, each of at most that many URLs.
+pub(crate) fn sitemaps(site: &Site) -> Vec<(String, String)> {
+    sitemaps_of_at_most(site, SITEMAP_URLS)
+}
+
+/// [`sitemaps`] with `max` URLs to a file.
+fn sitemaps_of_at_most(site: &Site, max: usize) -> Vec<(String, String)> {
     let base = &site.config.base_url;
-    let mut urls: Vec<(&str, Option<&str>)> = site
+    // Every list page of every section (`/s/`, `/s/page/2/`, …).
+    let lists: Vec<String> = site
         .sections
         .iter()
-        .map(|s| (s.url.as_str(), None))
+        .flat_map(|s| (0..s.list_pages(site.config.paginate)).map(|k| list_url(&s.url, k)))
         .collect();
+    let mut urls: Vec<(&str, Option<&str>)> =
+        lists.iter().map(|url| (url.as_str(), None)).collect();
     urls.extend(site.pages.iter().map(|p| {
         (
             p.url.as_str(),
@@ -100,16 +113,38 @@ pub(crate) fn sitemap(site: &Site) -> String {
     }));
     urls.push((MEMBERSHIP_URL, None));
     urls.sort();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    for (url, day) in urls {
-        out += &format!("  <url>\n    <loc>{}</loc>\n", xml(&link(base, url)));
-        if let Some(day) = day {
-            out += &format!("    <lastmod>{day}</lastmod>\n");
+    let urlset = |urls: &[(&str, Option<&str>)]| {
+        let mut out = String::with_capacity(64 * urls.len() + 128);
+        out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n";
+        for (url, day) in urls {
+            out += &format!("  <url>\n    <loc>{}</loc>\n", xml(&link(base, url)));
+            if let Some(day) = day {
+                out += &format!("    <lastmod>{day}</lastmod>\n");
+            }
+            out += "  </url>\n";
         }
-        out += "  </url>\n";
+        out += "</urlset>\n";
+        out
+    };
+    if urls.len() <= max {
+        return vec![(SITEMAP_FILE.into(), urlset(&urls))];
     }
-    out += "</urlset>\n";
-    out
+    let parts: Vec<(String, String)> = urls
+        .chunks(max)
+        .enumerate()
+        .map(|(n, chunk)| (format!("sitemap-{}.xml", n + 1), urlset(chunk)))
+        .collect();
+    let mut index = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for (file, _) in &parts {
+        index += &format!(
+            "  <sitemap>\n    <loc>{}</loc>\n  </sitemap>\n",
+            xml(&link(base, &format!("/{file}")))
+        );
+    }
+    index += "</sitemapindex>\n";
+    std::iter::once((SITEMAP_FILE.into(), index))
+        .chain(parts)
+        .collect()
 }
 
 /// Pages per search shard: about 1 MB of JSON for pages of a few hundred words. A shard
@@ -232,6 +267,61 @@ mod tests {
             link("https://x.org", "/笔记/a b/"),
             "https://x.org/%E7%AC%94%E8%AE%B0/a%20b/"
         );
+    }
+
+    /// Issue 13, item 5: at 100,000 pages `sitemap.xml` listed ~101,000 URLs, twice the
+    /// protocol's 50,000 per file. Past the limit it is an index of sitemaps of at most
+    /// that many URLs each, together listing every URL once.
+    #[test]
+    fn a_sitemap_of_more_than_50000_urls_is_split_under_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = vec![(
+            "site.yaml",
+            "title: T\nbase_url: https://x.org\n".to_string(),
+        )];
+        let names: Vec<String> = (0..5).map(|n| format!("content/p{n}.md")).collect();
+        for name in &names {
+            files.push((name.as_str(), "---\ntitle: P\n---\n".to_string()));
+        }
+        let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (*a, b.as_str())).collect();
+        crate::testing::write_files(dir.path(), &refs);
+        let site = Site::load(dir.path(), &Default::default()).unwrap();
+        // Home, five pages, the membership page.
+        let one = sitemaps_of_at_most(&site, 7);
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].0, SITEMAP_FILE);
+        let split = sitemaps_of_at_most(&site, 3);
+        let names: Vec<&str> = split.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "sitemap.xml",
+                "sitemap-1.xml",
+                "sitemap-2.xml",
+                "sitemap-3.xml"
+            ]
+        );
+        assert!(split[0].1.contains("<sitemapindex"));
+        for part in ["sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml"] {
+            assert!(
+                split[0]
+                    .1
+                    .contains(&format!("<loc>https://x.org/{part}</loc>")),
+                "{}",
+                split[0].1
+            );
+        }
+        let locs = |text: &str| -> Vec<String> {
+            text.match_indices("<loc>")
+                .map(|(at, _)| text[at + 5..].split('<').next().unwrap().to_owned())
+                .collect()
+        };
+        let mut listed: Vec<String> = split[1..].iter().flat_map(|(_, t)| locs(t)).collect();
+        assert!(split[1..].iter().all(|(_, t)| locs(t).len() <= 3));
+        listed.sort();
+        let mut all = locs(&one[0].1);
+        all.sort();
+        assert_eq!(listed, all);
     }
 
     #[test]

@@ -493,14 +493,24 @@ fn count(text: &str, words: &mut usize, cjk: &mut usize) {
 /// neither, nor an apostrophe; after a run of apostrophes, only if the run does not
 /// continue a word (an apostrophe inside a word, `don't`, is part of it).
 fn ascii_words(bytes: &[u8]) -> usize {
-    let alnum = |b: u8| b.is_ascii_alphanumeric();
+    // Arithmetic rather than `is_ascii_alphanumeric`'s table-free match, which LLVM did not
+    // vectorise over `windows(2)`: perf put this loop at ~4% of a large build.
+    let alnum = |b: u8| (b.wrapping_sub(b'0') < 10) | ((b & 0xDF).wrapping_sub(b'A') < 26);
     let mut n = usize::from(bytes.first().is_some_and(|&b| alnum(b)));
-    n += bytes
-        .windows(2)
-        .filter(|w| alnum(w[1]) & !alnum(w[0]) & (w[0] != b'\''))
-        .count();
+    if let Some(last) = bytes.len().checked_sub(1) {
+        // Pairs (byte, next byte) of two offset slices; summed in chunks so the vector
+        // lanes can stay 32 bits wide.
+        for (prev, next) in bytes[..last].chunks(4096).zip(bytes[1..].chunks(4096)) {
+            let starts: u32 = prev
+                .iter()
+                .zip(next)
+                .map(|(&a, &b)| u32::from(alnum(b) & !alnum(a) & (a != b'\'')))
+                .sum();
+            n += starts as usize;
+        }
+    }
     let mut i = 0;
-    while let Some(k) = bytes[i..].iter().position(|&b| b == b'\'') {
+    while let Some(k) = memchr::memchr(b'\'', &bytes[i..]) {
         let start = i + k;
         let end = bytes[start..]
             .iter()
@@ -717,6 +727,11 @@ mod tests {
             " 'x",
             "x' y",
             "it's a_b-c 3.14 foo's  bar",
+            // Every ASCII byte between letters, and a text longer than one chunk.
+            &(0u8..128)
+                .map(|b| format!("a{}b ", b as char))
+                .collect::<String>(),
+            &"don't stop, 'x' y2k ".repeat(600),
         ] {
             assert_eq!(ascii_words(t.as_bytes()), general(t), "{t:?}");
         }

@@ -258,10 +258,10 @@ pub(crate) fn write(
             }])
         }));
         singles.push(Box::new(|| {
-            Ok(vec![Output {
-                path: feeds::SITEMAP_FILE.into(),
-                contents: feeds::sitemap(site),
-            }])
+            Ok(feeds::sitemaps(site)
+                .into_iter()
+                .map(|(path, contents)| Output { path, contents })
+                .collect())
         }));
     }
     if selected.rest {
@@ -300,6 +300,11 @@ pub(crate) fn write(
         Some(set) => set.iter().copied().collect(),
         None => (0..site.sections.len()).collect(),
     };
+    // Each list page of each section is a job of its own.
+    let list_pages: Vec<(usize, usize)> = sections
+        .iter()
+        .flat_map(|&i| (0..site.sections[i].list_pages(site.config.paginate)).map(move |k| (i, k)))
+        .collect();
     let pages: Vec<usize> = match selected.pages {
         Some(list) => list.to_vec(),
         None => (0..site.pages.len()).collect(),
@@ -308,9 +313,9 @@ pub(crate) fn write(
         .par_iter()
         .map(|f| put(f()?))
         .chain(
-            sections
+            list_pages
                 .into_par_iter()
-                .map(|i| put(vec![renderer.section(site, i)?])),
+                .map(|(i, k)| put(vec![renderer.section(site, i, k)?])),
         )
         .chain((0..shards).into_par_iter().map(|n| {
             put(vec![Output {

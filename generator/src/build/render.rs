@@ -7,7 +7,7 @@
 
 use crate::build::markdown::TocEntry;
 use crate::build::members as member_pages;
-use crate::build::site::{output_path, Page, Site, MEMBERSHIP_URL};
+use crate::build::site::{list_url, output_path, Page, Site, MEMBERSHIP_URL};
 use crate::build::theme::Theme;
 use crate::diagnostic::Diagnostic;
 use serde::Serialize;
@@ -150,6 +150,25 @@ struct SectionView<'a> {
     pages: Vec<PageView<'a>>,
 }
 
+/// Where a list page is among its section's list pages (`paginator` in the context).
+#[derive(Serialize)]
+struct Paginator<'a> {
+    /// 1-based.
+    number: usize,
+    /// List pages of the section.
+    count: usize,
+    per_page: usize,
+    /// Pages the section lists in all.
+    total: usize,
+    /// This list page's URL and absolute URL.
+    url: &'a str,
+    permalink: String,
+    first: &'a str,
+    last: String,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
 #[derive(Serialize)]
 struct Required<'a> {
     id: &'a str,
@@ -176,6 +195,7 @@ impl Renderer {
                 .map(|t| (t.name.as_str(), t.source.as_str())),
         )
         .map_err(|e| vec![template_diagnostic(theme, &e)])?;
+        tera.set_escape_fn(crate::escape::tera_html);
         let theme_paths = theme
             .templates
             .iter()
@@ -296,9 +316,18 @@ impl Renderer {
         ])
     }
 
-    /// A section's list page (`home.html` for index 0, with `recent`).
-    pub(crate) fn section(&self, site: &Site, index: usize) -> Result<Output, Diagnostic> {
+    /// List page `number` (0-based) of a section (`home.html` for index 0, with
+    /// `recent`): `section.pages` holds that page's share of the section's pages
+    /// (`paginate` of them), `paginator` says where it is among the others.
+    pub(crate) fn section(
+        &self,
+        site: &Site,
+        index: usize,
+        number: usize,
+    ) -> Result<Output, Diagnostic> {
         let s = &site.sections[index];
+        let per = s.per_page(site.config.paginate);
+        let count = s.list_pages(site.config.paginate);
         let view = SectionView {
             title: &s.title,
             url: &s.url,
@@ -307,12 +336,27 @@ impl Renderer {
             pages: s
                 .pages
                 .iter()
+                .skip(number.saturating_mul(per))
+                .take(per)
                 .map(|&i| page_view(site, &site.pages[i], Body::ListEntry))
                 .collect(),
         };
+        let url = list_url(&s.url, number);
+        let paginator = Paginator {
+            number: number + 1,
+            count,
+            per_page: site.config.paginate,
+            total: s.pages.len(),
+            permalink: format!("{}{url}", site.config.base_url),
+            url: &url,
+            first: &s.url,
+            last: list_url(&s.url, count - 1),
+            previous: number.checked_sub(1).map(|k| list_url(&s.url, k)),
+            next: (number + 1 < count).then(|| list_url(&s.url, number + 1)),
+        };
         let mut ctx = self.globals.clone();
         ctx.insert("section", &view);
-        // The context holds its own copy: a list of 100,000 pages need not be held twice.
+        ctx.insert("paginator", &paginator);
         drop(view);
         let template = if index == 0 {
             let recent: Vec<PageView<'_>> = site
@@ -328,7 +372,7 @@ impl Renderer {
         };
         let contents = self.render_ctx(template, &ctx, None)?;
         Ok(Output {
-            path: output_path(&s.url),
+            path: output_path(&url),
             contents,
         })
     }

@@ -76,6 +76,31 @@ pub(crate) struct Section {
     pub parent: Option<usize>,
 }
 
+impl Section {
+    /// Pages per list page, `paginate` from site.yaml: the home page is one page (its
+    /// template shows `recent`, the newest pages of the whole site), with all of its own.
+    pub(crate) fn per_page(&self, paginate: usize) -> usize {
+        match self.parent {
+            None => usize::MAX,
+            Some(_) => paginate.max(1),
+        }
+    }
+
+    /// How many list pages show this section's pages (at least one).
+    pub(crate) fn list_pages(&self, paginate: usize) -> usize {
+        self.pages.len().div_ceil(self.per_page(paginate)).max(1)
+    }
+}
+
+/// The URL of list page `number` (0-based) of the section at `url`: the section's own URL
+/// first, then `/s/page/2/`, `/s/page/3/`, … (as Hugo and Zola spell them).
+pub(crate) fn list_url(url: &str, number: usize) -> String {
+    match number {
+        0 => url.to_owned(),
+        n => format!("{url}page/{}/", n + 1),
+    }
+}
+
 /// The whole site, ready to render.
 #[derive(Debug, Clone)]
 pub(crate) struct Site {
@@ -87,6 +112,9 @@ pub(crate) struct Site {
     pub pages: Vec<Page>,
     /// Sections; index 0 is home.
     pub sections: Vec<Section>,
+    /// Every file under `content/` (markdown or not) relative to the root, sorted: the
+    /// one walk of the folder, from which pages are read and page assets placed.
+    pub files: Vec<PathBuf>,
 }
 
 /// A parsed source file, before URLs are checked across the site.
@@ -110,7 +138,8 @@ impl Site {
         if let Some(url) = &options.base_url {
             config.base_url = url.trim_end_matches('/').to_owned();
         }
-        let files = content::discover(root).map_err(|d| vec![d])?;
+        let all = content::files(root).map_err(|d| vec![d])?;
+        let files = content::sources(root, &all);
         let parse = |file: &SourceFile, products: &ProductDirs| {
             let source = content::read(file).map_err(|d| vec![d])?;
             parse_file(&config, file, &source, options.drafts, products)
@@ -137,7 +166,8 @@ impl Site {
                 Err(mut e) => errors.append(&mut e),
             }
         }
-        let site = assemble(root, config, pages, sections, &mut errors);
+        let mut site = assemble(root, config, pages, sections, &mut errors);
+        site.files = all;
         if errors.is_empty() {
             Ok(site)
         } else {
@@ -427,6 +457,30 @@ fn assemble(
                 .push(format!("`{}`", slash_path(f)));
         }
     }
+    // A section's further list pages (`/s/page/2/`, …): counted here, before `pages`
+    // is linked to the sections below.
+    let mut listed = vec![0usize; sections.len()];
+    for page in &pages {
+        listed[page.section] += 1;
+    }
+    let list_urls: Vec<(String, usize)> = sections
+        .iter()
+        .zip(&listed)
+        .enumerate()
+        .flat_map(|(i, (s, &n))| {
+            (1..n.div_ceil(s.per_page(config.paginate))).map(move |k| (list_url(&s.url, k), i))
+        })
+        .collect();
+    for (url, i) in &list_urls {
+        let name = match &sections[*i].file {
+            Some(f) => format!("`{}`", slash_path(f)),
+            None => "the home page".into(),
+        };
+        owners
+            .entry(url)
+            .or_default()
+            .push(format!("the generated list page of {name}"));
+    }
     for p in &pages {
         owners
             .entry(&p.url)
@@ -472,6 +526,7 @@ fn assemble(
         config,
         pages,
         sections: Vec::new(),
+        files: Vec::new(),
     };
     for (i, page) in site.pages.iter().enumerate() {
         sections[page.section].pages.push(i);
