@@ -35,6 +35,8 @@ const GATED_CANARIES: &[&str] = &[
     // The chapters of a course sold on its own (`product:` on their section's `_index.md`).
     "CANARY-COURSE-5d1c",
     "CANARY-COURSE-LIFETIMES-5d1c",
+    // A page only a product's buyers read (a product with no level).
+    "CANARY-BUYERS-5d1c",
 ];
 
 /// Strings only in `draft`/`review` pages (title, summary and body).
@@ -178,6 +180,7 @@ fn only_gated_pages_are_under_gated() {
             "_gated/courses/deliberate-practice/index.html",
             "_gated/essays/member-essay/index.html",
             "_gated/essays/member-essay/worksheet.txt",
+            "_gated/essays/style-guide/index.html",
             "_gated/manifest.json",
             "_gated/rust-course/lifetimes/index.html",
             "_gated/rust-course/ownership/index.html",
@@ -434,7 +437,7 @@ fn manifest_maps_gated_urls() {
     )
     .unwrap();
     assert_eq!(manifest.levels, ["member", "pro"]);
-    assert_eq!(manifest.products, ["rust-course"]);
+    assert_eq!(manifest.products, ["rust-course", "style-guide"]);
     let entries: Vec<(&str, &str, &str, &str)> = manifest
         .entries
         .iter()
@@ -445,6 +448,8 @@ fn manifest_maps_gated_urls() {
                     (Some(level), None) => level,
                     // A course's chapters: its buyers, or pro (the product's `level`).
                     (Some("pro"), Some("rust-course")) => "pro or rust-course",
+                    // Sold on its own and in no level: only its buyers.
+                    (None, Some("style-guide")) => "style-guide",
                     other => panic!("{k}: {other:?}"),
                 },
                 e.file.as_str(),
@@ -473,6 +478,12 @@ fn manifest_maps_gated_urls() {
                 "member",
                 "_gated/essays/member-essay/worksheet.txt",
                 "(none: 404)"
+            ),
+            (
+                "/essays/style-guide/",
+                "style-guide",
+                "_gated/essays/style-guide/index.html",
+                "essays/style-guide/index.html"
             ),
             (
                 "/rust-course/lifetimes/",
@@ -774,7 +785,7 @@ fn json_summary_on_stdout_for_ci() {
     assert_eq!(json["ok"], true);
     let files = read_tree(&out).len() as u64;
     assert_eq!(json["files"].as_u64(), Some(files));
-    assert_eq!(json["gated"].as_u64(), Some(5));
+    assert_eq!(json["gated"].as_u64(), Some(6));
     assert!(json["pages"].as_u64().unwrap() >= 6, "{json}");
     assert!(json["sections"].as_u64().unwrap() >= 4, "{json}");
     assert_eq!(json["out"].as_str(), out.to_str());

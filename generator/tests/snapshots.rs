@@ -28,7 +28,7 @@ fn template_contexts_and_data_files() {
         .keys()
         .filter(|p| p.ends_with(".html") || p.ends_with(".xml") || p.ends_with(".json"))
         .collect();
-    assert_eq!(snapshotted.len(), 33, "{snapshotted:?}");
+    assert_eq!(snapshotted.len(), 35, "{snapshotted:?}");
     for path in snapshotted {
         let text = String::from_utf8(tree[path].clone()).unwrap();
         assert_snapshot(&fixture(&format!("expected/{path}")), &text);

@@ -41,6 +41,10 @@ after(async () => {
 // ---------- helpers ----------
 
 const rank = (level) => manifest.levels.indexOf(level);
+/** Whether a reader of `level` (or none) owning `products` reads the entry in full. */
+const opens = (e, level, products = []) =>
+  (e.level != null && level != null && rank(level) >= 0 && rank(level) >= rank(e.level)) ||
+  (e.product != null && products.includes(e.product));
 const entries = Object.entries(manifest.entries).map(([url, e]) => ({ url, ...e }));
 const pages = entries.filter((e) => e.teaser);
 /** Canaries present in an entry's full file (read from the bundle, not guessed). */
@@ -162,7 +166,25 @@ describe('access', () => {
       for (const e of pages) {
         for (const [how, headers] of [['session cookie', cookie(sess(level))], ['bearer', bearer(t)]]) {
           const what = `${level} → ${e.url} (${e.level}) via ${how}`;
-          if (rank(level) >= rank(e.level)) assertFull(await getFull(wire(e.url), { headers }), e, what);
+          if (opens(e, level)) assertFull(await getFull(wire(e.url), { headers }), e, what);
+          else assertTeaser(await get(wire(e.url), { headers }), e, what);
+        }
+      }
+    }
+  });
+
+  test('a product opens its own pages whatever the level, and nothing else (cookie and bearer)', async () => {
+    assert.ok(manifest.products.length >= 2, 'the fixture sells products');
+    assert.ok(pages.some((e) => e.product && e.level == null), 'a page only buyers read');
+    for (const product of manifest.products) {
+      const readers = [
+        ['session cookie, no level', null, cookie(sess(null, { products: [product] }))],
+        ['bearer, lowest level', manifest.levels[0], bearer(hs(manifest.levels[0], { products: [product] }))],
+      ];
+      for (const [how, level, headers] of readers) {
+        for (const e of pages) {
+          const what = `${product} → ${e.url} (${e.level ?? '-'}/${e.product ?? '-'}) via ${how}`;
+          if (opens(e, level, [product])) assertFull(await getFull(wire(e.url), { headers }), e, what);
           else assertTeaser(await get(wire(e.url), { headers }), e, what);
         }
       }
@@ -178,7 +200,8 @@ describe('access', () => {
   test('concurrent members and anonymous readers each get their own answer', async () => {
     // The worker keeps requests in progress in a slot table (edge-worker/src/slots.rs):
     // interleaved requests must never be handed one another's page.
-    const t = sess(manifest.levels.at(-1));
+    // The top level and every product: a reader who opens every page.
+    const t = sess(manifest.levels.at(-1), { products: manifest.products });
     const jobs = [];
     for (let i = 0; i < 120; i++) {
       const e = pages[i % pages.length];
@@ -346,7 +369,8 @@ describe('paths', () => {
       // `//x/` matches no rule: the assets router's 307 to `/x/` leads to the same decision.
       for (const v of [u, u.slice(0, -1), `${u}index.html`, `/${u}`]) {
         assertTeaser(await settle(v), e, `anonymous ${v}`);
-        assertFull(await settle(v, { headers: cookie(sess(manifest.levels.at(-1))) }, { check: false }), e, `member ${v}`);
+        const all = sess(manifest.levels.at(-1), { products: manifest.products });
+        assertFull(await settle(v, { headers: cookie(all) }, { check: false }), e, `member ${v}`);
       }
     }
   });
