@@ -4,8 +4,7 @@
 
 use serde_json::{json, Value as Json};
 
-use crate::payments;
-use crate::session::Membership;
+use crate::session::{self, Membership, Subscription};
 use crate::stmt;
 use crate::store::{RowExt, Store};
 use crate::{Error, Policy};
@@ -28,15 +27,7 @@ pub async fn summary(
     let mut results = store
         .batch(&[
             stmt!("SELECT level, level_until FROM members WHERE id = ?1", id),
-            stmt!(
-                "SELECT status, price, current_period_end, paid_until, past_due_since
-                 FROM subscriptions
-                 WHERE member_id = ?1
-                    OR customer IN (SELECT stripe_customer FROM members
-                                    WHERE id = ?1 AND stripe_customer IS NOT NULL)
-                 ORDER BY updated_at DESC",
-                id
-            ),
+            session::subscriptions(id),
             stmt!(
                 "SELECT product, source, granted_at, until FROM entitlements
                  WHERE member_id = ?1 AND (until IS NULL OR until > ?2) ORDER BY product",
@@ -61,20 +52,14 @@ pub async fn summary(
         .and_then(|m| m.time("level_until"));
     let subscriptions: Vec<Json> = subscriptions
         .iter()
-        .map(|s| {
-            let period_end = [s.time("current_period_end"), s.time("paid_until")]
-                .into_iter()
-                .flatten()
-                .max();
-            let status = s.text("status").unwrap_or_default();
-            let grant = s.text("price").and_then(|p| policy.prices.get(p));
+        .map(|row| {
+            let s = Subscription::of(row, policy, now);
             json!({
-                "status": status,
-                "level": grant.and_then(|g| g.level.as_deref()),
-                "product": grant.and_then(|g| g.product.as_deref()),
-                "period_end": period_end,
-                "live": payments::subscription_live(
-                    status, period_end, s.time("past_due_since"), policy.grace, now),
+                "status": s.status,
+                "level": s.grant.and_then(|g| g.level.as_deref()),
+                "product": s.grant.and_then(|g| g.product.as_deref()),
+                "period_end": s.period_end,
+                "live": s.live,
             })
         })
         .collect();

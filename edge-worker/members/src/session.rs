@@ -9,8 +9,8 @@
 use crate::payments;
 use crate::secret;
 use crate::stmt;
-use crate::store::{Row, RowExt, Store};
-use crate::{Error, Policy};
+use crate::store::{Row, RowExt, Stmt, Store};
+use crate::{Error, Grant, Policy};
 
 /// Most products carried in one token (the gate refuses more); a member with more
 /// gets the first ones by id.
@@ -159,15 +159,7 @@ pub async fn membership(
                 now,
                 MAX_PRODUCTS as u64
             ),
-            // Linked by a checkout, or through the member's Stripe customer.
-            stmt!(
-                "SELECT status, price, current_period_end, paid_until, past_due_since
-                 FROM subscriptions
-                 WHERE member_id = ?1
-                    OR customer IN (SELECT stripe_customer FROM members
-                                    WHERE id = ?1 AND stripe_customer IS NOT NULL)",
-                member_id
-            ),
+            subscriptions(member_id),
         ])
         .await?
         .into_iter();
@@ -185,19 +177,8 @@ pub async fn membership(
         .filter_map(|r| r.text("product").map(str::to_string))
         .collect();
     for sub in &subscriptions {
-        let paid_until = [sub.time("current_period_end"), sub.time("paid_until")]
-            .into_iter()
-            .flatten()
-            .max();
-        let live = payments::subscription_live(
-            sub.text("status").unwrap_or_default(),
-            paid_until,
-            sub.time("past_due_since"),
-            policy.grace,
-            now,
-        );
-        let grant = sub.text("price").and_then(|p| policy.prices.get(p));
-        if let (true, Some(grant)) = (live, grant) {
+        let sub = Subscription::of(sub, policy, now);
+        if let (true, Some(grant)) = (sub.live, sub.grant) {
             if let Some(l) = &grant.level {
                 level = higher(policy, level, l);
             }
@@ -213,6 +194,54 @@ pub async fn membership(
         level,
         products,
     }))
+}
+
+/// A member's subscriptions, newest change first: linked by a checkout, or through the
+/// member's Stripe customer. Read by [`Subscription::of`].
+pub(crate) fn subscriptions(member_id: &str) -> Stmt {
+    stmt!(
+        "SELECT status, price, current_period_end, paid_until, past_due_since
+         FROM subscriptions
+         WHERE member_id = ?1
+            OR customer IN (SELECT stripe_customer FROM members
+                            WHERE id = ?1 AND stripe_customer IS NOT NULL)
+         ORDER BY updated_at DESC",
+        member_id
+    )
+}
+
+/// One row of [`subscriptions`] as the site reads it at `now`.
+pub(crate) struct Subscription<'a> {
+    pub status: &'a str,
+    /// What its price sells, if the site sells it.
+    pub grant: Option<&'a Grant>,
+    /// The later of the period end and the paid-until time.
+    pub period_end: Option<u64>,
+    /// Whether it gives access now (status, payments and the grace).
+    pub live: bool,
+}
+
+impl<'a> Subscription<'a> {
+    pub(crate) fn of(row: &'a Row, policy: &'a Policy, now: u64) -> Subscription<'a> {
+        let status = row.text("status").unwrap_or_default();
+        let period_end = [row.time("current_period_end"), row.time("paid_until")]
+            .into_iter()
+            .flatten()
+            .max();
+        let live = payments::subscription_live(
+            status,
+            period_end,
+            row.time("past_due_since"),
+            policy.grace,
+            now,
+        );
+        Subscription {
+            status,
+            grant: row.text("price").and_then(|p| policy.prices.get(p)),
+            period_end,
+            live,
+        }
+    }
 }
 
 /// The higher of two levels in the site's order (a level the site no longer has ranks

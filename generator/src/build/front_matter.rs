@@ -54,6 +54,13 @@ pub(crate) struct FrontMatter {
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 
+impl FrontMatter {
+    /// True when the page needs a membership level or a product.
+    pub(crate) fn gated(&self) -> bool {
+        self.level.is_some() || self.product.is_some()
+    }
+}
+
 /// The raw shape serde checks; kept private so validation has one entry point.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

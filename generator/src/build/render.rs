@@ -460,6 +460,10 @@ impl Renderer {
 
 fn products(site: &Site) -> Vec<ProductView> {
     let config = &site.config;
+    let mut pages: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for product in site.pages.iter().filter_map(|p| p.front.product.as_deref()) {
+        *pages.entry(product).or_default() += 1;
+    }
     config
         .products
         .iter()
@@ -473,11 +477,7 @@ fn products(site: &Site) -> Vec<ProductView> {
                 level: p.level.clone(),
                 level_name: rank.map(|r| config.levels[r].name.clone()),
                 rank,
-                pages: site
-                    .pages
-                    .iter()
-                    .filter(|page| page.front.product.as_ref() == Some(&p.id))
-                    .count(),
+                pages: pages.get(p.id.as_str()).copied().unwrap_or(0),
                 checkout: p
                     .link
                     .as_ref()

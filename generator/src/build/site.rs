@@ -42,7 +42,7 @@ pub(crate) struct Page {
 impl Page {
     /// True when the page needs a membership level or a product.
     pub(crate) fn gated(&self) -> bool {
-        self.front.level.is_some() || self.front.product.is_some()
+        self.front.gated()
     }
 
     /// Sort key: newest first, undated last, then by URL.
@@ -362,9 +362,8 @@ pub(crate) fn parse_file(
     if let Some(product) = front.product.as_deref().and_then(|p| config.product(p)) {
         front.level = front.level.or_else(|| product.level.clone());
     }
-    let gated = front.level.is_some() || front.product.is_some();
     // Gated pages never need plain text: it would only risk leaking into public indexes.
-    let body = markdown::render(split.body, !gated);
+    let body = markdown::render(split.body, !front.gated());
     Ok(Parsed::Page(Page {
         file: file.rel.clone(),
         url: format!("{dir_url}{slug}/"),
