@@ -81,126 +81,170 @@ fn options() -> Options {
 
 /// Render `body`. `want_plain` (a public page) also collects plain text and makes no
 /// teaser: public pages need only the one, gated pages only the other.
+///
+/// One pass: the parser's events stream through [`Walk`] (ids, contents, fold, counts)
+/// and [`accessible`] into the HTML writer; only a heading's events are held, until its
+/// id is known.
 pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
-    let mut events: Vec<Event<'_>> = Vec::new();
-    // (event index, byte offset) of each HTML block: the fold's offset cuts the source.
-    let mut html_blocks: Vec<(usize, usize)> = Vec::new();
-    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
-        if matches!(event, Event::Start(Tag::HtmlBlock)) {
-            html_blocks.push((events.len(), range.start));
-        }
-        events.push(event);
+    let mut walk = Walk {
+        events: Parser::new_ext(body, options()).into_offset_iter(),
+        queued: std::collections::VecDeque::new(),
+        ids: IdAllocator::default(),
+        out: Rendered::default(),
+        // Bytes enough for PLAIN_CHARS characters of any script; past them (and past the
+        // lead paragraph) nothing more is collected.
+        plain: want_plain.then(|| String::with_capacity(body.len().min(PLAIN_CHARS * 4))),
+        lead: (None, None),
+        depth: 0,
+    };
+    // HTML runs a little longer than its markdown; kept for the whole build, so sized
+    // once rather than doubled as it grows.
+    let mut html = String::with_capacity(body.len() + body.len() / 4);
+    html::push_html(&mut html, &mut walk);
+    let Walk {
+        mut out,
+        plain,
+        lead,
+        ..
+    } = walk;
+    out.html = html;
+    // A public page shows its whole body: only a gated one needs its teaser.
+    if let (Some(cut), false) = (out.fold, want_plain) {
+        out.teaser = Some(teaser_html(&body[..cut]));
     }
-    let mut out = Rendered::default();
-    // Bytes enough for PLAIN_CHARS characters of any script; past them (and past the
-    // lead paragraph) nothing more is collected.
-    let plain_bytes = PLAIN_CHARS * 4;
-    let mut plain = want_plain.then(|| String::with_capacity(body.len().min(plain_bytes)));
-    let mut ids = IdAllocator::default();
-    let mut marker = None;
-    let mut lead: (Option<usize>, Option<std::ops::Range<usize>>) = (None, None);
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < events.len() {
-        match &events[i] {
-            Event::Start(Tag::Heading { .. }) => {
-                let end = (i..events.len())
-                    .find(|&j| matches!(events[j], Event::End(TagEnd::Heading(_))))
-                    .unwrap_or(events.len() - 1);
-                let title = heading_text(&events[i + 1..end]);
-                if let Event::Start(Tag::Heading { level, id, .. }) = &mut events[i] {
+    if let (Some(p), Some(range)) = (&plain, lead.1) {
+        out.lead = Some(excerpt(p[range].trim(), LEAD_CHARS));
+    }
+    out.plain = plain.map(|p| clip(&p, PLAIN_CHARS).trim_end().to_owned());
+    out
+}
+
+/// [`render`]'s pass over the parser's events, yielding them on to the writer: gives each
+/// heading its unique id and a table-of-contents entry, drops the first top-level
+/// `<!-- more -->` (noting its offset, the fold), counts words and collects plain text.
+struct Walk<'a, I> {
+    events: I,
+    /// Events taken from the parser but not yet yielded (a heading's, a non-marker
+    /// HTML block's first ones).
+    queued: std::collections::VecDeque<Event<'a>>,
+    ids: IdAllocator,
+    /// Everything but the HTML, which the writer makes.
+    out: Rendered,
+    plain: Option<String>,
+    /// The lead paragraph's byte range in `plain`: start, end.
+    lead: (Option<usize>, Option<std::ops::Range<usize>>),
+    /// Open tags.
+    depth: usize,
+}
+
+impl<'a, I: Iterator<Item = (Event<'a>, std::ops::Range<usize>)>> Iterator for Walk<'a, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        if let Some(event) = self.queued.pop_front() {
+            return Some(event);
+        }
+        loop {
+            let (mut event, range) = self.events.next()?;
+            match &mut event {
+                Event::Start(Tag::Heading { level, id, .. }) => {
+                    // The id comes from the heading's text: hold its events until the end.
+                    for (inner, _) in self.events.by_ref() {
+                        let end = matches!(inner, Event::End(TagEnd::Heading(_)));
+                        self.queued.push_back(inner);
+                        if end {
+                            break;
+                        }
+                    }
+                    let title = heading_text(self.queued.iter());
                     let unique = match id.take() {
-                        Some(chosen) => ids.claim(chosen.into_string()),
-                        None => ids.allocate(&title),
+                        Some(chosen) => self.ids.claim(chosen.into_string()),
+                        None => self.ids.allocate(&title),
                     };
-                    out.toc.push(TocEntry {
+                    self.out.toc.push(TocEntry {
                         level: *level as u8,
                         id: unique.clone(),
                         title,
                     });
                     *id = Some(CowStr::from(unique));
+                    self.note(&event);
+                    let held = std::mem::take(&mut self.queued);
+                    held.iter().for_each(|e| self.note(e));
+                    self.queued = held;
+                    return Some(event);
                 }
-                depth += 1;
-            }
-            Event::Start(Tag::HtmlBlock) if depth == 0 && marker.is_none() => {
-                if let (Some(Event::Html(text)), Some(Event::End(TagEnd::HtmlBlock))) =
-                    (events.get(i + 1), events.get(i + 2))
-                {
-                    if is_more_marker(text) {
-                        marker = Some(i);
-                        i += 3;
-                        continue;
+                Event::Start(Tag::HtmlBlock) if self.depth == 0 && self.out.fold.is_none() => {
+                    // A block of its own holding only the marker: `Start`, `Html`, `End`.
+                    let mut taken = self.events.by_ref().take(2).map(|(e, _)| e);
+                    let (text, close) = (taken.next(), taken.next());
+                    if let (Some(Event::Html(t)), Some(Event::End(TagEnd::HtmlBlock))) =
+                        (&text, &close)
+                    {
+                        if is_more_marker(t) {
+                            self.out.fold = Some(range.start);
+                            continue;
+                        }
                     }
+                    self.note(&event);
+                    for e in text.into_iter().chain(close) {
+                        self.note(&e);
+                        self.queued.push_back(e);
+                    }
+                    return Some(event);
                 }
-                depth += 1;
+                _ => {
+                    self.note(&event);
+                    return Some(event);
+                }
             }
+        }
+    }
+}
+
+impl<I> Walk<'_, I> {
+    /// Count `event` in: depth, words, plain text and where the lead paragraph lies.
+    fn note(&mut self, event: &Event<'_>) {
+        let plain_bytes = PLAIN_CHARS * 4;
+        match event {
             Event::Start(tag) => {
-                if let (Some(p), Tag::Paragraph, 0, (None, None)) = (&plain, tag, depth, &lead) {
-                    lead.0 = Some(p.len());
+                if let (Some(p), Tag::Paragraph, 0, (None, None)) =
+                    (&self.plain, tag, self.depth, &self.lead)
+                {
+                    self.lead.0 = Some(p.len());
                 }
-                depth += 1;
+                self.depth += 1;
             }
             Event::End(tag) => {
-                depth -= 1;
+                self.depth -= 1;
                 if let (Some(p), TagEnd::Paragraph, 0, (Some(start), None)) =
-                    (&plain, tag, depth, &lead)
+                    (&self.plain, tag, self.depth, &self.lead)
                 {
-                    lead.1 = Some(*start..p.len());
+                    self.lead.1 = Some(*start..p.len());
                 }
-                if let Some(p) = plain.as_mut() {
+                if let Some(p) = self.plain.as_mut() {
                     if is_block_end(tag) && !p.ends_with(char::is_whitespace) && !p.is_empty() {
                         p.push('\n');
                     }
                 }
             }
             Event::Text(t) | Event::Code(t) => {
-                count(t, &mut out.words, &mut out.cjk_chars);
-                if let Some(p) = plain.as_mut() {
-                    if p.len() < plain_bytes || lead.1.is_none() {
+                count(t, &mut self.out.words, &mut self.out.cjk_chars);
+                if let Some(p) = self.plain.as_mut() {
+                    if p.len() < plain_bytes || self.lead.1.is_none() {
                         p.push_str(t);
                     }
                 }
             }
             Event::SoftBreak | Event::HardBreak => {
-                if let Some(p) = plain.as_mut() {
-                    if p.len() < plain_bytes || lead.1.is_none() {
+                if let Some(p) = self.plain.as_mut() {
+                    if p.len() < plain_bytes || self.lead.1.is_none() {
                         p.push(' ');
                     }
                 }
             }
             _ => {}
         }
-        i += 1;
     }
-    out.html.reserve(body.len() + body.len() / 2);
-    match marker {
-        Some(m) => {
-            let (_, cut) = html_blocks
-                .iter()
-                .find(|(i, _)| *i == m)
-                .copied()
-                .expect("the marker is an HTML block");
-            // A public page shows its whole body: only a gated one needs its teaser.
-            out.teaser = (!want_plain).then(|| teaser_html(&body[..cut]));
-            out.fold = Some(cut);
-            html::push_html(
-                &mut out.html,
-                events
-                    .drain(..)
-                    .enumerate()
-                    .filter(|(k, _)| !(m..m + 3).contains(k))
-                    .map(|(_, e)| e),
-            );
-        }
-        None => html::push_html(&mut out.html, events.into_iter()),
-    }
-    // Kept for the whole build: give back what the estimate above over-reserved.
-    out.html.shrink_to_fit();
-    if let (Some(p), Some(range)) = (&plain, lead.1) {
-        out.lead = Some(excerpt(p[range].trim(), LEAD_CHARS));
-    }
-    out.plain = plain.map(|p| clip(&p, PLAIN_CHARS).trim_end().to_owned());
-    out
 }
 
 /// The teaser: `above` (the source above the fold) parsed and rendered on its own, so no
@@ -317,6 +361,17 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Accessible<'a, I> {
             return Some(event);
         }
         let event = self.events.next()?;
+        // Nearly every event passes unchanged: keep that path free of moves and queueing.
+        if self.label.is_none()
+            && !matches!(
+                event,
+                Event::TaskListMarker(_)
+                    | Event::Start(Tag::CodeBlock(_) | Tag::Table(_))
+                    | Event::End(TagEnd::CodeBlock | TagEnd::Table)
+            )
+        {
+            return Some(event);
+        }
         let mut closing = None;
         if let Some(open) = self.label.as_mut() {
             let closes = match &event {
@@ -443,7 +498,7 @@ fn is_block_end(tag: &TagEnd) -> bool {
     )
 }
 
-fn heading_text(events: &[Event<'_>]) -> String {
+fn heading_text<'e>(events: impl Iterator<Item = &'e Event<'e>>) -> String {
     let mut title = String::new();
     for e in events {
         if let Event::Text(t) | Event::Code(t) = e {
@@ -496,18 +551,29 @@ fn ascii_words(bytes: &[u8]) -> usize {
     // Arithmetic rather than `is_ascii_alphanumeric`'s table-free match, which LLVM did not
     // vectorise over `windows(2)`: perf put this loop at ~4% of a large build.
     let alnum = |b: u8| (b.wrapping_sub(b'0') < 10) | ((b & 0xDF).wrapping_sub(b'A') < 26);
-    let mut n = usize::from(bytes.first().is_some_and(|&b| alnum(b)));
-    if let Some(last) = bytes.len().checked_sub(1) {
-        // Pairs (byte, next byte) of two offset slices; summed in chunks so the vector
-        // lanes can stay 32 bits wide.
-        for (prev, next) in bytes[..last].chunks(4096).zip(bytes[1..].chunks(4096)) {
-            let starts: u32 = prev
-                .iter()
-                .zip(next)
-                .map(|(&a, &b)| u32::from(alnum(b) & !alnum(a) & (a != b'\'')))
-                .sum();
-            n += starts as usize;
+    // Fixed blocks padded with spaces, each with the byte before it: most texts are a few
+    // words between two tags, and a loop over the text itself spent more on its
+    // unvectorised tail and set-up than on the text.
+    const BLOCK: usize = 64;
+    let mut n = 0;
+    let mut quoted = false;
+    let mut before = b' ';
+    for chunk in bytes.chunks(BLOCK) {
+        let mut block = [b' '; BLOCK + 1];
+        block[0] = before;
+        block[1..=chunk.len()].copy_from_slice(chunk);
+        let (mut starts, mut quotes) = (0u8, 0u8);
+        for i in 0..BLOCK {
+            let (a, b) = (block[i], block[i + 1]);
+            starts += u8::from(alnum(b) & !alnum(a) & (a != b'\''));
+            quotes |= u8::from(b == b'\'');
         }
+        n += usize::from(starts);
+        quoted |= quotes != 0;
+        before = chunk[chunk.len() - 1];
+    }
+    if !quoted {
+        return n;
     }
     let mut i = 0;
     while let Some(k) = memchr::memchr(b'\'', &bytes[i..]) {

@@ -435,7 +435,14 @@ impl Renderer {
         ctx: &Context,
         page: Option<&Page>,
     ) -> Result<String, Diagnostic> {
-        let render = || self.tera.render(template, ctx);
+        // Sized for the page's body plus the theme around it: grown from empty, the
+        // buffer was copied a dozen times per page.
+        let size = page.map_or(0, |p| p.body.html.len()) + 16 * 1024;
+        let render = || {
+            let mut out = Vec::with_capacity(size);
+            self.tera.render_to(template, ctx, &mut out)?;
+            String::from_utf8(out).map_err(|e| tera::Error::msg(e.to_string()))
+        };
         let rendered = match &self.observer {
             Some(o) => o.time(template, render),
             None => render(),

@@ -8,7 +8,50 @@ use crate::renderer::for_loop::ForLoop;
 use crate::template::Template;
 
 pub type Val<'a> = Cow<'a, Value>;
-pub type FrameContext<'a> = HashMap<&'a str, Val<'a>>;
+/// A frame's assignments. lyceum: a list searched in order rather than a SipHash map:
+/// a frame holds a handful of names, and every variable lookup of every render reads
+/// each frame on the stack (hashing was a tenth of a large site's template time).
+#[derive(Debug, Default)]
+pub struct FrameContext<'a> {
+    entries: Vec<(&'a str, Val<'a>)>,
+}
+
+impl<'a> FrameContext<'a> {
+    pub fn new() -> Self {
+        FrameContext { entries: Vec::new() }
+    }
+
+    pub fn with_capacity(n: usize) -> Self {
+        FrameContext { entries: Vec::with_capacity(n) }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Val<'a>> {
+        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// Set `key`, replacing an earlier value.
+    pub fn insert(&mut self, key: &'a str, value: Val<'a>) {
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.entries.push((key, value)),
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&&'a str, &Val<'a>)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+}
+
+/// Where `byte` (ASCII) first is in `key`. lyceum: variable names are a few bytes long, too
+/// short for `str::find`'s searcher to pay off; it ran twice per lookup of every render.
+#[inline]
+pub(crate) fn find_byte(key: &str, byte: u8) -> Option<usize> {
+    key.bytes().position(|b| b == byte)
+}
 
 /// Gets a value within a value by pointer, keeping lifetime
 #[inline]
@@ -111,7 +154,7 @@ impl<'a> StackFrame<'a> {
 
     /// Finds a value in `frame_context`.
     pub fn find_value_in_frame(&self, key: &str) -> Option<Val<'a>> {
-        if let Some(dot) = key.find('.') {
+        if let Some(dot) = find_byte(key, b'.') {
             if dot < key.len() + 1 {
                 if let Some(found_value) =
                     self.context.get(&key[0..dot]).map(|v| value_by_pointer(&key[dot + 1..], v))
@@ -133,7 +176,7 @@ impl<'a> StackFrame<'a> {
                 return Some(Cow::Owned(Value::String(for_loop.get_current_key())));
             }
 
-            let (real_key, tail) = if let Some(tail_pos) = key.find('.') {
+            let (real_key, tail) = if let Some(tail_pos) = find_byte(key, b'.') {
                 (&key[..tail_pos], &key[tail_pos + 1..])
             } else {
                 (key, "")
@@ -191,7 +234,7 @@ impl<'a> StackFrame<'a> {
     pub fn context_owned(&self) -> HashMap<String, Value> {
         let mut context = HashMap::new();
 
-        for (key, val) in &self.context {
+        for (key, val) in self.context.iter() {
             context.insert((*key).to_string(), val.clone().into_owned());
         }
 
