@@ -255,16 +255,21 @@ fn make_dir(dir: &Path) -> Result<(), BuildError> {
     }
 }
 
-/// `remove_dir_all`, one top-level entry per thread: deleting the previous bundle of a
-/// large site is otherwise a noticeable serial tail of every build.
+/// `remove_dir_all`, folders in parallel at every level: deleting a large bundle (the
+/// previous one, or a staging folder refused by the plan's limits) is otherwise a
+/// serial tail of the build, and one top-level folder (`posts/`) often holds most of it.
 fn remove_tree(dir: &Path) -> std::io::Result<()> {
     use rayon::prelude::*;
-    let entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.par_iter().try_for_each(|path| {
-        if path.symlink_metadata()?.is_dir() {
-            std::fs::remove_dir_all(path)
+    let entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)?
+        .map(|e| {
+            let e = e?;
+            // The entry's own type: a symlink to a folder is removed, never followed.
+            Ok((e.path(), e.file_type()?.is_dir()))
+        })
+        .collect::<std::io::Result<_>>()?;
+    entries.par_iter().try_for_each(|(path, is_dir)| {
+        if *is_dir {
+            remove_tree(path)
         } else {
             std::fs::remove_file(path)
         }

@@ -97,10 +97,15 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
         lead: (None, None),
         depth: 0,
     };
-    // HTML runs a little longer than its markdown; kept for the whole build, so sized
-    // once rather than doubled as it grows.
-    let mut html = String::with_capacity(body.len() + body.len() / 4);
+    // HTML runs up to a third longer than its markdown: room for that, so the buffer is
+    // not doubled (and copied) as it grows.
+    let mut html = String::with_capacity(body.len() + body.len() / 2);
     html::push_html(&mut html, &mut walk);
+    // Kept for the whole build: a copy of the exact size, since the allocator keeps a
+    // buffer shrunk in place whole (a large site's memory is mostly these).
+    if html.capacity() > html.len() + html.len() / 16 {
+        html = html.as_str().to_owned();
+    }
     let Walk {
         mut out,
         plain,
