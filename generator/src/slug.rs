@@ -7,12 +7,20 @@ pub(crate) fn slugify(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut dash = false;
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        // ASCII first: titles and headings are mostly ASCII, and `to_lowercase`'s
+        // iterator costs several times the test.
+        if c.is_ascii() && !c.is_ascii_alphanumeric() {
+            dash = true;
+        } else if c.is_alphanumeric() {
             if dash && !out.is_empty() {
                 out.push('-');
             }
             dash = false;
-            out.extend(c.to_lowercase());
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
         } else if is_mark(c) && !dash && !out.is_empty() {
             out.push(c);
         } else {
