@@ -96,6 +96,7 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
         plain: want_plain.then(|| String::with_capacity(body.len().min(PLAIN_CHARS * 4))),
         lead: (None, None),
         depth: 0,
+        text: String::with_capacity(body.len()),
     };
     // HTML runs up to a third longer than its markdown: room for that, so the buffer is
     // not doubled (and copied) as it grows.
@@ -110,8 +111,10 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
         mut out,
         plain,
         lead,
+        text,
         ..
     } = walk;
+    count(&text, &mut out.words, &mut out.cjk_chars);
     out.html = html;
     // A public page shows its whole body: only a gated one needs its teaser.
     if let (Some(cut), false) = (out.fold, want_plain) {
@@ -140,6 +143,8 @@ struct Walk<'a, I> {
     lead: (Option<usize>, Option<std::ops::Range<usize>>),
     /// Open tags.
     depth: usize,
+    /// Every text and code span, each followed by a space: what the words are counted in.
+    text: String,
 }
 
 impl<'a, I: Iterator<Item = (Event<'a>, std::ops::Range<usize>)>> Iterator for Walk<'a, I> {
@@ -233,7 +238,11 @@ impl<I> Walk<'_, I> {
                 }
             }
             Event::Text(t) | Event::Code(t) => {
-                count(t, &mut self.out.words, &mut self.out.cjk_chars);
+                // Counted at the end, all at once: a space between texts ends a word as
+                // counting each on its own would, and one long count is far cheaper than
+                // many short ones.
+                self.text.push_str(t);
+                self.text.push(' ');
                 if let Some(p) = self.plain.as_mut() {
                     if p.len() < plain_bytes || self.lead.1.is_none() {
                         p.push_str(t);
