@@ -4,6 +4,9 @@
 /// Slug of a file name, title or heading: `"Hello, World!"` → `hello-world`, `"中文 笔记"` → `中文-笔记`.
 /// Returns `""` when nothing is left (callers decide the fallback).
 pub(crate) fn slugify(text: &str) -> String {
+    if text.is_ascii() {
+        return slugify_ascii(text.as_bytes());
+    }
     let mut out = String::with_capacity(text.len());
     let mut dash = false;
     for c in text.chars() {
@@ -28,6 +31,25 @@ pub(crate) fn slugify(text: &str) -> String {
         }
     }
     out
+}
+
+/// [`slugify`] of ASCII text, a byte at a time: most titles and headings, and one of them
+/// per heading of every page.
+fn slugify_ascii(text: &[u8]) -> String {
+    let mut out = Vec::with_capacity(text.len());
+    let mut dash = false;
+    for &b in text {
+        if b.is_ascii_alphanumeric() {
+            if dash && !out.is_empty() {
+                out.push(b'-');
+            }
+            dash = false;
+            out.push(b.to_ascii_lowercase());
+        } else {
+            dash = true;
+        }
+    }
+    String::from_utf8(out).expect("ASCII in, ASCII out")
 }
 
 /// Combining marks (accents written separately, Devanagari vowel signs…) stay part of
@@ -58,12 +80,15 @@ impl IdAllocator {
 
     /// Reserve an id the author chose explicitly, de-duplicating it the same way.
     pub(crate) fn claim(&mut self, base: String) -> String {
-        let mut id = base.clone();
-        let mut n = 1;
-        while !self.used.insert(id.clone()) {
-            id = format!("{base}-{n}");
-            n += 1;
-        }
+        let id = if self.used.contains(&base) {
+            (1..)
+                .map(|n| format!("{base}-{n}"))
+                .find(|id| !self.used.contains(id))
+                .expect("some suffix is free")
+        } else {
+            base
+        };
+        self.used.insert(id.clone());
         id
     }
 }

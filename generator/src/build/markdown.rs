@@ -82,13 +82,15 @@ fn options() -> Options {
 /// Render `body`. `want_plain` (a public page) also collects plain text and makes no
 /// teaser: public pages need only the one, gated pages only the other.
 ///
-/// One pass: the parser's events stream through [`Walk`] (ids, contents, fold, counts)
-/// and [`accessible`] into the HTML writer; only a heading's events are held, until its
+/// One pass: the parser's events stream through [`Walk`] (ids, contents, fold, counts,
+/// accessible markup) into the HTML writer; only a heading's events are held, until its
 /// id is known.
 pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
     let mut walk = Walk {
         events: Parser::new_ext(body, options()).into_offset_iter(),
-        queued: std::collections::VecDeque::new(),
+        held: std::collections::VecDeque::new(),
+        ready: std::collections::VecDeque::new(),
+        label: None,
         ids: IdAllocator::default(),
         out: Rendered::default(),
         // Bytes enough for PLAIN_CHARS characters of any script; past them (and past the
@@ -101,7 +103,7 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
     // HTML runs up to a third longer than its markdown: room for that, so the buffer is
     // not doubled (and copied) as it grows.
     let mut html = String::with_capacity(body.len() + body.len() / 2);
-    html::push_html(&mut html, &mut walk);
+    pulldown_cmark::html::push_html(&mut html, &mut walk);
     // Kept for the whole build: a copy of the exact size, since the allocator keeps a
     // buffer shrunk in place whole (a large site's memory is mostly these).
     if html.capacity() > html.len() + html.len() / 16 {
@@ -129,12 +131,19 @@ pub(crate) fn render(body: &str, want_plain: bool) -> Rendered {
 
 /// [`render`]'s pass over the parser's events, yielding them on to the writer: gives each
 /// heading its unique id and a table-of-contents entry, drops the first top-level
-/// `<!-- more -->` (noting its offset, the fold), counts words and collects plain text.
+/// `<!-- more -->` (noting its offset, the fold), counts words, collects plain text and
+/// adds what the writer's HTML lacks for accessibility ([`Walk::adapt`]). One adapter with
+/// a short path for the common event, not a chain: every layer and branch moved each
+/// event (80 bytes) once more, which cost more than the work done on it.
 struct Walk<'a, I> {
     events: I,
-    /// Events taken from the parser but not yet yielded (a heading's, a non-marker
-    /// HTML block's first ones).
-    queued: std::collections::VecDeque<Event<'a>>,
+    /// Events taken from the parser and noted but not yet adapted (a heading's, a
+    /// non-marker HTML block's, after the first).
+    held: std::collections::VecDeque<Event<'a>>,
+    /// Events adapted and waiting to be yielded: the extra ones [`Walk::adapt`] makes.
+    ready: std::collections::VecDeque<Event<'a>>,
+    /// Inside a task label: how many inline tags are open since its checkbox.
+    label: Option<usize>,
     ids: IdAllocator,
     /// Everything but the HTML, which the writer makes.
     out: Rendered,
@@ -151,56 +160,70 @@ impl<'a, I: Iterator<Item = (Event<'a>, std::ops::Range<usize>)>> Iterator for W
     type Item = Event<'a>;
 
     fn next(&mut self) -> Option<Event<'a>> {
-        if let Some(event) = self.queued.pop_front() {
+        // Nearly every event is only noted and passed on: that path takes it straight from
+        // the parser, with as few moves of it as the compiler can manage.
+        if self.ready.is_empty() && self.held.is_empty() && self.label.is_none() {
+            let (event, range) = self.events.next()?;
+            if !matches!(
+                event,
+                Event::Start(
+                    Tag::Heading { .. } | Tag::HtmlBlock | Tag::CodeBlock(_) | Tag::Table(_)
+                ) | Event::TaskListMarker(_)
+                    | Event::End(TagEnd::CodeBlock | TagEnd::Table)
+            ) {
+                self.note(&event);
+                return Some(event);
+            }
+            return self.slow(Some((event, range)));
+        }
+        self.slow(None)
+    }
+}
+
+impl<'a, I: Iterator<Item = (Event<'a>, std::ops::Range<usize>)>> Walk<'a, I> {
+    /// [`Iterator::next`] when something waits, or for an event (`first`, taken from the
+    /// parser with nothing waiting) that needs more than noting.
+    #[inline(never)]
+    fn slow(&mut self, first: Option<(Event<'a>, std::ops::Range<usize>)>) -> Option<Event<'a>> {
+        let event = match first {
+            Some(first) => self.walk(Some(first))?,
+            None => {
+                if let Some(ready) = self.ready.pop_front() {
+                    return Some(ready);
+                }
+                match self.held.pop_front() {
+                    Some(held) => held,
+                    None => self.walk(None)?,
+                }
+            }
+        };
+        if self.label.is_none()
+            && !matches!(
+                event,
+                Event::TaskListMarker(_)
+                    | Event::Start(Tag::CodeBlock(_) | Tag::Table(_))
+                    | Event::End(TagEnd::CodeBlock | TagEnd::Table)
+            )
+        {
             return Some(event);
         }
+        Some(self.adapt(event))
+    }
+
+    /// The parser's next event (`next`, if already taken), noted. A heading's start comes
+    /// with the heading's id, its other events are held; the fold's marker is dropped.
+    fn walk(&mut self, mut next: Option<(Event<'a>, std::ops::Range<usize>)>) -> Option<Event<'a>> {
         loop {
-            let (mut event, range) = self.events.next()?;
-            match &mut event {
-                Event::Start(Tag::Heading { level, id, .. }) => {
-                    // The id comes from the heading's text: hold its events until the end.
-                    for (inner, _) in self.events.by_ref() {
-                        let end = matches!(inner, Event::End(TagEnd::Heading(_)));
-                        self.queued.push_back(inner);
-                        if end {
-                            break;
-                        }
-                    }
-                    let title = heading_text(self.queued.iter());
-                    let unique = match id.take() {
-                        Some(chosen) => self.ids.claim(chosen.into_string()),
-                        None => self.ids.allocate(&title),
-                    };
-                    self.out.toc.push(TocEntry {
-                        level: *level as u8,
-                        id: unique.clone(),
-                        title,
-                    });
-                    *id = Some(CowStr::from(unique));
-                    self.note(&event);
-                    let held = std::mem::take(&mut self.queued);
-                    held.iter().for_each(|e| self.note(e));
-                    self.queued = held;
-                    return Some(event);
-                }
+            let (event, range) = match next.take() {
+                Some(taken) => taken,
+                None => self.events.next()?,
+            };
+            match event {
+                Event::Start(Tag::Heading { .. }) => return Some(self.heading(event)),
                 Event::Start(Tag::HtmlBlock) if self.depth == 0 && self.out.fold.is_none() => {
-                    // A block of its own holding only the marker: `Start`, `Html`, `End`.
-                    let mut taken = self.events.by_ref().take(2).map(|(e, _)| e);
-                    let (text, close) = (taken.next(), taken.next());
-                    if let (Some(Event::Html(t)), Some(Event::End(TagEnd::HtmlBlock))) =
-                        (&text, &close)
-                    {
-                        if is_more_marker(t) {
-                            self.out.fold = Some(range.start);
-                            continue;
-                        }
+                    if let Some(event) = self.html_block(event, range.start) {
+                        return Some(event);
                     }
-                    self.note(&event);
-                    for e in text.into_iter().chain(close) {
-                        self.note(&e);
-                        self.queued.push_back(e);
-                    }
-                    return Some(event);
                 }
                 _ => {
                     self.note(&event);
@@ -209,10 +232,63 @@ impl<'a, I: Iterator<Item = (Event<'a>, std::ops::Range<usize>)>> Iterator for W
             }
         }
     }
+
+    /// A heading's start, with its unique id (from its text unless it names one) and a
+    /// table-of-contents entry; its events up to its end are held, noted.
+    #[inline(never)]
+    fn heading(&mut self, mut event: Event<'a>) -> Event<'a> {
+        for (inner, _) in self.events.by_ref() {
+            let end = matches!(inner, Event::End(TagEnd::Heading(_)));
+            self.held.push_back(inner);
+            if end {
+                break;
+            }
+        }
+        if let Event::Start(Tag::Heading { level, id, .. }) = &mut event {
+            let title = heading_text(self.held.iter());
+            let unique = match id.take() {
+                Some(chosen) => self.ids.claim(chosen.into_string()),
+                None => self.ids.allocate(&title),
+            };
+            self.out.toc.push(TocEntry {
+                level: *level as u8,
+                id: unique.clone(),
+                title,
+            });
+            *id = Some(CowStr::from(unique));
+        }
+        self.note(&event);
+        let held = std::mem::take(&mut self.held);
+        held.iter().for_each(|e| self.note(e));
+        self.held = held;
+        event
+    }
+
+    /// A top-level HTML block's start, at byte `at`. The first that holds only the
+    /// marker (`Start`, `Html`, `End`) is the fold: noted, and dropped (`None`). Any
+    /// other comes back, its next events held.
+    #[inline(never)]
+    fn html_block(&mut self, event: Event<'a>, at: usize) -> Option<Event<'a>> {
+        let mut taken = self.events.by_ref().take(2).map(|(e, _)| e);
+        let (text, close) = (taken.next(), taken.next());
+        if let (Some(Event::Html(t)), Some(Event::End(TagEnd::HtmlBlock))) = (&text, &close) {
+            if is_more_marker(t) {
+                self.out.fold = Some(at);
+                return None;
+            }
+        }
+        self.note(&event);
+        for e in text.into_iter().chain(close) {
+            self.note(&e);
+            self.held.push_back(e);
+        }
+        Some(event)
+    }
 }
 
 impl<I> Walk<'_, I> {
     /// Count `event` in: depth, words, plain text and where the lead paragraph lies.
+    #[inline]
     fn note(&mut self, event: &Event<'_>) {
         let plain_bytes = PLAIN_CHARS * 4;
         match event {
@@ -334,58 +410,18 @@ pub(crate) fn dangling_teaser_refs(body: &str, cut: usize) -> Vec<Dangling> {
         .collect()
 }
 
-/// pulldown-cmark's HTML writer behind [`accessible`]: every `html::push_html` of this
-/// module (full body and teaser alike) writes HTML that passes axe and the Nu checker.
-mod html {
-    use pulldown_cmark::Event;
-
-    pub(super) fn push_html<'a>(out: &mut String, events: impl Iterator<Item = Event<'a>>) {
-        pulldown_cmark::html::push_html(out, super::accessible(events));
-    }
-}
-
-/// What pulldown-cmark's HTML lacks for keyboard and screen-reader users (WCAG 2.1 AA):
-/// - a task-list checkbox gets the item's text as its name: `<label>`, input and the
-///   text up to the end of the item's first block, wrapped together;
-/// - a code block is a `<pre tabindex="0">`, a table is wrapped in a
-///   `<div class="table-scroll" tabindex="0">`: they scroll sideways, so they must take
-///   keyboard focus.
-fn accessible<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
-    Accessible {
-        events,
-        label: None,
-        queued: std::collections::VecDeque::with_capacity(2),
-    }
-}
-
-/// [`accessible`]'s iterator: one event in, up to three out. The extra ones wait in
-/// `queued`, allocated once per body (not once per event, and not moved with each).
-struct Accessible<'a, I> {
-    events: I,
-    /// Inside a task label: how many inline tags are open since its checkbox.
-    label: Option<usize>,
-    queued: std::collections::VecDeque<Event<'a>>,
-}
-
-impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Accessible<'a, I> {
-    type Item = Event<'a>;
-
-    fn next(&mut self) -> Option<Event<'a>> {
-        if let Some(event) = self.queued.pop_front() {
-            return Some(event);
-        }
-        let event = self.events.next()?;
-        // Nearly every event passes unchanged: keep that path free of moves and queueing.
-        if self.label.is_none()
-            && !matches!(
-                event,
-                Event::TaskListMarker(_)
-                    | Event::Start(Tag::CodeBlock(_) | Tag::Table(_))
-                    | Event::End(TagEnd::CodeBlock | TagEnd::Table)
-            )
-        {
-            return Some(event);
-        }
+impl<'a, I> Walk<'a, I> {
+    /// What pulldown-cmark's HTML lacks for keyboard and screen-reader users (WCAG 2.1 AA),
+    /// for the full body and the teaser alike:
+    /// - a task-list checkbox gets the item's text as its name: `<label>`, input and the
+    ///   text up to the end of the item's first block, wrapped together;
+    /// - a code block is a `<pre tabindex="0">`, a table is wrapped in a
+    ///   `<div class="table-scroll" tabindex="0">`: they scroll sideways, so they must take
+    ///   keyboard focus.
+    ///
+    /// One event in, up to three out: the first is returned, the others wait in `ready`.
+    #[inline(never)]
+    fn adapt(&mut self, event: Event<'a>) -> Event<'a> {
         let mut closing = None;
         if let Some(open) = self.label.as_mut() {
             let closes = match &event {
@@ -435,12 +471,12 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Accessible<'a, I> {
             event => (event, None),
         };
         let Some(close) = closing else {
-            self.queued.extend(then);
-            return Some(first);
+            self.ready.extend(then);
+            return first;
         };
-        self.queued.push_back(first);
-        self.queued.extend(then);
-        Some(close)
+        self.ready.push_back(first);
+        self.ready.extend(then);
+        close
     }
 }
 
