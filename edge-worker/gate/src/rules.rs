@@ -62,16 +62,14 @@ impl WorkerRoutes {
 /// Whether one rule (without its `!`) matches a raw pathname: `*` is any run of
 /// characters (`/` included), everything else is literal, the match is anchored.
 pub fn rule_matches(rule: &str, pathname: &str) -> bool {
-    let mut parts = rule.split('*');
-    let first = parts.next().unwrap_or("");
+    let Some((first, tail)) = rule.split_once('*') else {
+        return rule == pathname; // no `*`: exact
+    };
     let Some(mut rest) = pathname.strip_prefix(first) else {
         return false;
     };
-    let parts: Vec<&str> = parts.collect();
-    let Some((last, middle)) = parts.split_last() else {
-        return rest.is_empty(); // no `*`: exact
-    };
-    for part in middle {
+    let (middle, last) = tail.rsplit_once('*').unwrap_or(("", tail));
+    for part in middle.split('*').filter(|p| !p.is_empty()) {
         match rest.find(part) {
             Some(at) => rest = &rest[at + part.len()..],
             None => return false,
@@ -92,16 +90,23 @@ pub fn runs_worker(rules: &[String], pathname: &str) -> bool {
 /// A decoded path as the assets router spells it canonically: each segment encoded as
 /// JavaScript's `encodeURIComponent` does (UTF-8, uppercase hex).
 pub fn encode_path(decoded: &str) -> String {
+    // Nearly every path needs no escape: one scan, one copy.
+    if decoded.bytes().all(|b| b == b'/' || unreserved(b)) {
+        return decoded.to_string();
+    }
     let mut out = String::with_capacity(decoded.len());
     for (i, segment) in decoded.split('/').enumerate() {
         if i > 0 {
             out.push('/');
         }
-        crate::path::percent_encode(&mut out, segment, |b| {
-            b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b)
-        });
+        crate::path::percent_encode(&mut out, segment, unreserved);
     }
     out
+}
+
+/// What `encodeURIComponent` leaves as it is.
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b)
 }
 
 /// The spellings at which the assets router (`html_handling = "auto-trailing-slash"`)
@@ -135,22 +140,24 @@ pub fn url_spellings(key: &str) -> Vec<String> {
 
 /// What the rules must and must not match, from the manifest and the bundle's files.
 struct Paths {
-    /// Spellings of gated URLs: must run the Worker.
-    gated: BTreeSet<String>,
-    /// Spellings of files under `_gated/`: must run the Worker.
-    private: BTreeSet<String>,
+    /// Spellings of gated URLs, sorted: must run the Worker.
+    gated: Vec<String>,
+    /// Spellings of files under `_gated/`, sorted: must run the Worker.
+    private: Vec<String>,
     /// Spellings of public files that are not gated URLs: must not, sorted for range queries.
     public: Vec<String>,
 }
 
 impl Paths {
     fn new(manifest: &Manifest, files: &[String]) -> Paths {
-        let gated: BTreeSet<String> = manifest
-            .entries
-            .keys()
-            .flat_map(|k| url_spellings(k))
-            .collect();
-        let (mut private, mut public) = (BTreeSet::new(), BTreeSet::new());
+        let gated = sorted(
+            manifest
+                .entries
+                .keys()
+                .flat_map(|k| url_spellings(k))
+                .collect(),
+        );
+        let (mut private, mut public) = (Vec::new(), Vec::new());
         for f in files {
             let into = if crate::path::is_private(f) {
                 &mut private
@@ -159,10 +166,11 @@ impl Paths {
             };
             into.extend(file_spellings(f));
         }
-        let public = public.into_iter().filter(|p| !gated.contains(p)).collect();
+        let mut public = sorted(public);
+        public.retain(|p| gated.binary_search(p).is_err());
         Paths {
             gated,
-            private,
+            private: sorted(private),
             public,
         }
     }
@@ -200,6 +208,13 @@ impl Paths {
                 self.public_matched(rule).is_empty()
             }
     }
+}
+
+/// `spellings` sorted, each once (a sort of one vector, not a tree of them).
+fn sorted(mut spellings: Vec<String>) -> Vec<String> {
+    spellings.sort_unstable();
+    spellings.dedup();
+    spellings
 }
 
 /// Rules for one gated URL on its own: `/x*` (every spelling), else `/x/*` and `/x`, else
