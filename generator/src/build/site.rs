@@ -9,7 +9,7 @@ use crate::build::markdown::{self, Rendered};
 use crate::diagnostic::Diagnostic;
 use crate::slug::slugify;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// URL of the generated membership page.
@@ -99,6 +99,14 @@ pub(crate) fn list_url(url: &str, number: usize) -> String {
         0 => url.to_owned(),
         n => format!("{url}page/{}/", n + 1),
     }
+}
+
+/// Who produces a URL (see `assemble`): a page's or section's file, a section's further
+/// list pages, or a page lyceum generates, named.
+enum Owner<'a> {
+    File(&'a Path),
+    List(usize),
+    Generated(String),
 }
 
 /// The whole site, ready to render.
@@ -437,23 +445,23 @@ fn assemble(
     }
 
     // Every URL has one owner: pages, sections and the generated pages (membership, and
-    // the member pages the sign-in routes redirect to).
-    let mut owners: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    // the member pages the sign-in routes redirect to). Owners are named only where a
+    // URL has more than one: naming all of them was a serial tenth of a large build's
+    // load.
+    let mut owners: HashMap<&str, Vec<Owner<'_>>> =
+        HashMap::with_capacity(pages.len() + sections.len() + 8);
     owners
         .entry(MEMBERSHIP_URL)
         .or_default()
-        .push("the generated membership page".into());
+        .push(Owner::Generated("the generated membership page".into()));
     for (url, template) in crate::build::members::PAGES {
-        owners.entry(url).or_default().push(format!(
+        owners.entry(url).or_default().push(Owner::Generated(format!(
             "the generated member page (theme template `{template}`; the sign-in routes send readers there)"
-        ));
+        )));
     }
     for s in &sections {
         if let Some(f) = &s.file {
-            owners
-                .entry(&s.url)
-                .or_default()
-                .push(format!("`{}`", slash_path(f)));
+            owners.entry(&s.url).or_default().push(Owner::File(f));
         }
     }
     // A section's further list pages (`/s/page/2/`, …): counted here, before `pages`
@@ -471,48 +479,49 @@ fn assemble(
         })
         .collect();
     for (url, i) in &list_urls {
-        let name = match &sections[*i].file {
-            Some(f) => format!("`{}`", slash_path(f)),
-            None => "the home page".into(),
-        };
-        owners
-            .entry(url)
-            .or_default()
-            .push(format!("the generated list page of {name}"));
+        owners.entry(url).or_default().push(Owner::List(*i));
     }
     for p in &pages {
-        owners
-            .entry(&p.url)
-            .or_default()
-            .push(format!("`{}`", slash_path(&p.file)));
+        owners.entry(&p.url).or_default().push(Owner::File(&p.file));
     }
-    let files: HashMap<String, &Path> = pages
-        .iter()
-        .map(|p| (format!("`{}`", slash_path(&p.file)), p.file.as_path()))
-        .chain(sections.iter().filter_map(|s| {
-            Some((
-                format!("`{}`", slash_path(s.file.as_ref()?)),
-                s.file.as_deref()?,
-            ))
-        }))
-        .collect();
+    let mut clashes: Vec<(&str, Vec<Owner<'_>>)> =
+        owners.into_iter().filter(|(_, o)| o.len() > 1).collect();
+    clashes.sort_by_key(|(url, _)| *url);
     // Reported once, on the first file (by path), naming every other owner.
-    for (url, names) in owners.iter().filter(|(_, n)| n.len() > 1) {
-        if let Some(name) = names.iter().filter(|n| files.contains_key(*n)).min() {
+    for (url, owners) in clashes {
+        let names: Vec<(String, Option<&Path>)> = owners
+            .iter()
+            .map(|o| match o {
+                Owner::File(f) => (format!("`{}`", slash_path(f)), Some(*f)),
+                Owner::List(i) => {
+                    let name = match &sections[*i].file {
+                        Some(f) => format!("`{}`", slash_path(f)),
+                        None => "the home page".into(),
+                    };
+                    (format!("the generated list page of {name}"), None)
+                }
+                Owner::Generated(name) => (name.clone(), None),
+            })
+            .collect();
+        if let Some((name, file)) = names
+            .iter()
+            .filter_map(|(n, f)| Some((n, (*f)?)))
+            .min_by_key(|(n, _)| *n)
+        {
             let others: Vec<&str> = names
                 .iter()
-                .filter(|o| *o != name)
-                .map(String::as_str)
+                .filter(|(o, _)| o != name)
+                .map(|(o, _)| o.as_str())
                 .collect();
             // A generated page's URL is reserved: only the content file can move.
-            let help = if others.iter().any(|o| !files.contains_key(*o)) {
+            let help = if names.iter().any(|(o, f)| o != name && f.is_none()) {
                 "this URL is reserved for a page lyceum generates: give the file a different name or `slug` (to change the generated page, override its template in your theme)"
             } else {
                 "give one of them a different file name or `slug`"
             };
             errors.push(
                 Diagnostic::file(
-                    files[name],
+                    file,
                     format!("URL `{url}` is also produced by {}", others.join(" and ")),
                 )
                 .with_help(help),
