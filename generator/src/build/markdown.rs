@@ -164,13 +164,9 @@ impl<'a, I: Iterator<Item = (Event<'a>, std::ops::Range<usize>)>> Iterator for W
         // the parser, with as few moves of it as the compiler can manage.
         if self.ready.is_empty() && self.held.is_empty() && self.label.is_none() {
             let (event, range) = self.events.next()?;
-            if !matches!(
-                event,
-                Event::Start(
-                    Tag::Heading { .. } | Tag::HtmlBlock | Tag::CodeBlock(_) | Tag::Table(_)
-                ) | Event::TaskListMarker(_)
-                    | Event::End(TagEnd::CodeBlock | TagEnd::Table)
-            ) {
+            if !matches!(event, Event::Start(Tag::Heading { .. } | Tag::HtmlBlock))
+                && !adapted(&event)
+            {
                 self.note(&event);
                 return Some(event);
             }
@@ -197,14 +193,7 @@ impl<'a, I: Iterator<Item = (Event<'a>, std::ops::Range<usize>)>> Walk<'a, I> {
                 }
             }
         };
-        if self.label.is_none()
-            && !matches!(
-                event,
-                Event::TaskListMarker(_)
-                    | Event::Start(Tag::CodeBlock(_) | Tag::Table(_))
-                    | Event::End(TagEnd::CodeBlock | TagEnd::Table)
-            )
-        {
+        if self.label.is_none() && !adapted(&event) {
             return Some(event);
         }
         Some(self.adapt(event))
@@ -478,6 +467,16 @@ impl<'a, I> Walk<'a, I> {
         self.ready.extend(then);
         close
     }
+}
+
+/// The events [`Walk::adapt`] changes even outside a task label.
+fn adapted(event: &Event<'_>) -> bool {
+    matches!(
+        event,
+        Event::TaskListMarker(_)
+            | Event::Start(Tag::CodeBlock(_) | Tag::Table(_))
+            | Event::End(TagEnd::CodeBlock | TagEnd::Table)
+    )
 }
 
 fn is_inline(tag: &Tag<'_>) -> bool {
