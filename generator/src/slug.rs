@@ -65,7 +65,9 @@ fn is_mark(c: char) -> bool {
 /// Hands out heading ids that are unique within one page: `intro`, `intro-1`, `intro-2`.
 #[derive(Debug, Default)]
 pub(crate) struct IdAllocator {
-    used: std::collections::HashSet<String>,
+    // A tree, not a hash set: a page has a few dozen headings, each looked up twice, and
+    // SipHash over their ids cost more than comparing them.
+    used: std::collections::BTreeSet<String>,
 }
 
 impl IdAllocator {

@@ -220,7 +220,7 @@ pub(crate) fn write(
     let put = |outputs: Vec<Output>| {
         outputs
             .iter()
-            .try_for_each(|o| sink.write(&o.path, o.contents.as_bytes()))
+            .try_for_each(|o| sink.write(&o.path, &o.contents))
     };
     // The search index's shards, each a job of its own.
     let by_url = if selected.lists {
@@ -254,13 +254,16 @@ pub(crate) fn write(
         singles.push(Box::new(|| {
             Ok(vec![Output {
                 path: feeds::ATOM_FILE.into(),
-                contents: feeds::atom(site),
+                contents: feeds::atom(site).into_bytes(),
             }])
         }));
         singles.push(Box::new(|| {
             Ok(feeds::sitemaps(site)
                 .into_iter()
-                .map(|(path, contents)| Output { path, contents })
+                .map(|(path, contents)| Output {
+                    path,
+                    contents: contents.into_bytes(),
+                })
                 .collect())
         }));
     }
@@ -274,7 +277,7 @@ pub(crate) fn write(
             Ok((!own)
                 .then(|| Output {
                     path: feeds::ROBOTS_FILE.into(),
-                    contents: feeds::robots(site),
+                    contents: feeds::robots(site).into_bytes(),
                 })
                 .into_iter()
                 .collect())
@@ -284,7 +287,7 @@ pub(crate) fn write(
         singles.push(Box::new(|| {
             Ok(vec![Output {
                 path: feeds::SEARCH_FILE.into(),
-                contents: feeds::search(&by_url),
+                contents: feeds::search(&by_url).into_bytes(),
             }])
         }));
     }
@@ -292,7 +295,7 @@ pub(crate) fn write(
         singles.push(Box::new(|| {
             Ok(vec![Output {
                 path: gate::manifest::MANIFEST_FILE.into(),
-                contents: assets::manifest(site, assets).to_json(),
+                contents: assets::manifest(site, assets).to_json().into_bytes(),
             }])
         }));
     }
@@ -320,7 +323,7 @@ pub(crate) fn write(
         .chain((0..shards).into_par_iter().map(|n| {
             put(vec![Output {
                 path: feeds::search_shard_file(n),
-                contents: feeds::search_shard(&by_url, n),
+                contents: feeds::search_shard(&by_url, n).into_bytes(),
             }])
         }))
         .chain(pages.into_par_iter().map_init(

@@ -29,7 +29,9 @@ impl<'a> UserContext<'a> {
 
     pub fn find_value_by_dotted_pointer(&self, pointer: &str) -> Option<&'a Value> {
         // lyceum: borrowed unless escaped (see `context::unescape_token`).
-        let root = crate::context::unescape_token(pointer.split('.').next().unwrap());
+        // lyceum: the first token found by byte, not by `split('.')`'s searcher.
+        let head = &pointer[..crate::renderer::stack_frame::find_byte(pointer, b'.').unwrap_or(pointer.len())];
+        let root = crate::context::unescape_token(head);
         let rest = &pointer[root.len() + 1..];
         self.inner.get(&root).and_then(|val| dotted_pointer(val, rest))
     }
