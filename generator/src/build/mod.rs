@@ -103,8 +103,20 @@ pub(crate) fn load(
 
 /// Stage 6's inputs: the theme, its templates, and where every page asset goes.
 pub(crate) fn prepare(site: &Site) -> Result<Prepared, BuildError> {
-    let theme = theme::load(&site.root, &site.config.theme)?;
-    let renderer = Renderer::new(site, &theme)?;
+    let (theme, tera) = compile(&site.root, &site.config.theme)?;
+    prepare_with(site, theme, tera)
+}
+
+/// The theme named `theme`, and its templates parsed: all of stage 6 that needs no site.
+fn compile(root: &Path, theme: &str) -> Result<(Theme, tera::Tera), Vec<Diagnostic>> {
+    let theme = theme::load(root, theme)?;
+    let tera = Renderer::compile(&theme)?;
+    Ok((theme, tera))
+}
+
+/// [`prepare`] with the theme already [`compile`]d.
+fn prepare_with(site: &Site, theme: Theme, tera: tera::Tera) -> Result<Prepared, BuildError> {
+    let renderer = Renderer::with(site, &theme, tera)?;
     let assets = assets::collect(site)?;
     Ok(Prepared {
         theme,
@@ -133,9 +145,22 @@ pub(crate) fn run(options: &BuildOptions) -> Result<(Built, BuildReport), BuildE
         stages.push((name, clock.elapsed()));
         clock = Instant::now();
     };
-    let site = load(&options.root, options.drafts, options.base_url.clone())?;
+    // site.yaml first: the theme it names is loaded and compiled alongside the content, on
+    // the core that the walk of `content/` and the site's assembly leave idle.
+    let config = config::load(&options.root)?;
+    let theme_name = config.theme.clone();
+    let load_options = LoadOptions {
+        drafts: options.drafts,
+        base_url: options.base_url.clone(),
+    };
+    let (site, compiled) = rayon::join(
+        || Site::load_with(&options.root, config, &load_options),
+        || compile(&options.root, &theme_name),
+    );
+    let site = site?;
     lap("load and parse");
-    let mut prepared = prepare(&site)?;
+    let (theme, tera) = compiled?;
+    let mut prepared = prepare_with(&site, theme, tera)?;
     if let Some(o) = &options.observer {
         o.total
             .store(site.pages.len(), std::sync::atomic::Ordering::Relaxed);

@@ -5,12 +5,12 @@
 //! The safety rule lives here: a gated page's body goes only into `page.html`, whose
 //! output path is under `_gated/`; its teaser view never carries `content`.
 
-use crate::build::markdown::TocEntry;
 use crate::build::members as member_pages;
 use crate::build::site::{list_url, output_path, Page, Site, MEMBERSHIP_URL};
 use crate::build::theme::Theme;
 use crate::diagnostic::Diagnostic;
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use tera::{Context, Tera};
 
@@ -114,6 +114,9 @@ struct NavItem<'a> {
     url: &'a str,
 }
 
+/// What a template sees of a page: its metadata, never its body. The full page's view
+/// gets `content` and `toc` added, a teaser's `teaser` ([`Renderer::page_in`]); a list
+/// entry is this alone.
 #[derive(Serialize)]
 struct PageView<'a> {
     title: &'a str,
@@ -134,12 +137,6 @@ struct PageView<'a> {
     words: usize,
     gated: bool,
     extra: &'a BTreeMap<String, serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    teaser: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    toc: Option<&'a [TocEntry]>,
 }
 
 #[derive(Serialize)]
@@ -178,16 +175,15 @@ struct Required<'a> {
     rank: usize,
 }
 
-/// What part of a page a view may carry. Only `Full` carries the body.
-enum Body {
-    Full,
-    Teaser,
-    ListEntry,
-}
-
 impl Renderer {
     /// Compile the theme's templates and build the shared context for `site`.
+    #[cfg(test)]
     pub(crate) fn new(site: &Site, theme: &Theme) -> Result<Renderer, Vec<Diagnostic>> {
+        Renderer::with(site, theme, Renderer::compile(theme)?)
+    }
+
+    /// The theme's templates, parsed. Needs no site: a build does it while the site loads.
+    pub(crate) fn compile(theme: &Theme) -> Result<Tera, Vec<Diagnostic>> {
         let mut tera = Tera::default();
         tera.add_raw_templates(
             theme
@@ -197,6 +193,16 @@ impl Renderer {
         )
         .map_err(|e| vec![template_diagnostic(theme, &e)])?;
         tera.set_escape_fn(crate::escape::tera_html);
+        Ok(tera)
+    }
+
+    /// The renderer of `site` with the theme's templates ([`Renderer::compile`]): the
+    /// shared context, and the fragments that depend on it alone rendered once.
+    pub(crate) fn with(
+        site: &Site,
+        theme: &Theme,
+        tera: Tera,
+    ) -> Result<Renderer, Vec<Diagnostic>> {
         let theme_paths = theme
             .templates
             .iter()
@@ -268,53 +274,69 @@ impl Renderer {
     ) -> Result<Vec<Output>, Diagnostic> {
         let page = &site.pages[index];
         let file = output_path(&page.url);
-        ctx.insert("page", &page_view(site, page, Body::Full));
-        let full = self.render_ctx("page.html", ctx, Some(page))?;
-        if !page.gated() {
-            if let Some(o) = &self.observer {
-                o.page_done();
+        // One view per page, serialized once and added to: a gated page's teaser is
+        // rendered first, from the view and the teaser only; the body joins it after.
+        let mut view = object(&page_view(site, page));
+        let teaser = if page.gated() {
+            view.insert(
+                "teaser".into(),
+                page.body.teaser.as_deref().unwrap_or("").into(),
+            );
+            ctx.insert_value("page", Value::Object(view));
+            if let Some(level) = &page.front.level {
+                let rank = site.config.rank(level).expect("levels validated on load");
+                let l = &site.config.levels[rank];
+                let required = Required {
+                    id: &l.id,
+                    name: &l.name,
+                    price: l.price.as_deref(),
+                    rank,
+                };
+                ctx.insert("required", &required);
             }
-            return Ok(vec![Output {
-                path: file,
-                contents: full,
-            }]);
-        }
-        ctx.insert("page", &page_view(site, page, Body::Teaser));
-        if let Some(level) = &page.front.level {
-            let rank = site.config.rank(level).expect("levels validated on load");
-            let l = &site.config.levels[rank];
-            let required = Required {
-                id: &l.id,
-                name: &l.name,
-                price: l.price.as_deref(),
-                rank,
+            if let Some(product) = &page.front.product {
+                let view = self
+                    .products
+                    .iter()
+                    .find(|p| &p.id == product)
+                    .expect("products validated on load");
+                ctx.insert("product", view);
+            }
+            let teaser = self.render_ctx("teaser.html", ctx, Some(page));
+            ctx.remove("required");
+            ctx.remove("product");
+            view = match ctx.remove("page") {
+                Some(Value::Object(view)) => view,
+                _ => unreachable!("the page's view was set above"),
             };
-            ctx.insert("required", &required);
-        }
-        if let Some(product) = &page.front.product {
-            let view = self
-                .products
-                .iter()
-                .find(|p| &p.id == product)
-                .expect("products validated on load");
-            ctx.insert("product", view);
-        }
-        let teaser = self.render_ctx("teaser.html", ctx, Some(page));
-        ctx.remove("required");
-        ctx.remove("product");
+            view.remove("teaser");
+            Some(teaser)
+        } else {
+            None
+        };
+        view.insert("content".into(), page.body.html.as_str().into());
+        view.insert("toc".into(), json(&page.body.toc));
+        ctx.insert_value("page", Value::Object(view));
+        let full = self.render_ctx("page.html", ctx, Some(page))?;
         if let Some(o) = &self.observer {
             o.page_done();
         }
-        Ok(vec![
-            Output {
-                path: format!("_gated/{file}"),
-                contents: full,
-            },
-            Output {
+        Ok(match teaser {
+            None => vec![Output {
                 path: file,
-                contents: teaser?,
-            },
-        ])
+                contents: full,
+            }],
+            Some(teaser) => vec![
+                Output {
+                    path: format!("_gated/{file}"),
+                    contents: full,
+                },
+                Output {
+                    path: file,
+                    contents: teaser?,
+                },
+            ],
+        })
     }
 
     /// List page `number` (0-based) of a section (`home.html` for index 0, with
@@ -339,7 +361,7 @@ impl Renderer {
                 .iter()
                 .skip(number.saturating_mul(per))
                 .take(per)
-                .map(|&i| page_view(site, &site.pages[i], Body::ListEntry))
+                .map(|&i| page_view(site, &site.pages[i]))
                 .collect(),
         };
         let url = list_url(&s.url, number);
@@ -364,7 +386,7 @@ impl Renderer {
                 .pages_newest_first()
                 .into_iter()
                 .take(RECENT)
-                .map(|p| page_view(site, p, Body::ListEntry))
+                .map(|p| page_view(site, p))
                 .collect();
             ctx.insert("recent", &recent);
             "home.html"
@@ -554,7 +576,7 @@ fn globals(site: &Site, products: &[ProductView]) -> Context {
     ctx
 }
 
-fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
+fn page_view<'a>(site: &'a Site, page: &'a Page) -> PageView<'a> {
     let front = &page.front;
     let level = front.level.as_deref();
     let rank = level.and_then(|l| site.config.rank(l));
@@ -563,15 +585,6 @@ fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
         (Some(s), _) => Some(s.clone()),
         (None, Some(lead)) if !page.gated() && !lead.is_empty() => Some(lead.clone()),
         _ => None,
-    };
-    let (content, teaser, toc) = match body {
-        Body::Full => (
-            Some(page.body.html.as_str()),
-            None,
-            Some(page.body.toc.as_slice()),
-        ),
-        Body::Teaser => (None, Some(page.body.teaser.as_deref().unwrap_or("")), None),
-        Body::ListEntry => (None, None, None),
     };
     PageView {
         title: &front.title,
@@ -594,9 +607,19 @@ fn page_view<'a>(site: &'a Site, page: &'a Page, body: Body) -> PageView<'a> {
         words: page.body.word_count(),
         gated: page.gated(),
         extra: &front.extra,
-        content,
-        teaser,
-        toc,
+    }
+}
+
+/// A view as JSON: what a template reads (derived `Serialize` only, so it cannot fail).
+fn json(view: &impl Serialize) -> Value {
+    serde_json::to_value(view).expect("views serialize to JSON")
+}
+
+/// A struct's view as a JSON object.
+fn object(view: &impl Serialize) -> serde_json::Map<String, Value> {
+    match json(view) {
+        Value::Object(fields) => fields,
+        _ => unreachable!("a struct's view is a JSON object"),
     }
 }
 

@@ -142,7 +142,15 @@ impl Site {
     /// Load config, discover and parse every page, assign URLs and check the site as a
     /// whole. Returns every problem found, sorted by file and position.
     pub(crate) fn load(root: &Path, options: &LoadOptions) -> Result<Site, Vec<Diagnostic>> {
-        let mut config = config::load(root)?;
+        Site::load_with(root, config::load(root)?, options)
+    }
+
+    /// [`Site::load`] with `site.yaml` already read.
+    pub(crate) fn load_with(
+        root: &Path,
+        mut config: Config,
+        options: &LoadOptions,
+    ) -> Result<Site, Vec<Diagnostic>> {
         if let Some(url) = &options.base_url {
             config.base_url = url.trim_end_matches('/').to_owned();
         }

@@ -89,6 +89,12 @@ impl Context {
         Value::Object(m)
     }
 
+    /// lyceum: insert a `Value` as it is. `insert` serializes its argument, which for a
+    /// `Value` is a deep copy (a page's view, with its body, for every page of a build).
+    pub fn insert_value<S: Into<String>>(&mut self, key: S, val: Value) {
+        self.data.insert(key.into(), val);
+    }
+
     /// Takes a serde-json `Value` and convert it into a `Context` with no overhead/cloning.
     pub fn from_value(obj: Value) -> TeraResult<Self> {
         match obj {
