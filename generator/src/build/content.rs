@@ -2,6 +2,7 @@
 //! parse half of the pipeline; everything after it works on strings.
 
 use crate::diagnostic::{line_col, Diagnostic};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// The content folder, relative to the site root.
@@ -94,10 +95,13 @@ pub(crate) fn is_markdown_name(name: &str) -> bool {
 
 /// The name before a markdown extension: `intro` for `content/a/intro.Markdown`; `None`
 /// for any other file. A name that is not UTF-8 is read lossily, so it is still markdown
-/// by its extension (and never published as a file).
-pub(crate) fn markdown_stem(path: &Path) -> Option<String> {
-    let name = path.file_name()?.to_string_lossy();
-    markdown_stem_of(&name).map(str::to_owned)
+/// by its extension (and never published as a file). Borrowed from `path` when it is
+/// UTF-8: every file is asked this several times.
+pub(crate) fn markdown_stem(path: &Path) -> Option<Cow<'_, str>> {
+    match path.file_name()?.to_string_lossy() {
+        Cow::Borrowed(name) => markdown_stem_of(name).map(Cow::Borrowed),
+        Cow::Owned(name) => markdown_stem_of(&name).map(|s| Cow::Owned(s.to_owned())),
+    }
 }
 
 fn markdown_stem_of(name: &str) -> Option<&str> {

@@ -9,6 +9,7 @@ use crate::build::markdown::{self, Rendered};
 use crate::diagnostic::Diagnostic;
 use crate::slug::slugify;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -327,7 +328,9 @@ pub(crate) fn parse_file(
     } else {
         let stem = match index_of {
             Some(folder) => folder.to_string_lossy().into_owned(),
-            None => content::markdown_stem(&file.rel).unwrap_or_default(),
+            None => content::markdown_stem(&file.rel)
+                .map(Cow::into_owned)
+                .unwrap_or_default(),
         };
         let slug = slugify(front.slug.as_deref().unwrap_or(&stem));
         if slug.is_empty() {
