@@ -693,14 +693,21 @@ mod tests {
     use crate::build::theme::Template;
 
     fn theme(page: &str) -> Theme {
+        theme_with(&[("page.html", page)])
+    }
+
+    /// The default theme with these templates (name, source) in place of its own.
+    fn theme_with(templates: &[(&str, &str)]) -> Theme {
         let mut t =
             crate::build::theme::load(std::path::Path::new("/nonexistent"), "default").unwrap();
-        t.templates.retain(|x| x.name != "page.html");
-        t.templates.push(Template {
-            name: "page.html".into(),
-            path: "themes/t/templates/page.html".into(),
-            source: page.into(),
-        });
+        for (name, source) in templates {
+            t.templates.retain(|x| x.name != *name);
+            t.templates.push(Template {
+                name: name.to_string(),
+                path: format!("themes/t/templates/{name}").into(),
+                source: source.to_string(),
+            });
+        }
         t
     }
 
@@ -729,12 +736,24 @@ mod tests {
     #[test]
     fn teaser_view_never_carries_content() {
         let site = test_site();
-        let r = Renderer::new(&site, &theme("{{ page.content | safe }}")).unwrap();
+        // A teaser template that prints whatever body its view holds.
+        let r = Renderer::new(
+            &site,
+            &theme_with(&[
+                ("page.html", "{{ page.content | safe }}"),
+                (
+                    "teaser.html",
+                    "{% if page.content %}{{ page.content | safe }}{% endif %}\
+                     {% if page.toc %}toc{% endif %}[{{ page.teaser }}]",
+                ),
+            ]),
+        )
+        .unwrap();
         let outputs = r.page(&site, 1).unwrap();
         assert_eq!(outputs[0].path, "_gated/b/index.html");
         assert_eq!(outputs[0].contents, b"<p>secret</p>\n");
         assert_eq!(outputs[1].path, "b/index.html");
-        assert!(!String::from_utf8_lossy(&outputs[1].contents).contains("secret"));
+        assert_eq!(String::from_utf8_lossy(&outputs[1].contents), "[]");
     }
 
     fn test_site() -> Site {
