@@ -276,43 +276,12 @@ impl Renderer {
         let file = output_path(&page.url);
         // One view per page, serialized once and added to: a gated page's teaser is
         // rendered first, from the view and the teaser only; the body joins it after.
-        let mut view = object(&page_view(site, page));
-        let teaser = if page.gated() {
-            view.insert(
-                "teaser".into(),
-                page.body.teaser.as_deref().unwrap_or("").into(),
-            );
-            ctx.insert_value("page", Value::Object(view));
-            if let Some(level) = &page.front.level {
-                let rank = site.config.rank(level).expect("levels validated on load");
-                let l = &site.config.levels[rank];
-                let required = Required {
-                    id: &l.id,
-                    name: &l.name,
-                    price: l.price.as_deref(),
-                    rank,
-                };
-                ctx.insert("required", &required);
-            }
-            if let Some(product) = &page.front.product {
-                let view = self
-                    .products
-                    .iter()
-                    .find(|p| &p.id == product)
-                    .expect("products validated on load");
-                ctx.insert("product", view);
-            }
-            let teaser = self.render_ctx("teaser.html", ctx, Some(page));
-            ctx.remove("required");
-            ctx.remove("product");
-            view = match ctx.remove("page") {
-                Some(Value::Object(view)) => view,
-                _ => unreachable!("the page's view was set above"),
-            };
-            view.remove("teaser");
-            Some(teaser)
+        let view = object(&page_view(site, page));
+        let (teaser, mut view) = if page.gated() {
+            let (teaser, view) = self.teaser(ctx, site, page, view);
+            (Some(teaser), view)
         } else {
-            None
+            (None, view)
         };
         view.insert("content".into(), page.body.html.as_str().into());
         view.insert("toc".into(), json(&page.body.toc));
@@ -337,6 +306,50 @@ impl Renderer {
                 },
             ],
         })
+    }
+
+    /// A gated page's `teaser.html`, from `view` (the page's metadata) plus its teaser and
+    /// the level or product it takes; `view` comes back as it was, for the full page.
+    fn teaser(
+        &self,
+        ctx: &mut Context,
+        site: &Site,
+        page: &Page,
+        mut view: serde_json::Map<String, Value>,
+    ) -> (Result<Vec<u8>, Diagnostic>, serde_json::Map<String, Value>) {
+        view.insert(
+            "teaser".into(),
+            page.body.teaser.as_deref().unwrap_or("").into(),
+        );
+        ctx.insert_value("page", Value::Object(view));
+        if let Some(level) = &page.front.level {
+            let rank = site.config.rank(level).expect("levels validated on load");
+            let l = &site.config.levels[rank];
+            let required = Required {
+                id: &l.id,
+                name: &l.name,
+                price: l.price.as_deref(),
+                rank,
+            };
+            ctx.insert("required", &required);
+        }
+        if let Some(product) = &page.front.product {
+            let view = self
+                .products
+                .iter()
+                .find(|p| &p.id == product)
+                .expect("products validated on load");
+            ctx.insert("product", view);
+        }
+        let teaser = self.render_ctx("teaser.html", ctx, Some(page));
+        ctx.remove("required");
+        ctx.remove("product");
+        let mut view = match ctx.remove("page") {
+            Some(Value::Object(view)) => view,
+            _ => unreachable!("the page's view was set above"),
+        };
+        view.remove("teaser");
+        (teaser, view)
     }
 
     /// List page `number` (0-based) of a section (`home.html` for index 0, with
