@@ -111,20 +111,27 @@ fn unreserved(b: u8) -> bool {
 
 /// The spellings at which the assets router (`html_handling = "auto-trailing-slash"`)
 /// serves or redirects for a bundle file: its own path and, for HTML, its pretty URL
-/// (`a/index.html` → `/a/` and `/a`; `a/b.html` → `/a/b`).
+/// (`a/index.html` → `/a` and `/a/`; `a/b.html` → `/a/b`), in sorted order.
 pub fn file_spellings(file: &str) -> Vec<String> {
+    let mut out = Vec::with_capacity(3);
+    push_file_spellings(file, &mut out);
+    out
+}
+
+/// [`file_spellings`], pushed onto `out` (a bundle's worth go into one vector).
+fn push_file_spellings(file: &str, out: &mut Vec<String>) {
     let own = encode_path(&format!("/{file}"));
-    if let Some(dir) = own.strip_suffix("index.html").filter(|d| d.ends_with('/')) {
-        let mut out = vec![own.clone(), dir.to_string()];
-        if dir != "/" {
-            out.push(dir.trim_end_matches('/').to_string());
-        }
-        out
-    } else if let Some(stem) = own.strip_suffix(".html").filter(|s| !s.ends_with('/')) {
-        vec![own.clone(), stem.to_string()]
-    } else {
-        vec![own]
-    }
+    let (pretty, bare) =
+        if let Some(dir) = own.strip_suffix("index.html").filter(|d| d.ends_with('/')) {
+            (Some(dir), (dir != "/").then(|| dir.trim_end_matches('/')))
+        } else {
+            let stem = own.strip_suffix(".html").filter(|s| !s.ends_with('/'));
+            (stem, None)
+        };
+    // Shortest first, so a sorted list of files gives nearly sorted spellings.
+    out.extend(bare.map(str::to_string));
+    out.extend(pretty.map(str::to_string));
+    out.push(own);
 }
 
 /// The spellings of a gated URL (a manifest key) that must run the Worker: for a pretty
@@ -157,17 +164,16 @@ impl Paths {
                 .flat_map(|k| url_spellings(k))
                 .collect(),
         );
-        let (mut private, mut public) = (Vec::new(), Vec::new());
+        let (mut private, mut public) = (Vec::new(), Vec::with_capacity(files.len() * 2));
         for f in files {
             let into = if crate::path::is_private(f) {
                 &mut private
             } else {
                 &mut public
             };
-            into.extend(file_spellings(f));
+            push_file_spellings(f, into);
         }
-        let mut public = sorted(public);
-        public.retain(|p| gated.binary_search(p).is_err());
+        let public = minus(sorted(public), &gated);
         Paths {
             gated,
             private: sorted(private),
@@ -210,35 +216,49 @@ impl Paths {
     }
 }
 
-/// `spellings` sorted, each once (a sort of one vector, not a tree of them).
+/// `spellings` sorted, each once (a sort of one vector, not a tree of them). A stable
+/// sort, which takes the runs a sorted bundle's spellings come in as they are.
 fn sorted(mut spellings: Vec<String>) -> Vec<String> {
-    spellings.sort_unstable();
+    spellings.sort();
     spellings.dedup();
     spellings
+}
+
+/// The sorted `all` without the sorted `gone`: one merge of the two, not a search of
+/// `gone` for each of `all`.
+fn minus(mut all: Vec<String>, gone: &[String]) -> Vec<String> {
+    let mut gone = gone.iter().peekable();
+    all.retain(|p| {
+        while gone.next_if(|g| g.as_str() < p.as_str()).is_some() {}
+        gone.peek().is_none_or(|g| *g != p)
+    });
+    all
 }
 
 /// Rules for one gated URL on its own: `/x*` (every spelling), else `/x/*` and `/x`, else
 /// each spelling exactly; `None` if none of these avoids the public URLs within the limits.
 fn single(paths: &Paths, key: &str) -> Option<Vec<String>> {
-    let spellings = url_spellings(key);
-    let e = &spellings[0];
+    // Each option is made only if the one before it is not usable (nearly always the
+    // first is: a bundle has thousands of gated URLs).
+    let usable = |rules: Vec<String>| rules.iter().all(|r| paths.usable(r)).then_some(rules);
+    let e = encode_path(key);
     let stem = e.trim_end_matches('/');
-    let mut options: Vec<Vec<String>> = Vec::new();
     if !stem.is_empty() {
         // A long URL: its first characters, if no public URL starts with them.
         let cut = (0..=stem.len().min(MAX_RULE_LEN - 1))
             .rev()
             .find(|&i| stem.is_char_boundary(i))
             .unwrap_or(0);
-        options.push(vec![format!("{}*", &stem[..cut])]);
+        if let Some(rules) = usable(vec![format!("{}*", &stem[..cut])]) {
+            return Some(rules);
+        }
     }
     if e.ends_with('/') && !stem.is_empty() {
-        options.push(vec![format!("{e}*"), stem.to_string()]);
+        if let Some(rules) = usable(vec![format!("{e}*"), stem.to_string()]) {
+            return Some(rules);
+        }
     }
-    options.push(spellings.clone());
-    options
-        .into_iter()
-        .find(|rules| rules.iter().all(|r| paths.usable(r)))
+    usable(url_spellings(key))
 }
 
 /// One folder of the gated URLs' tree.
@@ -311,7 +331,8 @@ pub fn compute(manifest: &Manifest, files: &[String]) -> WorkerRoutes {
     let narrow = best(&paths, &tree, "/").map(|found| {
         let mut rules: Vec<String> = FIXED.iter().map(|r| r.to_string()).collect();
         // A set, not `rules.contains`: a section of 40,000 gated URLs made that quadratic.
-        let mut seen: HashSet<String> = rules.iter().cloned().collect();
+        let mut seen: HashSet<String> = HashSet::with_capacity(FIXED.len() + found.len());
+        seen.extend(rules.iter().cloned());
         for r in found {
             if seen.insert(r.clone()) {
                 rules.push(r);
@@ -356,15 +377,16 @@ fn drop_subsumed(rules: Vec<String>) -> Vec<String> {
         .filter(|r| !r.starts_with('!') && r.ends_with('*') && r.matches('*').count() == 1)
         .map(|r| &r[..r.len() - 1])
         .collect();
-    // Each rule looks up its own literal's prefixes (at most MAX_RULE_LEN of them) in the
-    // set, rather than testing every prefix rule: linear in the rules, not quadratic.
+    // Each rule looks up its own literal's prefixes in the set, rather than testing every
+    // prefix rule: linear in the rules, not quadratic. Only the lengths some prefix has
+    // are tried (a section's thousands of `/<section>/<page>*` rules share one or two).
+    let lengths: BTreeSet<usize> = prefixes.iter().map(|p| p.len()).collect();
     let subsumed = |r: &str| {
         let literal = r.split('*').next().unwrap_or("");
-        literal
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([literal.len()])
-            .any(|i| prefixes.contains(&literal[..i]) && r != format!("{}*", &literal[..i]))
+        lengths
+            .range(..=literal.len())
+            .filter(|&&i| literal.is_char_boundary(i))
+            .any(|&i| prefixes.contains(&literal[..i]) && r != format!("{}*", &literal[..i]))
     };
     let keep: Vec<bool> = rules
         .iter()
@@ -392,6 +414,15 @@ fn wide(paths: &Paths, gated: usize, why: &str) -> WorkerRoutes {
     }
     let mut exts: Vec<(String, usize)> = counts.into_iter().collect();
     exts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    // `!/*.ext` matches exactly the spellings whose last `.` is followed by `ext` (which
+    // holds no `.`): those of the Worker's spellings are collected once, not matched
+    // against every pattern.
+    let needed: HashSet<&str> = paths
+        .gated
+        .iter()
+        .chain(&paths.private)
+        .filter_map(|p| p.rsplit_once('.').map(|(_, ext)| ext))
+        .collect();
     let mut rules: Vec<String> = FIXED.iter().map(|r| r.to_string()).collect();
     rules.push("/*".into());
     for (ext, _) in exts {
@@ -399,12 +430,16 @@ fn wide(paths: &Paths, gated: usize, why: &str) -> WorkerRoutes {
             break;
         }
         let pattern = format!("/*.{ext}");
-        let safe = pattern.len() < MAX_RULE_LEN
-            && !paths
-                .gated
-                .iter()
-                .chain(&paths.private)
-                .any(|p| rule_matches(&pattern, p));
+        let safe = pattern.len() < MAX_RULE_LEN && !needed.contains(ext.as_str());
+        debug_assert_eq!(
+            safe,
+            pattern.len() < MAX_RULE_LEN
+                && !paths
+                    .gated
+                    .iter()
+                    .chain(&paths.private)
+                    .any(|p| rule_matches(&pattern, p))
+        );
         if safe {
             rules.push(format!("!{pattern}"));
         }

@@ -128,11 +128,15 @@ fn prepare_with(site: &Site, theme: Theme, tera: tera::Tera) -> Result<Prepared,
 /// Build the site at `options.root` into `options.out`, atomically.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let (built, report) = run(options)?;
-    // Freeing every page's text is a serial tail of a large build that nobody waits
-    // for: hand it to a thread (a CLI exits first and leaves it to the OS). If no
-    // thread can be started, the closure, and the data with it, is dropped right here.
-    let _ = std::thread::Builder::new().spawn(move || drop(built));
+    drop_aside(built);
     Ok(report)
+}
+
+/// Free `value` on a thread of its own. Freeing every page's text is a serial tail of a
+/// large build that nobody waits for (a CLI exits first and leaves it to the OS). If no
+/// thread can be started, the closure, and the value with it, is dropped right here.
+fn drop_aside<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
 }
 
 /// The whole pipeline: [`load`] → [`prepare`] → [`write`] everything into a [`Staging`]
@@ -184,6 +188,9 @@ pub(crate) fn run(options: &BuildOptions) -> Result<(Built, BuildReport), BuildE
     let size = staging.size();
     let over = limits::over(site.config.plan(), &size);
     if !over.is_empty() {
+        // The refused staging folder is removed on return (in parallel); the site is
+        // freed alongside rather than after it.
+        drop_aside((site, prepared));
         return Err(BuildError::Invalid(over));
     }
     staging.commit()?;
