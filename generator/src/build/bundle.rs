@@ -150,7 +150,7 @@ impl Staging {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        paths.sort_unstable();
+        rayon::slice::ParallelSliceMut::par_sort_unstable(&mut paths[..]);
         paths.dedup();
         paths
     }

@@ -177,8 +177,11 @@ pub(crate) fn run(options: &BuildOptions) -> Result<(Built, BuildReport), BuildE
     // The Worker's route list, from what the bundle holds (gate::rules has the logic): the
     // paths the staging folder recorded and the manifest written into it, with no walk of
     // the folder and no parse of the manifest back.
-    let manifest = assets::manifest(&site, &prepared.assets);
-    let routes = gate::rules::compute(&manifest, &staging.paths());
+    let (manifest, paths) = rayon::join(
+        || assets::manifest(&site, &prepared.assets),
+        || staging.paths(),
+    );
+    let routes = gate::rules::compute(&manifest, &paths);
     if let Some(note) = &routes.note {
         eprintln!("warning: {note}");
     }

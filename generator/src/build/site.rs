@@ -220,9 +220,10 @@ impl Site {
 
     /// All pages, newest first.
     pub(crate) fn pages_newest_first(&self) -> Vec<&Page> {
-        let mut all: Vec<&Page> = self.pages.iter().collect();
-        all.sort_by(|a, b| a.order().cmp(&b.order()));
-        all
+        newest_first(&self.pages)
+            .into_iter()
+            .map(|i| &self.pages[i])
+            .collect()
     }
 
     /// Index of the page built from `file` (relative to the site root).
@@ -547,15 +548,25 @@ fn assemble(
         sections: Vec::new(),
         files: Vec::new(),
     };
-    for (i, page) in site.pages.iter().enumerate() {
-        sections[page.section].pages.push(i);
-    }
-    for s in &mut sections {
-        s.pages
-            .sort_by(|&a, &b| site.pages[a].order().cmp(&site.pages[b].order()));
+    // Taken newest first, each section's pages are in order as they are pushed.
+    for i in newest_first(&site.pages) {
+        sections[site.pages[i].section].pages.push(i);
     }
     site.sections = sections;
     site
+}
+
+/// The indices of `pages`, newest first ([`Page::order`]; equal keys in index order). The
+/// keys are sorted side by side, in parallel: compared through the pages themselves, a
+/// large site's sort was a serial stream of cache misses.
+fn newest_first(pages: &[Page]) -> Vec<usize> {
+    let mut keyed: Vec<((std::cmp::Reverse<i64>, &str), usize)> = pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.order(), i))
+        .collect();
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 #[cfg(test)]
