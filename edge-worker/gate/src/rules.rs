@@ -431,15 +431,6 @@ fn wide(paths: &Paths, gated: usize, why: &str) -> WorkerRoutes {
         }
         let pattern = format!("/*.{ext}");
         let safe = pattern.len() < MAX_RULE_LEN && !needed.contains(ext.as_str());
-        debug_assert_eq!(
-            safe,
-            pattern.len() < MAX_RULE_LEN
-                && !paths
-                    .gated
-                    .iter()
-                    .chain(&paths.private)
-                    .any(|p| rule_matches(&pattern, p))
-        );
         if safe {
             rules.push(format!("!{pattern}"));
         }

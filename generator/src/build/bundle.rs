@@ -108,6 +108,11 @@ impl Staging {
         &self.dir
     }
 
+    /// The bundle paths written so far, for one who holds the folder alone.
+    fn written_mut(&mut self) -> &mut Vec<String> {
+        self.written.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Files written so far.
     pub(crate) fn files(&self) -> usize {
         self.files.load(Ordering::Relaxed)
@@ -145,12 +150,13 @@ impl Staging {
 
     /// The bundle paths written so far, sorted, each once (a later write replaces a file).
     pub(crate) fn paths(&self) -> Vec<String> {
+        use rayon::prelude::*;
         let mut paths = self
             .written
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        rayon::slice::ParallelSliceMut::par_sort_unstable(&mut paths[..]);
+        paths.par_sort_unstable();
         paths.dedup();
         paths
     }
@@ -234,12 +240,6 @@ impl Sink for Staging {
 
     fn copy(&self, rel: &str, from: &Path) -> Result<(), BuildError> {
         Staging::copy(self, rel, from)
-    }
-}
-
-impl Staging {
-    fn written_mut(&mut self) -> &mut Vec<String> {
-        self.written.get_mut().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -434,6 +434,16 @@ mod tests {
         names
     }
 
+    /// A folder `outside` in `dir` holding `keep` ("mine"), for symlinks that removal must
+    /// not follow.
+    #[cfg(unix)]
+    fn outside(dir: &Path) -> PathBuf {
+        let outside = dir.join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("keep"), "mine").unwrap();
+        outside
+    }
+
     #[test]
     fn commit_replaces_and_cleans_up() {
         let dir = tempfile::tempdir().unwrap();
@@ -451,9 +461,7 @@ mod tests {
     #[cfg(unix)]
     fn removing_the_old_bundle_deletes_deep_trees_but_never_follows_symlinks() {
         let dir = tempfile::tempdir().unwrap();
-        let outside = dir.path().join("outside");
-        std::fs::create_dir(&outside).unwrap();
-        std::fs::write(outside.join("keep"), "mine").unwrap();
+        let outside = outside(dir.path());
         let target = dir.path().join("dist");
         let old = Staging::new(&target).unwrap();
         old.write("_gated/a/b/c/index.html", b"deep").unwrap();
@@ -473,9 +481,7 @@ mod tests {
     #[cfg(unix)]
     fn a_dropped_staging_folder_goes_whole_with_files_it_did_not_write() {
         let dir = tempfile::tempdir().unwrap();
-        let outside = dir.path().join("outside");
-        std::fs::create_dir(&outside).unwrap();
-        std::fs::write(outside.join("keep"), "mine").unwrap();
+        let outside = outside(dir.path());
         let s = Staging::new(&dir.path().join("dist")).unwrap();
         for rel in [
             "_gated/a/b/index.html",
