@@ -175,6 +175,29 @@ fn eddsa_keygen_issue_verify_with_jwks() {
     );
 }
 
+/// A key id is base64url when it is a thumbprint, so it may begin with `-`: one in 64
+/// keys' thumbprints did, and `--kid` took it for an unknown flag.
+#[test]
+fn a_kid_may_begin_with_a_hyphen() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let out = lyceum(dir.path(), &["token", "keygen", "--kid", "-zK9"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let jwks = std::fs::read_to_string(dir.path().join("jwks.json")).unwrap();
+    assert!(jwks.contains("\"kid\": \"-zK9\""), "{jwks}");
+    let token = issue(
+        dir.path(),
+        &["--key", "lyceum-ed25519.pem", "--kid", "-zK9"],
+        &[],
+    );
+    let out = lyceum(
+        dir.path(),
+        &["token", "verify", &token],
+        &[("LYCEUM_JWT_JWKS", &jwks)],
+    );
+    assert!(out.status.success(), "verify failed: {}", stderr(&out));
+}
+
 #[test]
 fn keygen_with_kid_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();

@@ -41,8 +41,8 @@ struct IssueArgs {
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
     /// Key id for the token header. Default for `--key`: the key's JWK thumbprint, which
-    /// is also keygen's default.
-    #[arg(long)]
+    /// is also keygen's default. (A thumbprint is base64url: it may begin with `-`.)
+    #[arg(long, allow_hyphen_values = true)]
     kid: Option<String>,
     /// `iss` claim (default: $LYCEUM_JWT_ISSUER if set).
     #[arg(long)]
@@ -67,7 +67,7 @@ struct KeygenArgs {
     #[arg(long, default_value = ".")]
     out: PathBuf,
     /// Key id published in the JWKS (default: the key's JWK thumbprint).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     kid: Option<String>,
 }
 
